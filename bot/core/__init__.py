@@ -1,0 +1,23 @@
+"""Channel-neutral core: types, errors, the channel contract, routing, time."""
+
+from bot.core.channel import Capabilities, Channel, InboundSink, Part
+from bot.core.clock import Clock, FixedClock, SystemClock, fmt_local
+from bot.core.errors import (
+    AddressChanged,
+    ChannelUnavailable,
+    InvalidMessage,
+    RateLimited,
+    RecipientBlocked,
+    Retryable,
+    SendError,
+)
+from bot.core.pacing import Pacer
+from bot.core.router import PerChatSerializer, Router
+from bot.core.types import Address, Attachment, Choice, Inbound, InboundKind, Outbound, Sent, nfc, rows
+
+__all__ = [
+    "Address", "AddressChanged", "Attachment", "Capabilities", "Channel", "ChannelUnavailable",
+    "Choice", "Clock", "FixedClock", "Inbound", "InboundKind", "InboundSink", "InvalidMessage",
+    "Outbound", "Pacer", "Part", "PerChatSerializer", "RateLimited", "RecipientBlocked", "Retryable", "Router",
+    "SendError", "Sent", "SystemClock", "fmt_local", "nfc", "rows",
+]

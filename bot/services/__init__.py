@@ -1,0 +1,1 @@
+"""Use cases over the repositories; what handlers and the CLI call."""

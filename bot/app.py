@@ -1,0 +1,137 @@
+"""Composition root: the one place that builds storage, services, channels and wires them.
+
+Nothing is created at import time; ``App`` is built from a ``Settings`` object and can be
+started and stopped many times in one process (tests do exactly that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from bot.channels.console import ConsoleChannel
+from bot.channels.telegram import TelegramChannel
+from bot.channels.web import WebServer
+from bot.config import Settings
+from bot.core import Channel, Clock, Pacer, Router, SystemClock
+from bot.services.outbox import OutboxDispatcher
+from bot.services.registry import Services
+from handlers import build_router
+from handlers.broadcasts import refresh_reports
+from handlers.context import Handler
+from handlers.context import Settings as HandlerSettings
+from handlers.dispatch import Dispatcher
+from storage.db import create_engine, is_sqlite, session_factory
+from storage.migrate import upgrade
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+DEMO_UNITS = Path(__file__).with_name("data") / "demo_units.csv"
+
+
+class App:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = create_engine(settings.database_url)
+        self.uow = UnitOfWorkFactory(session_factory(self.engine))
+        self.outboxes: dict[str, OutboxDispatcher] = {}
+        self.services = Services.build(self.uow, self.clock, files_dir=Path(settings.files_dir),
+                                       on_queued=self.wake_outboxes)
+        self.router: Router[Handler] = build_router()
+        self.dispatcher = Dispatcher(
+            self.router, self.services,
+            HandlerSettings(office_name=settings.office_name, timezone=settings.timezone),
+        )
+        self.channels: list[Channel] = []
+        self.web: WebServer | None = None
+        self._background: list[asyncio.Task[None]] = []
+
+    def wake_outboxes(self) -> None:
+        for outbox in self.outboxes.values():
+            outbox.wake()
+
+    async def prepare(self, *, demo: bool = False) -> None:
+        """Migrate the schema; with ``demo``, load the sample units into an empty database."""
+        before, after = await upgrade(self.engine)
+        if before != after:
+            log.info("database upgraded %s → %s", before or "(empty)", after)
+        if demo and await self.services.units.count() == 0:
+            report = await self.services.units.import_file(DEMO_UNITS, actor="demo")
+            log.info("loaded %d demo units from %s", len(report.created), DEMO_UNITS.name)
+
+    def telegram_channel(self) -> TelegramChannel:
+        s = self.settings
+        return TelegramChannel(
+            s.telegram_bot_token, api_base_url=s.telegram_api_base_url, mode=s.telegram_mode,
+            webhook_url=s.webhook_url, webhook_secret=s.webhook_secret,
+            pacer=Pacer(s.telegram_rate, group_per_minute=s.telegram_group_per_minute),
+        )
+
+    async def start(self, *, console: ConsoleChannel | None = None) -> None:
+        """Start every configured channel (and the web server if a webhook needs it)."""
+        s = self.settings
+        wanted: list[Channel] = []
+        if s.telegram_bot_token:
+            wanted.append(self.telegram_channel())
+        if console is not None:
+            wanted.append(console)
+        needs_web = s.telegram_bot_token and s.telegram_mode == "webhook"
+        if needs_web:
+            self.web = WebServer(s.listen_host, s.listen_port)
+            for ch in wanted:
+                register = getattr(ch, "register_routes", None)
+                if register:
+                    register(self.web.app)
+            await self.web.start()
+        for ch in wanted:
+            self.dispatcher.add_channel(ch)
+            await ch.start(self.dispatcher)
+            self.channels.append(ch)
+            outbox = OutboxDispatcher(self.uow, self.clock, ch, single_writer=is_sqlite(s.database_url))
+            await outbox.start()
+            self.outboxes[ch.name] = outbox
+            log.info("channel %s up", ch.name)
+        self._background.append(asyncio.create_task(self._refresh_reports_loop(), name="delivery-reports"))
+
+    async def _refresh_reports_loop(self, every: float = 2.0) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await refresh_reports(self.services, self.dispatcher.channels)
+            except Exception:
+                log.exception("refreshing delivery reports failed")
+
+    async def stop(self) -> None:
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background.clear()
+        for outbox in self.outboxes.values():
+            await outbox.stop()
+        self.outboxes.clear()
+        for ch in reversed(self.channels):
+            try:
+                await ch.stop()
+            except Exception:
+                log.exception("stopping channel %s failed", ch.name)
+        self.channels.clear()
+        if self.web:
+            await self.web.stop()
+            self.web = None
+        await self.engine.dispose()
+
+    async def run_forever(self, console: ConsoleChannel | None = None) -> None:
+        """Serve until interrupted (or until the console's input ends, if it is alone)."""
+        await self.start(console=console)
+        try:
+            if console is not None and len(self.channels) == 1:
+                await console.closed.wait()
+            else:
+                await asyncio.Event().wait()
+        finally:
+            await self.stop()

@@ -1,0 +1,165 @@
+"""A local terminal chat: a person plays a unit officer or an admin.
+
+It is a real channel over the same handlers and database, not a test double: buttons
+are shown as numbered options, files can be sent with ``/tep PATH`` and documents the
+bot sends are saved to a folder. Messages for other chats (e.g. a broadcast to every
+unit) are shown with their address, so an admin trying a broadcast sees what went out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import mimetypes
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from bot.channels.numbered import MenuMemory, menu_text
+from bot.core import (
+    Address,
+    Attachment,
+    Capabilities,
+    Choice,
+    Inbound,
+    InboundKind,
+    InboundSink,
+    InvalidMessage,
+    Outbound,
+    Part,
+    Sent,
+)
+from bot.rendering.markup import markdown_to_plain
+
+
+class ConsoleChannel:
+    name = "console"
+    capabilities = Capabilities(max_text=100_000, buttons=False, documents=True, edits=False)
+
+    def __init__(
+        self,
+        chat_id: str,
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        files_dir: Path = Path("data/console-files"),
+        sender_name: str = "Người dùng console",
+        read_line: Callable[[], str] | None = None,
+    ) -> None:
+        self.chat_id = chat_id
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.files_dir = files_dir
+        self.sender_name = sender_name
+        self._read_line = read_line or self.stdin.readline
+        self.menus = MenuMemory()
+        self.closed = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._next_id = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.name, self.chat_id)
+
+    async def start(self, sink: InboundSink) -> None:
+        self._reader = asyncio.create_task(self._read_loop(sink), name="console-read")
+
+    async def stop(self) -> None:
+        if self._reader:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def _read_loop(self, sink: InboundSink) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            self._write("> ", end="")
+            line = await loop.run_in_executor(None, self._read_line)
+            if line == "":  # end of input
+                self._write("")
+                self.closed.set()
+                return
+            line = line.rstrip("\n")
+            if line.strip().lower() in {"/thoat", "/exit", "/quit"}:
+                self.closed.set()
+                return
+            inbound = self.to_inbound(line)
+            if inbound is None:
+                continue
+            try:
+                await sink(inbound)
+            except Exception as exc:  # the console must survive anything a handler does
+                self._write(f"[lỗi] {exc}")
+
+    def to_inbound(self, line: str) -> Inbound | None:
+        text = line.strip()
+        self._next_id += 1
+        common = {"message_id": str(self._next_id), "sender_name": self.sender_name}
+        if not text:
+            return None
+        choice = self.menus.resolve(self.chat_id, text)
+        if choice is not None:
+            return Inbound(address=self.address, kind=InboundKind.CALLBACK, payload=choice.payload,
+                           callback_id=f"console-{self._next_id}", **common)
+        if text.lower().startswith("/tep "):
+            path = Path(text[5:].strip().strip('"')).expanduser()
+            if not path.is_file():
+                self._write(f"[console] Không tìm thấy tệp: {path}")
+                return None
+            data = path.read_bytes()
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            att = Attachment(name=path.name, mime=mime, size=len(data), ref=str(path), content=data)
+            return Inbound(address=self.address, kind=InboundKind.FILE, attachment=att, **common)
+        return Inbound.from_text(self.address, text, **common)
+
+    # ---- sending ---------------------------------------------------------------------------
+    def render(self, message: Outbound) -> list[Part]:
+        text = markdown_to_plain(message.text) if message.text else ""
+        if not text and message.document is None:
+            raise InvalidMessage("empty message")
+        return [Part(text=text, choices=message.choices, document=message.document)]
+
+    async def send_part(self, address: Address, part: Part) -> str:
+        prefix = "" if address.chat_id == self.chat_id else f"[→ {address.chat_id}] "
+        lines = [part.text] if part.text else []
+        if part.document is not None:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            target = self.files_dir / part.document.name
+            if part.document.content is not None:
+                target.write_bytes(part.document.content)
+            lines.append(f"📎 Tệp: {part.document.name} — đã lưu tại {target}")
+        flat = [c for row in part.choices for c in row]
+        if flat and address.chat_id == self.chat_id:
+            self.menus.remember(self.chat_id, flat)
+            lines.append(menu_text(flat))
+        self._write("\n" + prefix + "\n".join(lines).replace("\n", "\n" + prefix) + "\n")
+        self._next_id += 1
+        return str(self._next_id)
+
+    async def send(self, address: Address, message: Outbound) -> Sent:
+        return Sent(tuple([await self.send_part(address, p) for p in self.render(message)]))
+
+    async def edit(self, address: Address, message_id: str, message: Outbound) -> None:
+        await self.send(address, message)
+
+    async def edit_choices(self, address: Address, message_id: str, choices: tuple[tuple[Choice, ...], ...]) -> bool:
+        return False
+
+    async def answer_callback(self, inbound: Inbound, text: str = "") -> None:
+        if text:
+            self._write(f"[{text}]")
+
+    async def fetch_file(self, inbound: Inbound) -> bytes:
+        if inbound.attachment is None or inbound.attachment.content is None:
+            raise InvalidMessage("no file in this message")
+        return inbound.attachment.content
+
+    def invite_link(self, code: str) -> str | None:
+        return None
+
+    def _write(self, text: str, end: str = "\n") -> None:
+        self.stdout.write(text + end)
+        self.stdout.flush()

@@ -1,0 +1,348 @@
+"""Telegram adapter on python-telegram-bot's ``Bot`` (the Bot API client only).
+
+PTB is used for HTTP and types; conversations, state and retries are ours. Updates come
+by long polling or by webhook on our own aiohttp server, with the secret token checked
+on every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import error as tg_error
+from telegram.constants import ParseMode
+from telegram.request import HTTPXRequest
+
+from bot.core import (
+    Address,
+    AddressChanged,
+    Attachment,
+    Capabilities,
+    ChannelUnavailable,
+    Choice,
+    Inbound,
+    InboundKind,
+    InboundSink,
+    InvalidMessage,
+    Outbound,
+    Pacer,
+    Part,
+    RateLimited,
+    RecipientBlocked,
+    Retryable,
+    SendError,
+    Sent,
+    nfc,
+)
+from bot.rendering.markup import markdown_to_telegram_html
+from bot.rendering.split import split_message
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CAPTION_LIMIT = 1024
+ALLOWED_UPDATES = ["message", "callback_query"]
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class TelegramChannel:
+    name = "telegram"
+    capabilities = Capabilities(max_text=4096, buttons=True, documents=True, edits=True)
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        api_base_url: str = "https://api.telegram.org",
+        mode: str = "polling",
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        web_app: web.Application | None = None,
+        pacer: Pacer | None = None,
+        poll_timeout: int = 25,
+        connections: int = 128,
+    ) -> None:
+        base = api_base_url.rstrip("/")
+        self.bot = Bot(
+            token,
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            request=HTTPXRequest(connection_pool_size=connections, read_timeout=15, pool_timeout=30),
+            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10),
+        )
+        self.mode = mode
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.web_app = web_app
+        self.pacer = pacer or Pacer(29.0)
+        self.poll_timeout = poll_timeout
+        self.username = ""
+        self._sink: InboundSink | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def register_routes(self, app: web.Application) -> None:
+        """Add the webhook route before the web app starts (aiohttp freezes routes then)."""
+        if self.mode == "webhook":
+            app.router.add_post(urlparse(self.webhook_url).path or "/telegram", self._on_webhook)
+
+    async def start(self, sink: InboundSink) -> None:
+        self._sink = sink
+        try:
+            await self.bot.initialize()
+        except tg_error.InvalidToken as exc:
+            raise ChannelUnavailable(f"Telegram refused the token: {exc}") from exc
+        except tg_error.NetworkError as exc:
+            raise ChannelUnavailable(f"Telegram API unreachable: {exc}") from exc
+        self.username = self.bot.username
+        if self.mode == "webhook":
+            await self.bot.set_webhook(
+                url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
+            )
+            log.info("telegram: @%s receiving by webhook at %s", self.username, self.webhook_url)
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
+            log.info("telegram: @%s receiving by long polling", self.username)
+
+    async def stop(self) -> None:
+        if self._poller:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self.bot.shutdown()
+
+    # ---- receiving -------------------------------------------------------------------------
+    async def _poll(self) -> None:
+        offset: int | None = None
+        backoff = 1.0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+                backoff = 1.0
+            except asyncio.CancelledError:
+                raise
+            except tg_error.InvalidToken:
+                log.error("telegram: token revoked; polling stopped")
+                return
+            except Exception as exc:  # network trouble: wait and go on, never die
+                log.warning("telegram: getUpdates failed (%s); retrying in %.0fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            for update in updates:
+                offset = update.update_id + 1
+                inbound = self.to_inbound(update)
+                if inbound is not None:
+                    # One task per update; the sink serialises per chat in arrival order.
+                    task = asyncio.create_task(self._deliver(inbound))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, inbound: Inbound) -> None:
+        assert self._sink is not None
+        try:
+            await self._sink(inbound)
+        except Exception:
+            log.exception("telegram: handling %s failed", inbound.address)
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            log.warning("telegram: webhook call with a missing or wrong secret from %s", request.remote)
+            return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.bot)
+        except Exception:
+            return web.json_response({"ok": False, "error": "bad update"}, status=400)
+        inbound = self.to_inbound(update) if update else None
+        if inbound is not None:
+            await self._deliver(inbound)
+        return web.json_response({"ok": True})
+
+    def to_inbound(self, update: Update) -> Inbound | None:
+        """Translate a Telegram update into the neutral ``Inbound`` (None: not for us)."""
+        if update.callback_query is not None:
+            cq = update.callback_query
+            msg = cq.message
+            chat_id = str(msg.chat.id) if msg is not None else str(cq.from_user.id)
+            return Inbound(
+                address=Address(self.name, chat_id),
+                kind=InboundKind.CALLBACK,
+                payload=cq.data or "",
+                callback_id=cq.id,
+                message_id=str(msg.message_id) if msg is not None else "",
+                sender_name=cq.from_user.full_name,
+                is_private=(msg.chat.type == "private") if msg is not None else True,
+            )
+        msg = update.message
+        if msg is None:
+            return None
+        address = Address(self.name, str(msg.chat.id))
+        common: dict[str, Any] = {
+            "message_id": str(msg.message_id),
+            "sender_name": msg.from_user.full_name if msg.from_user else "",
+            "is_private": msg.chat.type == "private",
+            "received_at": msg.date,
+        }
+        if msg.text is not None:
+            return Inbound.from_text(address, msg.text, **common)
+        if msg.document is not None:
+            d = msg.document
+            att = Attachment(name=nfc(d.file_name or "tep"), mime=d.mime_type or "", size=d.file_size or 0,
+                             ref=d.file_id)
+            return Inbound(address=address, kind=InboundKind.FILE, attachment=att, text=nfc(msg.caption), **common)
+        if msg.photo:
+            p = msg.photo[-1]
+            att = Attachment(name=f"anh_{msg.message_id}.jpg", mime="image/jpeg", size=p.file_size or 0,
+                             ref=p.file_id)
+            return Inbound(address=address, kind=InboundKind.FILE, attachment=att, text=nfc(msg.caption), **common)
+        return Inbound(address=address, kind=InboundKind.UNSUPPORTED, **common)
+
+    # ---- sending ---------------------------------------------------------------------------
+    def render(self, message: Outbound) -> list[Part]:
+        parts: list[Part] = []
+        if message.text:
+            html = markdown_to_telegram_html(message.text)
+            texts = split_message(html, limit=self.capabilities.max_text, markup="html")
+            parts = [Part(text=t) for t in texts]
+        if message.document is not None:
+            parts.append(Part(text="", document=message.document))
+        if not parts:
+            raise InvalidMessage("empty message")
+        last = parts[-1]
+        parts[-1] = Part(text=last.text, choices=message.choices, document=last.document)
+        return parts
+
+    async def send_part(self, address: Address, part: Part) -> str:
+        chat_id = int(address.chat_id)
+        await self.pacer.wait(address.chat_id, is_group=chat_id < 0)
+        markup = _keyboard(part)
+        try:
+            if part.document is not None:
+                doc = part.document
+                msg = await self.bot.send_document(
+                    chat_id, document=doc.content or doc.ref, filename=doc.name,
+                    caption=part.text[:CAPTION_LIMIT] or None, parse_mode=ParseMode.HTML, reply_markup=markup,
+                )
+            else:
+                msg = await self.bot.send_message(
+                    chat_id, part.text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                    link_preview_options=NO_PREVIEW,
+                )
+        except tg_error.TelegramError as exc:
+            raise self._classify(exc) from exc
+        return str(msg.message_id)
+
+    async def send(self, address: Address, message: Outbound) -> Sent:
+        ids = [await self.send_part(address, part) for part in self.render(message)]
+        return Sent(tuple(ids))
+
+    async def edit(self, address: Address, message_id: str, message: Outbound) -> None:
+        parts = self.render(message)
+        if len(parts) != 1 or parts[0].document is not None:
+            await self.send(address, message)
+            return
+        try:
+            await self.bot.edit_message_text(
+                parts[0].text, chat_id=int(address.chat_id), message_id=int(message_id),
+                parse_mode=ParseMode.HTML, reply_markup=_keyboard(parts[0]),
+            )
+        except tg_error.BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            raise self._classify(exc) from exc
+        except tg_error.TelegramError as exc:
+            raise self._classify(exc) from exc
+
+    async def edit_choices(self, address: Address, message_id: str, choices: tuple[tuple[Choice, ...], ...]) -> bool:
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=int(address.chat_id), message_id=int(message_id), reply_markup=_keyboard(Part("", choices))
+            )
+        except tg_error.BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return True
+            log.info("telegram: could not edit buttons of %s/%s: %s", address.chat_id, message_id, exc)
+            return False
+        except tg_error.TelegramError as exc:
+            log.info("telegram: could not edit buttons of %s/%s: %s", address.chat_id, message_id, exc)
+            return False
+        return True
+
+    async def answer_callback(self, inbound: Inbound, text: str = "") -> None:
+        if not inbound.callback_id:
+            return
+        try:
+            await self.bot.answer_callback_query(inbound.callback_id, text=text[:200] or None)
+        except tg_error.TelegramError as exc:  # an old query: harmless, the press was handled
+            log.debug("telegram: answerCallbackQuery failed: %s", exc)
+
+    async def fetch_file(self, inbound: Inbound) -> bytes:
+        if inbound.attachment is None:
+            raise InvalidMessage("no file in this message")
+        try:
+            f = await self.bot.get_file(inbound.attachment.ref)
+            return bytes(await f.download_as_bytearray())
+        except tg_error.TelegramError as exc:
+            raise self._classify(exc) from exc
+
+    def invite_link(self, code: str) -> str | None:
+        return f"https://t.me/{self.username}?start={code}" if self.username else None
+
+    def _classify(self, exc: tg_error.TelegramError) -> SendError:
+        """Map PTB's exception to the shared ``SendError`` family (order matters)."""
+        if isinstance(exc, tg_error.RetryAfter):
+            ra = exc.retry_after
+            seconds = ra.total_seconds() if isinstance(ra, timedelta) else float(ra)
+            self.pacer.pause(seconds)
+            return RateLimited(seconds, str(exc))
+        if isinstance(exc, tg_error.ChatMigrated):
+            return AddressChanged(str(exc.new_chat_id), str(exc))
+        if isinstance(exc, tg_error.Forbidden):
+            return RecipientBlocked(str(exc))
+        if isinstance(exc, tg_error.InvalidToken):
+            return ChannelUnavailable(str(exc))
+        if isinstance(exc, tg_error.BadRequest):
+            text = str(exc).lower()
+            if "chat not found" in text or "user is deactivated" in text:
+                return RecipientBlocked(str(exc))
+            return InvalidMessage(str(exc))
+        if isinstance(exc, tg_error.TimedOut | tg_error.NetworkError):
+            return Retryable(str(exc))
+        return Retryable(str(exc))
+
+
+def _keyboard(part: Part) -> InlineKeyboardMarkup | None:
+    if not part.choices:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c.label, callback_data=c.payload) for c in row] for row in part.choices]
+    )
+
+
+async def fetch_username(token: str, api_base_url: str, timeout: float = 10.0) -> str | None:
+    """Ask Telegram (getMe) who the bot is; None if it cannot say (printed links then show a placeholder)."""
+    bot = Bot(token, base_url=f"{api_base_url.rstrip('/')}/bot")
+    try:
+        me = await asyncio.wait_for(bot.get_me(), timeout=timeout)
+        return me.username
+    except Exception as exc:
+        log.warning("telegram: could not ask for the bot's username: %s", exc)
+        return None

@@ -1,0 +1,92 @@
+"""Client-side pacing so that the platform never has to say 429.
+
+Telegram allows about 30 messages/s overall, about one per second per private chat
+(short bursts tolerated) and 20 per minute per group. A leaky bucket with a large burst
+would overshoot a sliding one-second window, so the global limit here is strict spacing
+plus a sliding-window guard; per chat it is a small token bucket. When the platform still
+answers 429, ``pause`` stops every sender for ``retry_after``, as Telegram asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+class Pacer:
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        per_chat_per_second: float | None = 1.0,
+        per_chat_burst: int = 3,
+        group_per_minute: int | None = 20,
+        window_limit: int | None = None,
+    ) -> None:
+        self.interval = 1.0 / per_second
+        self.window_limit = window_limit or max(1, int(per_second))
+        self.per_chat_rate = per_chat_per_second
+        self.per_chat_burst = per_chat_burst
+        self.group_interval = 60.0 / group_per_minute if group_per_minute else None
+        self._next_slot = 0.0
+        self._recent: deque[float] = deque()
+        self._paused_until = 0.0
+        self._chats: dict[str, _Bucket] = {}
+        self._lock = asyncio.Lock()
+
+    async def wait(self, chat_id: str, *, is_group: bool = False) -> None:
+        """Return when one message to ``chat_id`` may go out; reserves that slot."""
+        chat_ready = self._reserve_chat(chat_id, is_group)
+        async with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot, self._paused_until, chat_ready)
+            while self._recent and self._recent[0] <= slot - 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.window_limit:
+                slot = max(slot, self._recent[-self.window_limit] + 1.0 + 1e-3)
+            self._next_slot = slot + self.interval
+            self._recent.append(slot)
+        delay = slot - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _reserve_chat(self, chat_id: str, is_group: bool) -> float:
+        """Earliest time this chat may receive the next message (token bucket per chat)."""
+        now = time.monotonic()
+        if is_group and self.group_interval:
+            rate, burst = 1.0 / self.group_interval, 1
+        elif self.per_chat_rate:
+            rate, burst = self.per_chat_rate, self.per_chat_burst
+        else:
+            return now
+        b = self._chats.get(chat_id)
+        if b is None:
+            b = self._chats[chat_id] = _Bucket(tokens=float(burst), stamp=now)
+            if len(self._chats) > 50_000:
+                self._forget_idle(now)
+        b.tokens = min(float(burst), b.tokens + (now - b.stamp) * rate)
+        b.stamp = now
+        b.tokens -= 1.0
+        if b.tokens >= 0:
+            return now
+        return now + (-b.tokens) / rate
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, b in self._chats.items() if now - b.stamp > 120]:
+            del self._chats[key]
+
+    def pause(self, seconds: float) -> None:
+        """The platform said 429: nobody sends anything for ``seconds``."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    @property
+    def paused_for(self) -> float:
+        return max(0.0, self._paused_until - time.monotonic())

@@ -1,0 +1,129 @@
+"""Channel-neutral vocabulary: what a chat message is, whoever carries it.
+
+Everything above ``bot/channels`` speaks only these types, so a handler written for
+Telegram works unchanged on Zalo or the console.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+CALLBACK_DATA_MAX_BYTES = 64
+
+
+def nfc(text: str | None) -> str:
+    """Normalise user text to NFC: Vietnamese typed on some phones arrives decomposed."""
+    return unicodedata.normalize("NFC", text or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a chat lives: the channel name and the platform's chat id (always a string)."""
+
+    channel: str
+    chat_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.chat_id}"
+
+
+class InboundKind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    CALLBACK = "callback"
+    FILE = "file"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file received from or sent to a chat.
+
+    ``ref`` is what the channel needs to fetch the bytes again later (a Telegram file id,
+    a Zalo photo URL); ``content`` is set when the bytes are at hand.
+    """
+
+    name: str
+    mime: str
+    size: int
+    ref: str = ""
+    content: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a person did in a chat."""
+
+    address: Address
+    kind: InboundKind
+    text: str = ""
+    command: str = ""
+    args: str = ""
+    payload: str = ""
+    callback_id: str = ""
+    message_id: str = ""
+    attachment: Attachment | None = None
+    sender_name: str = ""
+    is_private: bool = True
+    received_at: datetime | None = None
+
+    @classmethod
+    def from_text(cls, address: Address, text: str, **kw: object) -> Inbound:
+        """Classify typed text: ``/cmd@bot args`` is a command, anything else free text."""
+        text = nfc(text).strip()
+        if text.startswith("/") and len(text) > 1:
+            head, _, rest = text.partition(" ")
+            command = head[1:].split("@", 1)[0].lower()
+            return cls(address=address, kind=InboundKind.COMMAND, text=text, command=command,
+                       args=rest.strip(), **kw)  # type: ignore[arg-type]
+        return cls(address=address, kind=InboundKind.TEXT, text=text, **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button: what the person sees and the short opaque payload it sends back."""
+
+    label: str
+    payload: str
+
+    def __post_init__(self) -> None:
+        size = len(self.payload.encode("utf-8"))
+        if not 1 <= size <= CALLBACK_DATA_MAX_BYTES:
+            raise ValueError(f"choice payload must be 1..64 bytes, got {size}: {self.payload!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A message to send. ``text`` is Markdown; each channel renders it to its own markup.
+
+    ``choices`` are rows of buttons. ``document`` is a file to send along. ``key`` lets a
+    channel replace an earlier message (edit) when it can.
+    """
+
+    text: str = ""
+    choices: tuple[tuple[Choice, ...], ...] = ()
+    document: Attachment | None = None
+
+    @property
+    def flat_choices(self) -> list[Choice]:
+        return [c for row in self.choices for c in row]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a channel reports after a successful send: the platform ids of every part."""
+
+    message_ids: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def last_id(self) -> str:
+        return self.message_ids[-1] if self.message_ids else ""
+
+
+def rows(*choices: Choice, per_row: int = 1) -> tuple[tuple[Choice, ...], ...]:
+    """Lay out choices ``per_row`` to a row."""
+    out = [tuple(choices[i : i + per_row]) for i in range(0, len(choices), per_row)]
+    return tuple(out)

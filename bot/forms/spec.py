@@ -1,0 +1,586 @@
+"""Form specs: the questions of a report form, loaded from YAML and validated up front.
+
+Forms are data so that the office can adjust a question without a code change — which also means
+a spec can be wrong. Everything that can be checked statically is checked when the spec is loaded
+(unique ids, known types, options for choices, ranges, regexes, and that every `when`, check and
+placeholder only refers to questions asked earlier, with the right types). A broken spec raises
+:class:`SpecError` naming the file, the question and the reason, and the app refuses to start,
+instead of an officer discovering the problem halfway through a report.
+
+YAML shape::
+
+    id: bao-cao-6-thang
+    version: 1
+    title: Báo cáo sơ kết …
+    description: …
+    period_text: từ ngày 15/12 năm trước đến ngày 14/6     # used for {ky} when the period has no dates
+    questions:
+      - id: tong_cbcc
+        section: I. Kết quả …          # inherited by the following questions until changed
+        type: integer
+        label: Tổng số CB, CC, VC, NLĐ  # short label for the summary
+        prompt: Tổng số … tính đến ngày {cutoff}?
+        min: 1
+        checks:
+          - rule: dk_ca_nhan <= tong_cbcc
+            message: Số cá nhân đăng ký ({dk_ca_nhan}) …
+            level: error               # or warn
+
+Placeholders in prompts, hints and check messages: ``{ky}``, ``{cutoff}``, ``{period_start}``,
+``{today}``, ``{year}``, ``{next_year}``, ``{prev_year}`` (from the period), ``{id}`` or
+``{id.part}`` (an earlier answer, displayed) and ``{= expression}`` (computed, e.g. a total).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from bot.forms.expressions import RESERVED_NAMES, Expression, ExpressionError, compile_expression
+from bot.forms.parsers import kind_key
+
+__all__ = [
+    "CONTEXT_PLACEHOLDERS",
+    "DATE_TOKENS",
+    "DEFAULT_ACCEPT",
+    "DEFAULT_MAX_SIZE_MB",
+    "PLACEHOLDER",
+    "QUESTION_TYPES",
+    "YEAR_TOKENS",
+    "Check",
+    "FormSpec",
+    "Option",
+    "Part",
+    "Question",
+    "SpecError",
+    "default_specs_dir",
+    "load_spec",
+    "load_specs",
+    "parse_spec",
+]
+
+QUESTION_TYPES = frozenset(
+    {"integer", "decimal", "text", "choice", "multichoice", "date", "file", "numbers", "phone", "year"}
+)
+NUMERIC_TYPES = frozenset({"integer", "decimal", "numbers", "year"})
+DATE_TOKENS = frozenset({"today", "cutoff", "period_start", "year_start", "year_end"})
+YEAR_TOKENS = frozenset({"year", "next_year", "prev_year"})
+CONTEXT_PLACEHOLDERS = frozenset({"ky", "cutoff", "period_start", "today", "year", "next_year", "prev_year"})
+TRANSFORMS = frozenset({"upper", "lower", "nospace"})
+CHECK_LEVELS = frozenset({"error", "warn"})
+DEFAULT_ACCEPT = ("pdf", "docx", "xlsx", "jpg", "jpeg", "png")
+DEFAULT_MAX_SIZE_MB = 20.0
+PLACEHOLDER = re.compile(r"\{(=[^{}]+|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)?)\}")
+
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+_KEY = re.compile(r"[a-z0-9][a-z0-9_]*")
+_SPEC_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+_QUESTION_KEYS = frozenset(
+    {
+        "id", "prompt", "type", "label", "required", "min", "max", "min_len", "max_len", "pattern",
+        "pattern_hint", "transform", "options", "parts", "when", "checks", "hint", "accept",
+        "max_size_mb", "section", "unit_kinds",
+    }
+)  # fmt: skip
+_SPEC_KEYS = frozenset({"id", "version", "title", "description", "period_text", "questions"})
+
+Bound = int | float | str | None
+"""A min/max: a number, a date token ("today", "cutoff", …), a year token ("year", …) or an ISO date."""
+
+
+class SpecError(ValueError):
+    """A spec file is broken; ``str()`` names the file, the question and the reason."""
+
+    def __init__(self, file: str, reason: str, question_id: str | None = None) -> None:
+        self.file = file
+        self.question_id = question_id
+        self.reason = reason
+        where = f"{file}: câu '{question_id}': " if question_id else f"{file}: "
+        super().__init__(where + reason)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a choice/multichoice question; the key is what gets stored."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """One integer of a "numbers" question (e.g. tập thể / cá nhân / hộ gia đình)."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """A cross-field rule that must hold; ``warn`` only informs, ``error`` blocks the answer."""
+
+    rule: str
+    message: str
+    level: str = "error"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a form. Only the fields relevant to its ``type`` are set."""
+
+    id: str
+    prompt: str
+    type: str
+    label: str = ""
+    required: bool = True
+    min: Bound = None
+    max: Bound = None
+    min_len: int | None = None
+    max_len: int | None = None
+    pattern: str | None = None
+    pattern_hint: str | None = None
+    transform: tuple[str, ...] = ()
+    options: tuple[Option, ...] = ()
+    parts: tuple[Part, ...] = ()
+    when: str | None = None
+    checks: tuple[Check, ...] = ()
+    hint: str | None = None
+    accept: tuple[str, ...] = ()
+    max_size_mb: float | None = None
+    section: str | None = None
+    unit_kinds: tuple[str, ...] = ()
+
+    @property
+    def short_label(self) -> str:
+        """The summary label: ``label``, else the prompt's first sentence, shortened."""
+        if self.label:
+            return self.label
+        first = re.split(r"(?<=[?.:])\s", self.prompt.strip(), maxsplit=1)[0]
+        return first if len(first) <= 70 else first[:69].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A whole form: identity (id + version are stored with every session and submission)."""
+
+    id: str
+    version: int
+    title: str
+    description: str
+    questions: tuple[Question, ...]
+    period_text: str = ""
+    source: str = ""
+    _by_id: Mapping[str, Question] = field(
+        init=False, repr=False, compare=False, default_factory=lambda: MappingProxyType({})
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", MappingProxyType({q.id: q for q in self.questions}))
+
+    def question(self, question_id: str) -> Question:
+        """The question with this id (KeyError if the spec has none)."""
+        return self._by_id[question_id]
+
+    def has(self, question_id: str) -> bool:
+        return question_id in self._by_id
+
+    def index(self, question_id: str) -> int:
+        """Position of the question in the form (0-based)."""
+        return self.questions.index(self._by_id[question_id])
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self.questions)
+
+
+def default_specs_dir() -> Path:
+    """The specs shipped with the package (bot/forms/specs)."""
+    return Path(__file__).resolve().parent / "specs"
+
+
+def load_spec(path: str | Path) -> FormSpec:
+    """Read and validate one YAML spec file (raises :class:`SpecError`)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(path.name, f"không đọc được tệp ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(path.name, f"YAML không hợp lệ: {exc}") from None
+    return parse_spec(data, path.name)
+
+
+def load_specs(directory: str | Path | None = None) -> dict[str, FormSpec]:
+    """All ``*.yaml``/``*.yml`` specs of a directory (default: the shipped ones), by form id."""
+    directory = Path(directory) if directory is not None else default_specs_dir()
+    specs: dict[str, FormSpec] = {}
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        spec = load_spec(path)
+        if spec.id in specs:
+            raise SpecError(path.name, f"mã biểu mẫu '{spec.id}' trùng với tệp {specs[spec.id].source}")
+        specs[spec.id] = spec
+    return specs
+
+
+def parse_spec(data: Any, file: str = "<spec>") -> FormSpec:
+    """Build and validate a :class:`FormSpec` from already-parsed YAML data."""
+    return _SpecBuilder(file).build(data)
+
+
+class _SpecBuilder:
+    """Validation with error messages that name the file and the question."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, reason: str, question_id: str | None = None) -> SpecError:
+        return SpecError(self.file, reason, question_id)
+
+    def build(self, data: Any) -> FormSpec:
+        if not isinstance(data, dict):
+            raise self.fail("nội dung phải là một bảng (id, version, title, questions)")
+        unknown = sorted(set(data) - _SPEC_KEYS)
+        if unknown:
+            raise self.fail(f"khóa không hợp lệ: {', '.join(map(str, unknown))}")
+        spec_id = data.get("id")
+        if not isinstance(spec_id, str) or not _SPEC_ID.fullmatch(spec_id):
+            raise self.fail("thiếu 'id' hoặc 'id' không hợp lệ (chữ thường, số, dấu '-')")
+        version = data.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise self.fail("'version' phải là số nguyên ≥ 1")
+        title = data.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise self.fail("thiếu 'title'")
+        description = self._optional_str(data, "description") or ""
+        period_text = self._optional_str(data, "period_text") or ""
+        raw_questions = data.get("questions")
+        if not isinstance(raw_questions, list) or not raw_questions:
+            raise self.fail("'questions' phải là danh sách câu hỏi, không rỗng")
+
+        questions: list[Question] = []
+        section: str | None = None
+        for position, raw in enumerate(raw_questions, 1):
+            question = self._question(raw, position, questions, section)
+            section = question.section
+            questions.append(question)
+        for placeholder in PLACEHOLDER.findall(period_text):
+            if placeholder not in CONTEXT_PLACEHOLDERS - {"ky"}:
+                raise self.fail(f"period_text: chỗ điền '{{{placeholder}}}' không hợp lệ")
+        return FormSpec(
+            id=spec_id,
+            version=version,
+            title=title.strip(),
+            description=description.strip(),
+            questions=tuple(questions),
+            period_text=period_text.strip(),
+            source=self.file,
+        )
+
+    def _optional_str(self, data: Mapping[str, Any], key: str, qid: str | None = None) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(f"'{key}' phải là văn bản", qid)
+        return value.strip()
+
+    def _question(self, raw: Any, position: int, earlier: list[Question], section: str | None) -> Question:
+        if not isinstance(raw, dict):
+            raise self.fail(f"câu thứ {position} phải là một bảng (id, type, prompt, …)")
+        qid = raw.get("id")
+        if not isinstance(qid, str) or not _ID.fullmatch(qid):
+            raise self.fail(f"câu thứ {position}: thiếu 'id' hoặc 'id' không hợp lệ (chữ thường, số, '_')")
+        if qid in RESERVED_NAMES:
+            raise self.fail(f"'{qid}' là từ dành riêng, không dùng làm mã câu hỏi", qid)
+        if any(q.id == qid for q in earlier):
+            raise self.fail("mã câu hỏi bị trùng", qid)
+        unknown = sorted(set(raw) - _QUESTION_KEYS)
+        if unknown:
+            raise self.fail(f"khóa không hợp lệ: {', '.join(map(str, unknown))}", qid)
+        qtype = raw.get("type")
+        if qtype not in QUESTION_TYPES:
+            raise self.fail(
+                f"loại câu hỏi '{qtype}' không hợp lệ (dùng: {', '.join(sorted(QUESTION_TYPES))})", qid
+            )
+        prompt = self._optional_str(raw, "prompt", qid)
+        if not prompt:
+            raise self.fail("thiếu 'prompt'", qid)
+        required = raw.get("required", True)
+        if not isinstance(required, bool):
+            raise self.fail("'required' phải là true hoặc false", qid)
+
+        options = self._labelled(raw, "options", qid, Option) if qtype in ("choice", "multichoice") else ()
+        if qtype in ("choice", "multichoice") and not options:
+            raise self.fail(f"câu loại {qtype} cần danh sách 'options'", qid)
+        if qtype not in ("choice", "multichoice") and "options" in raw:
+            raise self.fail("chỉ câu loại choice/multichoice mới có 'options'", qid)
+        parts = self._labelled(raw, "parts", qid, Part) if qtype == "numbers" else ()
+        if qtype == "numbers" and len(parts) < 2:
+            raise self.fail("câu loại numbers cần ít nhất 2 'parts'", qid)
+        if qtype != "numbers" and "parts" in raw:
+            raise self.fail("chỉ câu loại numbers mới có 'parts'", qid)
+
+        low, high = self._bounds(raw, qtype, qid)
+        min_len, max_len, pattern, transform = self._text_rules(raw, qtype, qid)
+        accept, max_size = self._file_rules(raw, qtype, qid)
+        unit_kinds = raw.get("unit_kinds", [])
+        if not isinstance(unit_kinds, list) or not all(isinstance(k, str) and k.strip() for k in unit_kinds):
+            raise self.fail("'unit_kinds' phải là danh sách loại đơn vị (vd: [xa, phuong, dac_khu])", qid)
+
+        question = Question(
+            id=qid,
+            prompt=prompt,
+            type=qtype,
+            label=self._optional_str(raw, "label", qid) or "",
+            required=required,
+            min=low,
+            max=high,
+            min_len=min_len,
+            max_len=max_len,
+            pattern=pattern,
+            pattern_hint=self._optional_str(raw, "pattern_hint", qid),
+            transform=transform,
+            options=options,
+            parts=parts,
+            when=self._optional_str(raw, "when", qid),
+            checks=self._checks(raw, qid),
+            hint=self._optional_str(raw, "hint", qid),
+            accept=accept,
+            max_size_mb=max_size,
+            section=self._optional_str(raw, "section", qid) or section,
+            unit_kinds=tuple(dict.fromkeys(kind_key(k) for k in unit_kinds)),
+        )
+        self._references(question, earlier)
+        return question
+
+    def _labelled(self, raw: Mapping[str, Any], key: str, qid: str, cls: type[Option] | type[Part]) -> tuple:
+        items = raw.get(key)
+        if not isinstance(items, list) or not items:
+            raise self.fail(f"'{key}' phải là danh sách không rỗng", qid)
+        result = []
+        for item in items:
+            if isinstance(item, dict) and set(item) <= {"key", "label"}:
+                item_key, label = item.get("key"), item.get("label")
+            else:
+                raise self.fail(f"mỗi mục của '{key}' phải có dạng {{key: …, label: …}}", qid)
+            if not isinstance(item_key, str) or not _KEY.fullmatch(item_key):
+                raise self.fail(f"'{key}': mã '{item_key}' không hợp lệ (chữ thường, số, '_')", qid)
+            if not isinstance(label, str) or not label.strip():
+                raise self.fail(f"'{key}': mục '{item_key}' thiếu 'label'", qid)
+            if item_key.isdigit():
+                raise self.fail(f"'{key}': mã '{item_key}' không được chỉ gồm chữ số (trùng số thứ tự)", qid)
+            result.append(cls(item_key, label.strip()))
+        keys = [item.key for item in result]
+        if len(set(keys)) != len(keys):
+            raise self.fail(f"'{key}' có mã bị trùng", qid)
+        return tuple(result)
+
+    def _bounds(self, raw: Mapping[str, Any], qtype: str, qid: str) -> tuple[Bound, Bound]:
+        bounds: list[Bound] = []
+        for key in ("min", "max"):
+            value = raw.get(key)
+            if value is None:
+                bounds.append(None)
+            elif qtype in NUMERIC_TYPES:
+                if isinstance(value, bool) or not isinstance(value, int | float | str):
+                    raise self.fail(f"'{key}' phải là số", qid)
+                if isinstance(value, str) and value not in YEAR_TOKENS:
+                    raise self.fail(f"'{key}' phải là số hoặc một trong {sorted(YEAR_TOKENS)}", qid)
+                bounds.append(value)
+            elif qtype == "date":
+                if isinstance(value, date):
+                    bounds.append(value.isoformat())
+                elif isinstance(value, str) and (value in DATE_TOKENS or _is_iso_date(value)):
+                    bounds.append(value)
+                else:
+                    raise self.fail(
+                        f"'{key}' của câu ngày phải là ngày YYYY-MM-DD hoặc một trong {sorted(DATE_TOKENS)}",
+                        qid,
+                    )
+            else:
+                raise self.fail(f"câu loại {qtype} không có '{key}'", qid)
+        low, high = bounds
+        if qtype in NUMERIC_TYPES:
+            year_tokens = [b for b in bounds if isinstance(b, str)]
+            if year_tokens and qtype != "year":
+                raise self.fail(f"'{year_tokens[0]}' chỉ dùng làm min/max cho câu loại year", qid)
+            if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
+                raise self.fail(f"min ({low}) lớn hơn max ({high})", qid)
+            if qtype != "decimal" and any(isinstance(b, float) for b in bounds):
+                raise self.fail("min/max của câu số nguyên phải là số nguyên", qid)
+        if (
+            qtype == "date"
+            and low
+            and high
+            and _is_iso_date(str(low))
+            and _is_iso_date(str(high))
+            and low > high
+        ):
+            raise self.fail(f"min ({low}) sau max ({high})", qid)
+        return low, high
+
+    def _text_rules(
+        self, raw: Mapping[str, Any], qtype: str, qid: str
+    ) -> tuple[int | None, int | None, str | None, tuple[str, ...]]:
+        if qtype != "text":
+            for key in ("min_len", "max_len", "pattern", "pattern_hint", "transform"):
+                if key in raw:
+                    raise self.fail(f"chỉ câu loại text mới có '{key}'", qid)
+            return None, None, None, ()
+        lengths: list[int | None] = []
+        for key in ("min_len", "max_len"):
+            value = raw.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise self.fail(f"'{key}' phải là số nguyên không âm", qid)
+            lengths.append(value)
+        min_len, max_len = lengths
+        if min_len is not None and max_len is not None and min_len > max_len:
+            raise self.fail(f"min_len ({min_len}) lớn hơn max_len ({max_len})", qid)
+        pattern = raw.get("pattern")
+        if pattern is not None:
+            if not isinstance(pattern, str):
+                raise self.fail("'pattern' phải là văn bản", qid)
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.fail(f"biểu thức chính quy '{pattern}' không hợp lệ ({exc})", qid) from None
+        transform = raw.get("transform", [])
+        if isinstance(transform, str):
+            transform = [transform]
+        if not isinstance(transform, list) or not set(transform) <= TRANSFORMS:
+            raise self.fail(f"'transform' chỉ gồm: {', '.join(sorted(TRANSFORMS))}", qid)
+        return min_len, max_len, pattern, tuple(transform)
+
+    def _file_rules(
+        self, raw: Mapping[str, Any], qtype: str, qid: str
+    ) -> tuple[tuple[str, ...], float | None]:
+        if qtype != "file":
+            for key in ("accept", "max_size_mb"):
+                if key in raw:
+                    raise self.fail(f"chỉ câu loại file mới có '{key}'", qid)
+            return (), None
+        accept = raw.get("accept", list(DEFAULT_ACCEPT))
+        if not isinstance(accept, list) or not accept or not all(isinstance(a, str) for a in accept):
+            raise self.fail("'accept' phải là danh sách đuôi tệp (vd: [pdf, docx])", qid)
+        normalized = tuple(dict.fromkeys(a.strip().lower().lstrip(".") for a in accept))
+        if not all(re.fullmatch(r"[a-z0-9]{1,8}", a) for a in normalized):
+            raise self.fail("'accept': đuôi tệp không hợp lệ", qid)
+        size = raw.get("max_size_mb", DEFAULT_MAX_SIZE_MB)
+        if isinstance(size, bool) or not isinstance(size, int | float) or size <= 0:
+            raise self.fail("'max_size_mb' phải là số dương", qid)
+        return normalized, float(size)
+
+    def _checks(self, raw: Mapping[str, Any], qid: str) -> tuple[Check, ...]:
+        items = raw.get("checks", [])
+        if not isinstance(items, list):
+            raise self.fail("'checks' phải là danh sách", qid)
+        checks = []
+        for item in items:
+            if not isinstance(item, dict) or not set(item) <= {"rule", "message", "level"}:
+                raise self.fail("mỗi kiểm tra cần dạng {rule: …, message: …, level: error|warn}", qid)
+            rule, message, level = item.get("rule"), item.get("message"), item.get("level", "error")
+            if not isinstance(rule, str) or not rule.strip():
+                raise self.fail("kiểm tra thiếu 'rule'", qid)
+            if not isinstance(message, str) or not message.strip():
+                raise self.fail(f"kiểm tra '{rule}' thiếu 'message'", qid)
+            if level not in CHECK_LEVELS:
+                raise self.fail(f"kiểm tra '{rule}': 'level' phải là error hoặc warn", qid)
+            checks.append(Check(rule.strip(), message.strip(), level))
+        return tuple(checks)
+
+    # --- references ---------------------------------------------------------------------------
+
+    def _references(self, question: Question, earlier: list[Question]) -> None:
+        """`when` may use earlier answers; checks and messages also the question itself."""
+        before = {q.id: q for q in earlier}
+        with_self = {**before, question.id: question}
+        if question.when:
+            self._expression(question.when, "when", before, question.id)
+        for check in question.checks:
+            self._expression(check.rule, "checks", with_self, question.id)
+            self._placeholders(check.message, "message", with_self, question.id)
+        for name, text in (
+            ("prompt", question.prompt),
+            ("hint", question.hint),
+            ("pattern_hint", question.pattern_hint),
+        ):
+            if text:
+                self._placeholders(text, name, before, question.id)
+
+    def _expression(self, source: str, where: str, visible: Mapping[str, Question], qid: str) -> Expression:
+        try:
+            expression = compile_expression(source)
+        except ExpressionError as exc:
+            raise self.fail(f"{where}: {exc}", qid) from None
+        for ref in expression.refs:
+            target = visible.get(ref.name)
+            if target is None:
+                raise self.fail(f"{where} tham chiếu '{ref.name}' chưa được hỏi trước đó", qid)
+            if ref.part is not None:
+                if target.type != "numbers":
+                    raise self.fail(f"{where}: câu '{ref.name}' không có phần '{ref.part}'", qid)
+                if ref.part not in {p.key for p in target.parts}:
+                    raise self.fail(f"{where}: câu '{ref.name}' không có phần '{ref.part}'", qid)
+        try:
+            expression.evaluate({name: _sample(q) for name, q in visible.items()}, strict=True)
+        except ExpressionError as exc:
+            raise self.fail(f"{where}: biểu thức '{source}' dùng sai kiểu giá trị ({exc})", qid) from None
+        return expression
+
+    def _placeholders(self, text: str, where: str, visible: Mapping[str, Question], qid: str) -> None:
+        for placeholder in PLACEHOLDER.findall(text):
+            if placeholder.startswith("="):
+                self._expression(placeholder[1:].strip(), where, visible, qid)
+            elif placeholder in CONTEXT_PLACEHOLDERS:
+                continue
+            else:
+                name, _, part = placeholder.partition(".")
+                target = visible.get(name)
+                if target is None:
+                    raise self.fail(
+                        f"{where}: chỗ điền '{{{placeholder}}}' tham chiếu câu chưa được hỏi", qid
+                    )
+                if part and (target.type != "numbers" or part not in {p.key for p in target.parts}):
+                    raise self.fail(f"{where}: câu '{name}' không có phần '{part}'", qid)
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _sample(question: Question) -> Any:
+    """A typical value of the question's type, to type-check expressions at load time."""
+    match question.type:
+        case "integer":
+            return 1
+        case "year":
+            return 2026
+        case "decimal":
+            return 1.5
+        case "numbers":
+            return {part.key: 1 for part in question.parts}
+        case "choice":
+            return question.options[0].key
+        case "multichoice":
+            return [question.options[0].key]
+        case "date":
+            return "2026-01-01"
+        case "file":
+            return {"name": "a.pdf", "mime": "application/pdf", "size": 1, "file_ref": "x", "sha256": ""}
+        case "phone":
+            return "0912345678"
+        case _:
+            return "văn bản"

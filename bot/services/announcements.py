@@ -1,0 +1,335 @@
+"""Announcements: create, release to the outbox, acknowledge, report on delivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core import Choice, Clock, Outbound
+from bot.rendering.templates import Raw, render
+from bot.services.audience import Audience, describe, recipient_bindings, resolve_units
+from storage.models import Announcement, Delivery, DeliveryStatus
+from storage.uow import UnitOfWorkFactory
+
+ACK_PREFIX = "ack"
+
+
+@dataclass(frozen=True)
+class AnnouncementView:
+    id: int
+    doc_type: str
+    number: str
+    issued_on: date | None
+    issuer: str
+    summary: str
+    audience: str
+    status: str
+    needs_ack: bool
+    send_at: datetime | None
+    created_at: datetime
+    released_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    total: int
+    sent: int
+    pending: int
+    failed: int
+    blocked: int
+    acknowledged: int
+
+    @property
+    def done(self) -> bool:
+        return self.pending == 0
+
+
+@dataclass(frozen=True)
+class DeliveryLine:
+    unit_code: str
+    unit_name: str
+    channel: str
+    chat_id: str
+    status: str
+    attempts: int
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+    last_error: str
+
+
+def view(a: Announcement) -> AnnouncementView:
+    return AnnouncementView(
+        id=a.id, doc_type=a.doc_type, number=a.number, issued_on=a.issued_on, issuer=a.issuer, summary=a.summary,
+        audience=describe(a.audience), status=a.status, needs_ack=a.needs_ack, send_at=a.send_at,
+        created_at=a.created_at, released_at=a.released_at,
+    )
+
+
+def announcement_markdown(a: Announcement) -> str:
+    """The text every recipient sees (and the admin's preview): header, then the body."""
+    return render("announcement", a=a, body=Raw(a.body.strip()))
+
+
+def announcement_outbound(a: Announcement, delivery_id: int | None) -> Outbound:
+    choices: tuple[tuple[Choice, ...], ...] = ()
+    if a.needs_ack and delivery_id is not None:
+        choices = ((Choice("✅ Đã nhận", f"{ACK_PREFIX}:{delivery_id}"),),)
+    return Outbound(text=announcement_markdown(a), choices=choices)
+
+
+class AnnouncementService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, on_queued: Any = None) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.on_queued = on_queued or (lambda: None)
+
+    async def create(
+        self, *, doc_type: str, number: str = "", issued_on: date | None = None, issuer: str = "", summary: str = "",
+        body: str = "", attachments: list[dict[str, Any]] | None = None, audience: Audience | None = None,
+        send_at: datetime | None = None, needs_ack: bool = False, created_by: int | None = None, actor: str = "cli",
+    ) -> AnnouncementView:
+        """Store the announcement; release it now, or leave it scheduled for the tick."""
+        now = self.clock.now()
+        audience = audience or {"all": True}
+        async with self.uow() as uow:
+            await resolve_units(uow, audience)  # validates codes/groups now, not at send time
+            a = Announcement(
+                doc_type=doc_type or "Thông báo", number=number, issued_on=issued_on, issuer=issuer, summary=summary,
+                body=body, attachments=attachments or [], audience=audience, send_at=send_at, needs_ack=needs_ack,
+                status="scheduled" if send_at and send_at > now else "queued", created_by=created_by, created_at=now,
+            )
+            uow.announcements.add(a)
+            await uow.flush()
+            uow.audit.record(now, actor, "announcement.create", id=a.id, number=number, audience=audience)
+            await uow.commit()
+            ann_id = a.id
+        if a.status == "queued":
+            await self.release(ann_id)
+        return await self.get(ann_id)  # type: ignore[return-value]
+
+    async def release(self, announcement_id: int) -> int:
+        """Create one delivery per recipient chat (idempotent: re-running adds only new chats)."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            a = await uow.announcements.get(announcement_id)
+            if a is None:
+                return 0
+            units = await resolve_units(uow, a.audience)
+            bindings = await recipient_bindings(uow, [u.id for u in units])
+            unit_of_member = {b.member_id: b.member.unit_id for b in bindings}
+            existing = {d.binding_id for d in await uow.deliveries.of_announcement(a.id)}
+            created = 0
+            for b in bindings:
+                if b.id in existing:
+                    continue
+                uow.deliveries.add(Delivery(
+                    kind="announcement", announcement_id=a.id, binding_id=b.id, member_id=b.member_id,
+                    unit_id=unit_of_member[b.member_id], channel=b.channel, chat_id=b.chat_id, payload={},
+                    status=DeliveryStatus.QUEUED, priority=5, attempts=0, parts_sent=0, last_error="",
+                    next_try_at=now, message_id="", created_at=now,
+                ))
+                created += 1
+            a.status, a.released_at = "sending", a.released_at or now
+            try:
+                await uow.commit()
+            except IntegrityError:  # another process released it at the same moment
+                return 0
+        self.on_queued()
+        return created
+
+    async def release_due(self) -> list[int]:
+        """Scheduled announcements whose time has come (called by the scheduler tick)."""
+        async with self.uow() as uow:
+            rows = await uow.announcements.due_scheduled(self.clock.now())
+            due = [a.id for a in rows]
+            for a in rows:
+                a.status = "queued"
+            await uow.commit()
+        for ann_id in due:
+            await self.release(ann_id)
+        return due
+
+    async def get(self, announcement_id: int) -> AnnouncementView | None:
+        async with self.uow() as uow:
+            a = await uow.announcements.get(announcement_id)
+            return view(a) if a else None
+
+    async def preview(self, announcement_id: int) -> Outbound | None:
+        async with self.uow() as uow:
+            a = await uow.announcements.get(announcement_id)
+            return announcement_outbound(a, None) if a else None
+
+    async def counts(self, announcement_id: int) -> DeliveryCounts:
+        async with self.uow() as uow:
+            c = await uow.deliveries.counts(announcement_id)
+        pending = c.get(DeliveryStatus.QUEUED, 0) + c.get(DeliveryStatus.SENDING, 0)
+        total = sum(v for k, v in c.items() if k not in ("acknowledged", DeliveryStatus.CANCELLED))
+        return DeliveryCounts(total=total, sent=c.get(DeliveryStatus.SENT, 0), pending=pending,
+                              failed=c.get(DeliveryStatus.FAILED, 0), blocked=c.get(DeliveryStatus.BLOCKED, 0),
+                              acknowledged=c["acknowledged"])
+
+    async def recent(self, limit: int = 5) -> list[tuple[AnnouncementView, DeliveryCounts]]:
+        async with self.uow() as uow:
+            items = [view(a) for a in await uow.announcements.recent(limit)]
+        return [(a, await self.counts(a.id)) for a in items]
+
+    async def for_unit(self, unit_id: int, limit: int = 8) -> list[AnnouncementView]:
+        async with self.uow() as uow:
+            return [view(a) for a in await uow.announcements.for_unit(unit_id, limit)]
+
+    async def deliveries(self, announcement_id: int, statuses: list[str] | None = None) -> list[DeliveryLine]:
+        async with self.uow() as uow:
+            rows = await uow.deliveries.of_announcement(announcement_id, statuses)
+            units = {u.id: u for u in await uow.units.all(include_closed=True)}
+            out = []
+            for d in rows:
+                u = units.get(d.unit_id or -1)
+                out.append(DeliveryLine(u.code if u else "-", u.name if u else "-", d.channel, d.chat_id, d.status,
+                                        d.attempts, d.sent_at, d.acknowledged_at, d.last_error))
+            return out
+
+    async def acknowledge(self, delivery_id: int, member_id: int | None) -> tuple[bool, datetime | None]:
+        """Record 'Đã nhận'. Returns (recorded now, when it was first recorded); repeats are harmless."""
+        async with self.uow() as uow:
+            d = await uow.deliveries.get(delivery_id)
+            if d is None or d.announcement_id is None:
+                return False, None
+            if d.acknowledged_at is not None:
+                return False, d.acknowledged_at
+            if member_id is not None and d.member_id is not None and d.member_id != member_id:
+                # another member of the same unit may acknowledge for the unit
+                same_unit = (await uow.members.get(member_id))
+                if same_unit is None or same_unit.unit_id != d.unit_id:
+                    return False, None
+            d.acknowledged_at, d.acknowledged_by = self.clock.now(), member_id
+            await uow.commit()
+            return True, d.acknowledged_at
+
+    async def ack_of_last_for_chat(self, channel: str, chat_id: str) -> int | None:
+        """The newest unacknowledged delivery needing acknowledgement in this chat (for 'đã nhận' typed)."""
+        from sqlalchemy import select
+
+        async with self.uow() as uow:
+            stmt = (
+                select(Delivery.id).join(Announcement, Delivery.announcement_id == Announcement.id)
+                .where(Delivery.channel == channel, Delivery.chat_id == chat_id, Announcement.needs_ack.is_(True),
+                       Delivery.acknowledged_at.is_(None), Delivery.status == DeliveryStatus.SENT)
+                .order_by(Delivery.id.desc()).limit(1)
+            )
+            return await uow.session.scalar(stmt)
+
+    async def retry_failed(self, announcement_id: int) -> int:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            rows = await uow.deliveries.of_announcement(announcement_id, [DeliveryStatus.FAILED])
+            for d in rows:
+                d.status, d.next_try_at, d.attempts, d.parts_sent = DeliveryStatus.QUEUED, now, 0, 0
+            a = await uow.announcements.get(announcement_id)
+            if a is not None and rows:
+                a.status = "sending"
+            await uow.commit()
+        if rows:
+            self.on_queued()
+        return len(rows)
+
+    async def remind_unacknowledged(self, announcement_id: int) -> int:
+        """Queue a short reminder to every chat that received but did not acknowledge."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            a = await uow.announcements.get(announcement_id)
+            if a is None:
+                return 0
+            rows = [d for d in await uow.deliveries.of_announcement(announcement_id, [DeliveryStatus.SENT])
+                    if d.acknowledged_at is None]
+            for d in rows:
+                text = render("ack_reminder", a=a)
+                uow.deliveries.add(Delivery(
+                    kind="notice", announcement_id=None, binding_id=d.binding_id, member_id=d.member_id,
+                    unit_id=d.unit_id, channel=d.channel, chat_id=d.chat_id,
+                    payload={"text": text, "choices": [[["✅ Đã nhận", f"{ACK_PREFIX}:{d.id}"]]]},
+                    status=DeliveryStatus.QUEUED, priority=3, attempts=0, parts_sent=0, last_error="",
+                    next_try_at=now, message_id="", created_at=now,
+                ))
+            await uow.commit()
+        if rows:
+            self.on_queued()
+        return len(rows)
+
+    async def attach_report(self, announcement_id: int, channel: str, chat_id: str, message_id: str, text: str) -> None:
+        async with self.uow() as uow:
+            a = await uow.announcements.get(announcement_id)
+            if a is not None:
+                a.report_channel, a.report_chat_id, a.report_message_id, a.report_text = channel, chat_id, message_id, text
+                await uow.commit()
+
+    async def live_reports(self) -> list[tuple[int, str, str, str, str]]:
+        """(id, channel, chat, message id, last text) of status messages still worth refreshing."""
+        since = self.clock.now() - timedelta(days=2)
+        async with self.uow() as uow:
+            return [(a.id, a.report_channel or "", a.report_chat_id or "", a.report_message_id or "",
+                     a.report_text or "") for a in await uow.announcements.with_live_report(since)]
+
+    async def check_audience(self, audience: Audience) -> None:
+        async with self.uow() as uow:
+            await resolve_units(uow, audience)
+
+    def preview_draft(self, data: dict[str, Any], issuer: str = "") -> Outbound:
+        """Exactly what recipients will see, before anything is stored."""
+        draft = Announcement(doc_type=data.get("doc_type", "Thông báo"), number=data.get("number", ""),
+                             issued_on=data.get("issued_on"), issuer=data.get("issuer", issuer),
+                             summary=data.get("summary", ""), body=data.get("body", ""),
+                             attachments=data.get("attachments", []), needs_ack=bool(data.get("ack")))
+        return Outbound(text=announcement_markdown(draft))
+
+    async def report_outbound(self, announcement_id: int) -> Outbound:
+        """The admin's status message: figures and the follow-up buttons."""
+        a = await self.get(announcement_id)
+        assert a is not None
+        c = await self.counts(announcement_id)
+        text = render("delivery_report", a=a, c=c, updated=self.clock.now())
+        return Outbound(text=text, choices=_report_choices(a.id, a.needs_ack))
+
+    async def not_reached(self, announcement_id: int) -> list[tuple[str, str, str]]:
+        return await units_not_reached(self.uow, announcement_id)
+
+    async def mark_done_if_finished(self, announcement_id: int) -> None:
+        counts = await self.counts(announcement_id)
+        if counts.done:
+            async with self.uow() as uow:
+                a = await uow.announcements.get(announcement_id)
+                if a is not None and a.status == "sending":
+                    a.status = "done"
+                    await uow.commit()
+
+
+async def units_not_reached(uow_factory: UnitOfWorkFactory, announcement_id: int) -> list[tuple[str, str, str]]:
+    """(code, name, why) for every audience unit without a delivered copy — including units
+    that have no bound chat at all, which is exactly what the office needs to chase."""
+    async with uow_factory() as uow:
+        a = await uow.announcements.get(announcement_id)
+        if a is None:
+            return []
+        units = await resolve_units(uow, a.audience)
+        rows = await uow.deliveries.of_announcement(announcement_id)
+    by_unit: dict[int, list[Delivery]] = {}
+    for d in rows:
+        by_unit.setdefault(d.unit_id or -1, []).append(d)
+    out: list[tuple[str, str, str]] = []
+    labels = {"queued": "đang chờ gửi", "sending": "đang gửi", "failed": "gửi lỗi", "blocked": "đã chặn bot"}
+    for u in units:
+        ds = by_unit.get(u.id, [])
+        if any(d.status == DeliveryStatus.SENT for d in ds):
+            continue
+        why = "chưa liên kết kênh nhắn tin" if not ds else ", ".join(sorted({labels.get(d.status, d.status) for d in ds}))
+        out.append((u.code, u.name, why))
+    return out
+
+
+def _report_choices(announcement_id: int, needs_ack: bool) -> tuple[tuple[Choice, ...], ...]:
+    row1 = (Choice("Đơn vị chưa nhận", f"rp:{announcement_id}:m"), Choice("Gửi lại cho đơn vị lỗi", f"rp:{announcement_id}:r"))
+    if needs_ack:
+        return (row1, (Choice("Nhắc đơn vị chưa xác nhận", f"rp:{announcement_id}:a"),))
+    return (row1,)

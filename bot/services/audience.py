@@ -1,0 +1,104 @@
+"""Who an announcement, period or reminder is for: all units, listed units, groups or kinds.
+
+An audience is stored as plain data (``{"all": true}``, ``{"units": [...]}``,
+``{"groups": [...]}``, ``{"kinds": [...]}``) so it survives restarts and can be shown back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import BindingStatus, ChatBinding, Member, Role, Unit, UnitGroup, UnitKind
+from storage.uow import UnitOfWork
+
+Audience = dict[str, Any]
+
+
+class AudienceError(ValueError):
+    """The audience text cannot be understood; the message is Vietnamese."""
+
+
+def parse_audience(text: str) -> Audience:
+    """``all`` | ``units:A,B`` | ``group:NAME`` (or groups:A;B) | ``kind:xa,phuong``."""
+    t = (text or "all").strip()
+    if t.lower() in {"all", "tatca", "tất cả"}:
+        return {"all": True}
+    key, _, rest = t.partition(":")
+    key = key.strip().lower()
+    if key in {"units", "unit", "donvi"}:
+        values = [v.strip().upper() for v in rest.replace(";", ",").split(",") if v.strip()]
+        if values:
+            return {"units": values}
+    elif key in {"group", "groups", "cum", "khoi"}:
+        values = [v.strip() for v in rest.split(";" if ";" in rest else ",") if v.strip()]
+        if values:
+            return {"groups": values}
+    elif key in {"kind", "kinds", "loai"}:
+        values = [v.strip().lower() for v in rest.split(",") if v.strip()]
+        bad = [v for v in values if v not in UnitKind.LABELS]
+        if bad:
+            raise AudienceError(f"Loại đơn vị không hợp lệ: {', '.join(bad)} (dùng: {', '.join(UnitKind.LABELS)})")
+        if values:
+            return {"kinds": values}
+    raise AudienceError(f"Không hiểu đối tượng nhận “{text}”. Dùng: all, units:MÃ1,MÃ2, group:TÊN CỤM, kind:xa,phuong")
+
+
+def describe(audience: Audience) -> str:
+    if audience.get("all"):
+        return "Tất cả đơn vị"
+    if "units" in audience:
+        return "Các đơn vị: " + ", ".join(audience["units"])
+    if "groups" in audience:
+        return "Cụm, khối: " + "; ".join(audience["groups"])
+    if "kinds" in audience:
+        return "Loại đơn vị: " + ", ".join(UnitKind.LABELS.get(k, k) for k in audience["kinds"])
+    return "Tất cả đơn vị"
+
+
+async def resolve_units(uow: UnitOfWork, audience: Audience) -> list[Unit]:
+    """The open units an audience designates (unknown codes are an error, not silence)."""
+    stmt = select(Unit).where(Unit.closed_on.is_(None))
+    if audience.get("all") or not audience:
+        stmt = stmt.where(Unit.kind.not_in(["tinh"]))
+    elif "units" in audience:
+        codes = [c.upper() for c in audience["units"]]
+        found = await uow.units.by_codes(codes)
+        missing = [c for c in codes if c not in found]
+        if missing:
+            raise AudienceError("Không có đơn vị mã: " + ", ".join(missing))
+        stmt = stmt.where(Unit.code.in_(codes))
+    elif "groups" in audience:
+        names = list(audience["groups"])
+        known = set(await uow.units.group_names())
+        missing = [g for g in names if g not in known]
+        if missing:
+            raise AudienceError("Không có cụm, khối: " + "; ".join(missing))
+        stmt = stmt.where(Unit.id.in_(select(UnitGroup.unit_id).where(UnitGroup.name.in_(names))))
+    elif "kinds" in audience:
+        stmt = stmt.where(Unit.kind.in_(list(audience["kinds"])))
+    return list(await uow.session.scalars(stmt.order_by(Unit.code)))
+
+
+async def recipient_bindings(uow: UnitOfWork, unit_ids: list[int]) -> list[ChatBinding]:
+    """Active officer chats of these units; a member who chose a channel gets only that one."""
+    if not unit_ids:
+        return []
+    stmt = (
+        select(ChatBinding)
+        .join(Member, ChatBinding.member_id == Member.id)
+        .where(Member.unit_id.in_(unit_ids), Member.role == Role.OFFICER,
+               ChatBinding.status == BindingStatus.ACTIVE)
+        .order_by(ChatBinding.id)
+    )
+    bindings = list(await uow.session.scalars(stmt))
+    by_member: dict[int, list[ChatBinding]] = {}
+    for b in bindings:
+        by_member.setdefault(b.member_id, []).append(b)
+    chosen: list[ChatBinding] = []
+    for member_bindings in by_member.values():
+        pref = member_bindings[0].member.preferred_channel
+        preferred = [b for b in member_bindings if b.channel == pref]
+        chosen.extend(preferred or member_bindings)
+    return chosen

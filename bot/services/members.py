@@ -1,0 +1,160 @@
+"""Members, invites and chat bindings: who is speaking, and how a chat gets bound."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core import Address, Clock
+from bot.services._convert import member_view, unit_view
+from bot.services.views import InviteView, MemberView
+from storage.models import BindingStatus, ChatBinding, Invite, Member, Role
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+
+
+class RedeemOutcome(StrEnum):
+    BOUND = "bound"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    ALREADY_BOUND = "already_bound"
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    outcome: RedeemOutcome
+    member: MemberView | None = None
+
+
+class InviteError(Exception):
+    """An invite cannot be made (unknown unit…); the message is Vietnamese, for the user."""
+
+
+def new_code(length: int = 8) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def normalise_code(text: str) -> str:
+    return text.strip().upper().replace(" ", "").replace("-", "")
+
+
+class MemberService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    async def create_invite(
+        self, unit_code: str | None, *, role: str = Role.OFFICER, valid_for: timedelta = timedelta(days=7),
+        created_by: int | None = None, actor: str = "cli",
+    ) -> InviteView:
+        if role not in (Role.OFFICER, Role.ADMIN):
+            raise InviteError(f"Vai trò không hợp lệ: {role}")
+        now = self.clock.now()
+        async with self.uow() as uow:
+            unit = None
+            if unit_code:
+                unit = await uow.units.by_code(unit_code.strip().upper())
+                if unit is None:
+                    raise InviteError(f"Không có đơn vị mã {unit_code.strip().upper()}.")
+            elif role == Role.OFFICER:
+                raise InviteError("Mã mời cho cán bộ đơn vị phải gắn với một đơn vị.")
+            code = new_code()
+            while await uow.invites.exists(code):
+                code = new_code()
+            invite = Invite(code=code, unit_id=unit.id if unit else None, role=role, expires_at=now + valid_for,
+                            created_at=now, created_by=created_by)
+            uow.invites.add(invite)
+            uow.audit.record(now, actor, "invite.create", code=code, role=role, unit=unit.code if unit else None)
+            await uow.commit()
+            return InviteView(code=code, role=role, unit=unit_view(unit) if unit else None, expires_at=invite.expires_at)
+
+    async def redeem(self, address: Address, code: str, display_name: str) -> RedeemResult:
+        """Bind this chat with a one-time code. Replays and expired codes are refused.
+
+        The invite row is locked (PostgreSQL) and ``used_at`` is checked inside the same
+        transaction, so two chats racing with the same code cannot both win.
+        """
+        async with self.uow() as uow:
+            existing = await uow.bindings.at(address.channel, address.chat_id)
+            if existing is not None and existing.status == BindingStatus.ACTIVE:
+                outcome = RedeemOutcome.ALREADY_BOUND
+            else:
+                outcome = await self._bind(uow, address, code, display_name, existing)
+        if outcome not in (RedeemOutcome.BOUND, RedeemOutcome.ALREADY_BOUND):
+            return RedeemResult(outcome)
+        # Read back after the unit of work closed: SQLite has a single pooled connection.
+        return RedeemResult(outcome, await self.member_at(address))
+
+    async def _bind(self, uow: UnitOfWork, address: Address, code: str, display_name: str,
+                    existing: ChatBinding | None) -> RedeemOutcome:
+        now = self.clock.now()
+        invite = await uow.invites.by_code(normalise_code(code), for_update=True)
+        if invite is None:
+            return RedeemOutcome.UNKNOWN
+        if invite.used_at is not None:
+            return RedeemOutcome.USED
+        if invite.expires_at <= now:
+            return RedeemOutcome.EXPIRED
+        name = display_name.strip() or "Cán bộ"
+        member = Member(name=name, role=invite.role, unit_id=invite.unit_id, created_at=now)
+        uow.members.add(member)
+        await uow.flush()
+        if existing is not None:  # a chat that had left/blocked is re-bound to the new member
+            existing.member_id, existing.status, existing.bound_at = member.id, BindingStatus.ACTIVE, now
+        else:
+            uow.bindings.add(ChatBinding(member_id=member.id, channel=address.channel, chat_id=address.chat_id,
+                                         display_name=name, status=BindingStatus.ACTIVE, bound_at=now))
+        invite.used_at, invite.used_by = now, member.id
+        uow.audit.record(now, f"member:{member.id}", "invite.redeem", code=invite.code, address=str(address))
+        try:
+            await uow.commit()
+        except IntegrityError:
+            return RedeemOutcome.USED
+        return RedeemOutcome.BOUND
+
+    async def member_at(self, address: Address) -> MemberView | None:
+        """The member an active chat speaks for, or None for a stranger."""
+        async with self.uow() as uow:
+            b = await uow.bindings.at(address.channel, address.chat_id)
+            if b is None or b.status != BindingStatus.ACTIVE:
+                return None
+            await uow.session.refresh(b.member, attribute_names=["bindings"])
+            return member_view(b.member)
+
+    async def admins(self) -> list[MemberView]:
+        async with self.uow() as uow:
+            return [member_view(m) for m in await uow.members.admins()]
+
+    async def ensure_console_member(self, address: Address, *, unit_code: str | None, role: str) -> MemberView:
+        """Bind the local console chat directly (the person at the terminal is trusted)."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            b = await uow.bindings.at(address.channel, address.chat_id)
+            if b is None:
+                unit = await uow.units.by_code(unit_code.upper()) if unit_code else None
+                if unit_code and unit is None:
+                    raise InviteError(f"Không có đơn vị mã {unit_code.upper()}.")
+                name = "Cán bộ Nội vụ (console)" if role == Role.ADMIN else f"Cán bộ {unit.name if unit else ''} (console)"
+                member = Member(name=name, role=role, unit_id=unit.id if unit else None, created_at=now)
+                uow.members.add(member)
+                await uow.flush()
+                uow.bindings.add(ChatBinding(member_id=member.id, channel=address.channel, chat_id=address.chat_id,
+                                             display_name=name, status=BindingStatus.ACTIVE, bound_at=now))
+                await uow.commit()
+        member = await self.member_at(address)
+        assert member is not None
+        return member
+
+    async def set_binding_status(self, address: Address, status: str) -> None:
+        async with self.uow() as uow:
+            b = await uow.bindings.at(address.channel, address.chat_id)
+            if b is not None and b.status != status:
+                b.status = status
+                uow.audit.record(self.clock.now(), "system", "binding.status", address=str(address), status=status)
+                await uow.commit()

@@ -1,0 +1,109 @@
+"""Everyone's commands: /start, /toi, /trogiup, /huy; admins' /donvi and /moi."""
+
+from __future__ import annotations
+
+from bot.core import InboundKind, Router
+from bot.services.members import InviteError, RedeemOutcome
+from handlers.context import Ctx, Handler, requires
+
+ROLE_LABELS = {"officer": "cán bộ phụ trách thi đua – khen thưởng", "admin": "quản trị (cơ quan Nội vụ)"}
+CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "console": "Console (máy tính)"}
+STATUS_LABELS = {"active": "đang hoạt động", "blocked": "đã chặn bot", "left": "đã rời"}
+
+# (command, description, who): who is "all", "member", "officer" or "admin"
+COMMANDS: list[tuple[str, str, str]] = [
+    ("start", "liên kết cuộc trò chuyện với đơn vị bằng mã mời", "all"),
+    ("toi", "xem thông tin của tôi: đơn vị, vai trò, kênh liên kết", "member"),
+    ("trogiup", "danh sách lệnh", "all"),
+    ("huy", "huỷ thao tác đang làm", "member"),
+    ("donvi", "danh sách đơn vị và số kênh đã liên kết", "admin"),
+    ("moi", "tạo mã mời: /moi MÃ_ĐƠN_VỊ [admin]", "admin"),
+    ("thongbao", "soạn và gửi văn bản, thông báo tới các đơn vị", "admin"),
+    ("tinhtrang", "tình hình gửi, nhận các văn bản gần đây", "admin"),
+    ("vanban", "các văn bản đã gửi tới đơn vị, xem lại", "officer"),
+]
+
+
+def commands_for(role: str | None) -> list[tuple[str, str]]:
+    allowed = {"all"} | ({"member", role} if role else set())
+    return [(c, d) for c, d, who in COMMANDS if who in allowed]
+
+
+def register(router: Router[Handler]) -> None:
+    router.command("start")(start)
+    router.command("toi")(whoami)
+    router.command("trogiup", "help")(help_)
+    router.command("huy", "cancel")(cancel)
+    router.command("donvi")(units)
+    router.command("moi")(invite)
+    router.otherwise(fallback)
+
+
+async def start(ctx: Ctx) -> None:
+    code = ctx.inbound.args.strip()
+    if not code:
+        if ctx.member:
+            await ctx.say("start_already", member=ctx.member)
+        else:
+            await ctx.say("start_no_code")
+        return
+    result = await ctx.services.members.redeem(ctx.address, code, ctx.inbound.sender_name)
+    if result.outcome is RedeemOutcome.BOUND and result.member:
+        await ctx.say("start_bound", member=result.member, role_label=ROLE_LABELS[result.member.role])
+    elif result.outcome is RedeemOutcome.ALREADY_BOUND and result.member:
+        await ctx.say("start_already", member=result.member)
+    else:
+        await ctx.say("start_refused", outcome=result.outcome.value, code=code[:40])
+
+
+@requires(member=True)
+async def whoami(ctx: Ctx) -> None:
+    assert ctx.member
+    await ctx.say("whoami", member=ctx.member, role_label=ROLE_LABELS[ctx.member.role],
+                  channel_labels=CHANNEL_LABELS, status_labels=STATUS_LABELS)
+
+
+async def help_(ctx: Ctx) -> None:
+    await ctx.say("help", commands=commands_for(ctx.member.role if ctx.member else None))
+
+
+@requires(member=True)
+async def cancel(ctx: Ctx) -> None:
+    cleared = await ctx.services.conversations.clear(ctx.address)
+    await ctx.say("cancel", cancelled=cleared, kept="")
+
+
+@requires(admin=True)
+async def units(ctx: Ctx) -> None:
+    rows = await ctx.services.units.list()
+    await ctx.say("units", units=rows, bound_units=sum(1 for _, n in rows if n))
+
+
+@requires(admin=True)
+async def invite(ctx: Ctx) -> None:
+    parts = ctx.inbound.args.split()
+    if not parts:
+        await ctx.say("invite_usage")
+        return
+    role = "admin" if len(parts) > 1 and parts[1].lower() in {"admin", "quantri", "quản trị"} else "officer"
+    try:
+        inv = await ctx.services.members.create_invite(
+            parts[0], role=role, created_by=ctx.member.id if ctx.member else None,
+            actor=f"member:{ctx.member.id}" if ctx.member else "chat",
+        )
+    except InviteError as exc:
+        await ctx.reply(f"❌ {exc} Xem mã đơn vị bằng /donvi.")
+        return
+    await ctx.say("invite_created", invite=inv, role_label=ROLE_LABELS[role], link=ctx.invite_link(inv.code))
+
+
+async def fallback(ctx: Ctx) -> None:
+    """Free text, files or stickers outside any guided flow."""
+    from handlers.broadcasts import ack_typed
+
+    if ctx.inbound.kind is InboundKind.TEXT:
+        if await ack_typed(ctx):
+            return
+        await ctx.say("hint", command="", is_officer=bool(ctx.member))
+    else:
+        await ctx.say("unsupported", expecting="")

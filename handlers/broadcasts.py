@@ -1,0 +1,312 @@
+"""Broadcasting in chat: /thongbao (guided), acknowledgements, /tinhtrang, /vanban."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.core import Choice, InboundKind, Outbound, Router, rows
+from bot.core.text import fold
+from bot.services.announcements import ACK_PREFIX
+from bot.services.audience import AudienceError, describe
+from handlers.context import Ctx, Handler, requires
+
+FLOW = "announce"
+DOC_TYPES = ["Chỉ thị", "Kế hoạch", "Phát động", "Công văn", "Thông báo", "Quyết định", "Hướng dẫn",
+             "Giao ước thi đua"]
+KIND_CHOICES = [("xa", "Các xã"), ("phuong", "Các phường"), ("so", "Các sở, ngành"), ("truong", "Các trường")]
+TEXT_BODY_TYPES = (".md", ".txt")
+
+
+def register(router: Router[Handler]) -> None:
+    router.command("thongbao")(start_flow)
+    router.callback("an")(on_flow_button)
+    router.flow(FLOW)(on_flow_input)
+    router.callback(ACK_PREFIX)(on_ack)
+    router.command("tinhtrang")(status_list)
+    router.callback("rp")(on_report_button)
+    router.command("vanban")(unit_announcements)
+    router.callback("vb")(reopen)
+
+
+# ---- /thongbao: a guided flow kept in the chat state --------------------------------------
+@requires(admin=True)
+async def start_flow(ctx: Ctx) -> None:
+    await ctx.services.conversations.set(ctx.address, FLOW, {"step": "type"})
+    await ask(ctx, {"step": "type"})
+
+
+async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
+    step = data["step"]
+    cancel = Choice("✖ Huỷ", "an:cancel")
+    if step == "type":
+        choices = [Choice(t, f"an:type:{i}") for i, t in enumerate(DOC_TYPES)]
+        await ctx.say("announce_ask", step=step, choices=rows(*choices, cancel, per_row=2))
+    elif step == "number":
+        await ctx.say("announce_ask", step=step, choices=rows(Choice("Bỏ qua", "an:skip"), cancel, per_row=2))
+    elif step in ("summary", "body", "audience_units", "at"):
+        await ctx.say("announce_ask", step=step, choices=rows(cancel))
+    elif step == "audience":
+        groups = await ctx.services.units.group_names()
+        data["groups"] = groups
+        await ctx.services.conversations.set(ctx.address, FLOW, data)
+        choices = [Choice("Tất cả đơn vị", "an:aud:all")]
+        choices += [Choice(g, f"an:aud:g:{i}") for i, g in enumerate(groups)]
+        choices += [Choice(label, f"an:aud:k:{k}") for k, label in KIND_CHOICES]
+        choices += [Choice("Nhập mã đơn vị", "an:aud:u"), cancel]
+        await ctx.say("announce_ask", step=step, choices=rows(*choices, per_row=2))
+    elif step == "ack":
+        await ctx.say("announce_ask", step=step, choices=rows(
+            Choice("Có, yêu cầu xác nhận", "an:ack:1"), Choice("Không", "an:ack:0"), cancel, per_row=2))
+    elif step == "preview":
+        await ctx.reply(ctx.services.announcements.preview_draft(data, issuer=ctx.settings.office_name))
+        await ctx.say("announce_confirm", audience=describe(data["audience"]), needs_ack=data.get("ack", False),
+                      choices=rows(Choice("📤 Gửi ngay", "an:send"), Choice("🕘 Hẹn giờ", "an:later"), cancel,
+                                   per_row=3))
+
+
+async def _advance(ctx: Ctx, data: dict, step: str) -> None:  # type: ignore[type-arg]
+    data["step"] = step
+    await ctx.services.conversations.set(ctx.address, FLOW, data)
+    await ask(ctx, data)
+
+
+@requires(admin=True)
+async def on_flow_button(ctx: Ctx) -> None:
+    state = await ctx.services.conversations.get(ctx.address)
+    parts = ctx.inbound.payload.split(":")
+    if state is None or state.flow != FLOW:
+        await ctx.say("stale_button")
+        return
+    data = state.data
+    action = parts[1] if len(parts) > 1 else ""
+    if action == "cancel":
+        await ctx.services.conversations.clear(ctx.address)
+        await ctx.say("cancel", cancelled=True, kept="")
+    elif action == "type" and data["step"] == "type":
+        data["doc_type"] = DOC_TYPES[int(parts[2])] if parts[2].isdigit() and int(parts[2]) < len(DOC_TYPES) else "Thông báo"
+        await _advance(ctx, data, "number")
+    elif action == "skip" and data["step"] == "number":
+        data["number"] = ""
+        await _advance(ctx, data, "summary")
+    elif action == "aud" and data["step"] == "audience":
+        kind = parts[2]
+        if kind == "all":
+            data["audience"] = {"all": True}
+        elif kind == "g":
+            data["audience"] = {"groups": [data["groups"][int(parts[3])]]}
+        elif kind == "k":
+            data["audience"] = {"kinds": [parts[3]]}
+        else:
+            await _advance(ctx, data, "audience_units")
+            return
+        await _advance(ctx, data, "ack")
+    elif action == "ack" and data["step"] == "ack":
+        data["ack"] = parts[2] == "1"
+        await _advance(ctx, data, "preview")
+    elif action == "send" and data["step"] == "preview":
+        await _create(ctx, data, send_at=None)
+    elif action == "later" and data["step"] == "preview":
+        await _advance(ctx, data, "at")
+    else:
+        await ctx.say("stale_button")
+
+
+@requires(admin=True)
+async def on_flow_input(ctx: Ctx) -> None:
+    state = await ctx.services.conversations.get(ctx.address)
+    assert state is not None
+    data, step, inbound = state.data, state.data["step"], ctx.inbound
+    text = inbound.text.strip()
+    if inbound.kind is InboundKind.FILE and step == "body":
+        att = inbound.attachment
+        assert att is not None
+        content = await ctx.channel.fetch_file(inbound)
+        if att.name.lower().endswith(TEXT_BODY_TYPES):
+            data["body"] = content.decode("utf-8", errors="replace")
+        else:
+            stored = await ctx.services.files.store(att.name, att.mime, content)
+            data.setdefault("attachments", []).append(stored)
+            data["body"] = text or data.get("summary", "")
+        await _advance(ctx, data, "audience")
+        return
+    if inbound.kind is not InboundKind.TEXT or not text:
+        await ctx.say("announce_ask", step=step, retry=True, choices=())
+        return
+    if step == "number":
+        data["number"] = text.upper().replace(" ", "")[:80]
+        await _advance(ctx, data, "summary")
+    elif step == "summary":
+        data["summary"] = text[:1000]
+        await _advance(ctx, data, "body")
+    elif step == "body":
+        data["body"] = text
+        await _advance(ctx, data, "audience")
+    elif step == "audience_units":
+        codes = [c.strip().upper() for c in text.replace(";", ",").replace(" ", ",").split(",") if c.strip()]
+        try:
+            await ctx.services.announcements.check_audience({"units": codes})
+        except AudienceError as exc:
+            await ctx.reply(f"❌ {exc}. Xem mã đơn vị bằng /donvi, rồi nhập lại.")
+            return
+        data["audience"] = {"units": codes}
+        await _advance(ctx, data, "ack")
+    elif step == "at":
+        try:
+            local = datetime.strptime(text, "%d/%m/%Y %H:%M").replace(tzinfo=ZoneInfo(ctx.settings.timezone))
+        except ValueError:
+            await ctx.reply("❌ Thời gian chưa đúng dạng. Nhập theo mẫu: 25/06/2026 08:00")
+            return
+        if local <= ctx.services.clock.now():
+            await ctx.reply("❌ Thời gian hẹn gửi phải ở tương lai. Nhập lại (ví dụ: 25/06/2026 08:00).")
+            return
+        await _create(ctx, data, send_at=local)
+    else:
+        await ctx.say("announce_ask", step=step, retry=True, choices=())
+
+
+async def _create(ctx: Ctx, data: dict, send_at: datetime | None) -> None:  # type: ignore[type-arg]
+    assert ctx.member
+    a = await ctx.services.announcements.create(
+        doc_type=data.get("doc_type", "Thông báo"), number=data.get("number", ""), summary=data.get("summary", ""),
+        body=data.get("body", ""), attachments=data.get("attachments", []), audience=data.get("audience"),
+        send_at=send_at, needs_ack=bool(data.get("ack")), created_by=ctx.member.id, actor=f"member:{ctx.member.id}",
+        issuer=ctx.settings.office_name,
+    )
+    await ctx.services.conversations.clear(ctx.address)
+    if a.status == "scheduled":
+        await ctx.say("announce_scheduled", a=a)
+        return
+    await send_report(ctx, a.id)
+
+
+async def send_report(ctx: Ctx, announcement_id: int) -> None:
+    """The self-updating status message for the admin who sent the announcement."""
+    out = await ctx.services.announcements.report_outbound(announcement_id)
+    sent = await ctx.reply(out)
+    await ctx.services.announcements.attach_report(announcement_id, ctx.address.channel, ctx.address.chat_id,
+                                                   sent.last_id, out.text)
+
+
+# ---- acknowledgement --------------------------------------------------------------------
+@requires(member=True)
+async def on_ack(ctx: Ctx) -> None:
+    raw = ctx.inbound.payload.split(":", 1)[1]
+    if not raw.isdigit():
+        await ctx.say("stale_button")
+        return
+    await acknowledge(ctx, int(raw))
+
+
+async def acknowledge(ctx: Ctx, delivery_id: int) -> None:
+    assert ctx.member
+    first, at = await ctx.services.announcements.acknowledge(delivery_id, ctx.member.id)
+    if at is None:
+        await ctx.say("stale_button")
+        return
+    label = f"✅ Đã nhận lúc {at.astimezone(ZoneInfo(ctx.settings.timezone)):%H:%M %d/%m/%Y}"
+    edited = False
+    if ctx.inbound.kind is InboundKind.CALLBACK and ctx.inbound.message_id:
+        edited = await ctx.channel.edit_choices(ctx.address, ctx.inbound.message_id,
+                                                rows(Choice(label, f"{ACK_PREFIX}:{delivery_id}")))
+    await ctx.answer_button("Đã ghi nhận" if first else "Đã xác nhận trước đó")
+    if not edited:
+        await ctx.say("ack_done", first=first, at=at)
+
+
+async def ack_typed(ctx: Ctx) -> bool:
+    """'đã nhận' typed (Zalo has no buttons): acknowledge the newest pending announcement."""
+    if ctx.member is None or fold(ctx.inbound.text) not in {"da nhan", "danhan", "nhan", "ok da nhan"}:
+        return False
+    delivery_id = await ctx.services.announcements.ack_of_last_for_chat(ctx.address.channel, ctx.address.chat_id)
+    if delivery_id is None:
+        return False
+    await acknowledge(ctx, delivery_id)
+    return True
+
+
+# ---- admin reporting --------------------------------------------------------------------
+@requires(admin=True)
+async def status_list(ctx: Ctx) -> None:
+    items = await ctx.services.announcements.recent(5)
+    buttons = [Choice(f"{i}. Chi tiết", f"rp:{a.id}:s") for i, (a, _) in enumerate(items, 1)]
+    await ctx.say("announcements_recent", items=items, choices=rows(*buttons, per_row=3))
+
+
+@requires(admin=True)
+async def on_report_button(ctx: Ctx) -> None:
+    _, ann, action = ([*ctx.inbound.payload.split(":"), "", ""])[:3]
+    if not ann.isdigit() or await ctx.services.announcements.get(int(ann)) is None:
+        await ctx.say("stale_button")
+        return
+    ann_id = int(ann)
+    if action == "m":
+        lines = await ctx.services.announcements.not_reached(ann_id)
+        await ctx.say("not_reached", lines=lines)
+    elif action == "r":
+        n = await ctx.services.announcements.retry_failed(ann_id)
+        await ctx.reply(f"Đã đưa {n} lượt gửi lỗi vào hàng đợi gửi lại." if n else "Không có lượt gửi nào bị lỗi.")
+    elif action == "a":
+        n = await ctx.services.announcements.remind_unacknowledged(ann_id)
+        await ctx.reply(f"Đã gửi nhắc tới {n} kênh chưa xác nhận." if n else "Tất cả đơn vị đã nhận đã xác nhận.")
+    elif action == "s":
+        await send_report(ctx, ann_id)
+    else:
+        await ctx.say("stale_button")
+
+
+# ---- officers: /vanban ------------------------------------------------------------------
+@requires(member=True)
+async def unit_announcements(ctx: Ctx) -> None:
+    assert ctx.member
+    if ctx.member.unit is None:
+        await status_list(ctx)
+        return
+    items = await ctx.services.announcements.for_unit(ctx.member.unit.id)
+    buttons = [Choice(f"{i}. Xem", f"vb:{a.id}") for i, a in enumerate(items, 1)]
+    await ctx.say("announcements_for_unit", items=items, choices=rows(*buttons, per_row=4))
+
+
+@requires(member=True)
+async def reopen(ctx: Ctx) -> None:
+    assert ctx.member
+    raw = ctx.inbound.payload.split(":", 1)[1]
+    allowed = {a.id for a in await ctx.services.announcements.for_unit(ctx.member.unit.id, 50)} if ctx.member.unit else set()
+    if not raw.isdigit() or (int(raw) not in allowed and not ctx.member.is_admin):
+        await ctx.say("stale_button")
+        return
+    out = await ctx.services.announcements.preview(int(raw))
+    if out is None:
+        await ctx.say("stale_button")
+        return
+    await ctx.reply(Outbound(text=out.text, document=out.document))
+
+
+async def refresh_reports(services, channels) -> int:  # type: ignore[no-untyped-def]
+    """Edit every live delivery-status message whose figures changed; returns how many."""
+    from bot.core import Address
+
+    changed = 0
+    for ann_id, channel, chat_id, message_id, old_text in await services.announcements.live_reports():
+        ch = channels.get(channel)
+        if ch is None:
+            continue
+        out = await services.announcements.report_outbound(ann_id)
+        if _figures(out.text) == _figures(old_text):
+            continue
+        try:
+            await ch.edit(Address(channel, chat_id), message_id, out)
+        except Exception as exc:  # the status message is a convenience; never let it break sending
+            import logging
+
+            logging.getLogger(__name__).info("could not refresh delivery report %s: %s", ann_id, exc)
+            continue
+        await services.announcements.attach_report(ann_id, channel, chat_id, message_id, out.text)
+        await services.announcements.mark_done_if_finished(ann_id)
+        changed += 1
+    return changed
+
+
+def _figures(text: str) -> str:
+    """The part of the status text that matters (not the 'updated at' time)."""
+    return text.split("(cập nhật", 1)[0]

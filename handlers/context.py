@@ -1,0 +1,75 @@
+"""What a handler gets: the event, who sent it, the services and a way to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core import Address, Channel, Choice, Inbound, Outbound, Sent
+from bot.rendering.templates import render
+from bot.services.registry import Services
+from bot.services.views import MemberView
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The few settings handlers need (not the whole config object)."""
+
+    office_name: str = "Phòng Nội vụ"
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+@dataclass
+class Ctx:
+    inbound: Inbound
+    member: MemberView | None
+    services: Services
+    settings: Settings
+    channels: Mapping[str, Channel]
+    replies: list[Sent] = field(default_factory=list)
+
+    @property
+    def address(self) -> Address:
+        return self.inbound.address
+
+    @property
+    def channel(self) -> Channel:
+        return self.channels[self.address.channel]
+
+    def invite_link(self, code: str) -> str | None:
+        """A deep link for the invite: this chat's platform first, else any that has links."""
+        link = self.channel.invite_link(code)
+        for ch in self.channels.values():
+            link = link or ch.invite_link(code)
+        return link
+
+    def text(self, template: str, **context: Any) -> str:
+        context.setdefault("office", self.settings.office_name)
+        return render(template, **context)
+
+    async def reply(self, message: Outbound | str, choices: tuple[tuple[Choice, ...], ...] = ()) -> Sent:
+        out = Outbound(text=message, choices=choices) if isinstance(message, str) else message
+        sent = await self.channel.send(self.address, out)
+        self.replies.append(sent)
+        return sent
+
+    async def say(self, template: str, choices: tuple[tuple[Choice, ...], ...] = (), **context: Any) -> Sent:
+        return await self.reply(self.text(template, **context), choices)
+
+    async def answer_button(self, text: str = "") -> None:
+        await self.channel.answer_callback(self.inbound, text)
+
+
+Handler = Callable[[Ctx], Awaitable[None]]
+
+
+def requires(*, member: bool = True, admin: bool = False) -> Callable[[Handler], Handler]:
+    """Declare who may use a handler; the dispatcher enforces it before calling."""
+
+    def mark(fn: Handler) -> Handler:
+        fn.needs_member = member or admin  # type: ignore[attr-defined]
+        fn.needs_admin = admin  # type: ignore[attr-defined]
+        return fn
+
+    return mark

@@ -1,0 +1,87 @@
+"""From an ``Inbound`` to the right handler, safely.
+
+Per chat, events are handled strictly in order; different chats run concurrently.
+Whatever a handler raises is logged and answered with a polite Vietnamese message:
+a person never sees a stack trace, and since every step commits its own unit of work,
+nothing saved before the failure is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot.core import Channel, Inbound, InboundKind, PerChatSerializer, Router, SendError
+from bot.services.registry import Services
+from handlers.context import Ctx, Handler, Settings
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, router: Router[Handler], services: Services, settings: Settings) -> None:
+        self.router = router
+        self.services = services
+        self.settings = settings
+        self.channels: dict[str, Channel] = {}
+        self.serializer = PerChatSerializer()
+        self.handled = 0
+
+    def add_channel(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    def channel(self, name: str) -> Channel:
+        return self.channels[name]
+
+    async def __call__(self, inbound: Inbound) -> None:
+        async with self.serializer.hold(inbound.address):
+            started = time.perf_counter()
+            await self._handle(inbound)
+            self.handled += 1
+            log.debug("handled %s %s in %.1f ms", inbound.address, inbound.kind,
+                      (time.perf_counter() - started) * 1000)
+
+    async def _handle(self, inbound: Inbound) -> None:
+        ctx: Ctx | None = None
+        try:
+            member = await self.services.members.member_at(inbound.address)
+            ctx = Ctx(inbound=inbound, member=member, services=self.services, settings=self.settings,
+                      channels=self.channels)
+            handler = await self._resolve(ctx)
+            if handler is None:
+                return
+            if getattr(handler, "needs_member", False) and member is None:
+                await ctx.say("not_bound")
+            elif getattr(handler, "needs_admin", False) and not (member and member.is_admin):
+                await ctx.say("admin_only", command=inbound.command or inbound.payload.split(":", 1)[0])
+            else:
+                await handler(ctx)
+            if inbound.kind is InboundKind.CALLBACK:
+                await ctx.answer_button()
+        except SendError as exc:
+            log.warning("reply to %s failed: %s: %s", inbound.address, type(exc).__name__, exc)
+        except Exception:
+            log.exception("handler failed for %s (%s)", inbound.address, inbound.kind)
+            if ctx is not None:
+                try:
+                    await ctx.say("error")
+                except Exception:
+                    log.exception("could not even tell %s about the failure", inbound.address)
+
+    async def _resolve(self, ctx: Ctx) -> Handler | None:
+        inbound = ctx.inbound
+        if inbound.kind is InboundKind.COMMAND:
+            handler = self.router.resolve(inbound)
+            if handler is None:
+                await ctx.say("hint", command=inbound.command, is_officer=bool(ctx.member))
+            return handler
+        if inbound.kind is InboundKind.CALLBACK:
+            handler = self.router.resolve(inbound)
+            if handler is None:
+                await ctx.answer_button("Nút không còn hiệu lực")
+                await ctx.say("stale_button")
+            return handler
+        state = await self.services.conversations.get(inbound.address)
+        if state is not None and state.flow in self.router.flows:
+            return self.router.flows[state.flow]
+        return self.router.fallback

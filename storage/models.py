@@ -1,0 +1,245 @@
+"""The domain's tables (SQLAlchemy 2 declarative, typed with ``Mapped[]``).
+
+Business state lives here and only here: conversations, outbox and reminders are rows,
+so a crash or a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import JSONType, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+class UnitKind:
+    """Kinds of unit after the 2025 two-tier reform (extensible: stored as text)."""
+
+    LABELS = {
+        "tinh": "Tỉnh",
+        "huyen": "Huyện",
+        "so": "Sở, ban, ngành",
+        "xa": "Xã",
+        "phuong": "Phường",
+        "dac_khu": "Đặc khu",
+        "truong": "Trường học",
+        "phong": "Phòng, ban",
+        "khoi": "Khối thi đua",
+        "khac": "Khác",
+    }
+
+
+class Role:
+    OFFICER = "officer"
+    ADMIN = "admin"
+    LABELS = {"officer": "Cán bộ phụ trách TĐKT của đơn vị", "admin": "Quản trị (cơ quan Nội vụ)"}
+
+
+class BindingStatus:
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    LEFT = "left"
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    closed_on: Mapped[date | None]
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    parent: Mapped[Unit | None] = relationship(remote_side="Unit.id", foreign_keys=[parent_id])
+    group_links: Mapped[list[UnitGroup]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UnitGroup.name"
+    )
+
+    @property
+    def groups(self) -> list[str]:
+        return [g.name for g in self.group_links]
+
+
+class UnitGroup(Base):
+    """Membership of a unit in an emulation cluster/bloc (cụm, khối thi đua)."""
+
+    __tablename__ = "unit_groups"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    preferred_channel: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    bindings: Mapped[list[ChatBinding]] = relationship(back_populates="member", lazy="selectin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class ChatBinding(Base):
+    """A chat (on one channel) that speaks for a member. A chat binds to one member only."""
+
+    __tablename__ = "chat_bindings"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_binding_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(20), default=BindingStatus.ACTIVE)
+    bound_at: Mapped[datetime]
+
+    member: Mapped[Member] = relationship(back_populates="bindings", lazy="joined")
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class ChatState(Base):
+    """What a chat is in the middle of (a guided flow), so ``/huy`` and restarts work."""
+
+    __tablename__ = "chat_states"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DeliveryStatus:
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+    FINAL = (SENT, FAILED, BLOCKED, CANCELLED)
+
+
+class Announcement(Base):
+    """A decree/announcement to broadcast. Audience is data: {"all": true} or units/groups/kinds."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(60))
+    number: Mapped[str] = mapped_column(String(80), default="")
+    issued_on: Mapped[date | None]
+    issuer: Mapped[str] = mapped_column(String(255), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    send_at: Mapped[datetime | None]
+    needs_ack: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+    report_channel: Mapped[str | None] = mapped_column(String(20))
+    report_chat_id: Mapped[str | None] = mapped_column(String(64))
+    report_message_id: Mapped[str | None] = mapped_column(String(64))
+    report_text: Mapped[str | None] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """The outbox: one row per message to one chat. A crash loses nothing; a restart resumes.
+
+    ``parts_sent`` lets a long message resume at the part where it stopped.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "channel", "status", "next_try_at"),
+        Index("ix_deliveries_announcement", "announcement_id", "status"),
+        UniqueConstraint("announcement_id", "binding_id", name="uq_delivery_announcement_binding"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("chat_bindings.id", ondelete="SET NULL"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.QUEUED)
+    priority: Mapped[int] = mapped_column(default=5)
+    attempts: Mapped[int] = mapped_column(default=0)
+    parts_sent: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_try_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    message_id: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+
+__all__ = [
+    "Announcement",
+    "AuditLog",
+    "Base",
+    "BindingStatus",
+    "ChatBinding",
+    "ChatState",
+    "Delivery",
+    "DeliveryStatus",
+    "Invite",
+    "Member",
+    "Role",
+    "Text",
+    "Unit",
+    "UnitGroup",
+    "UnitKind",
+]

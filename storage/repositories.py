@@ -1,0 +1,251 @@
+"""Repositories: the queries the services need, one class per aggregate.
+
+They add, load and query; they never commit (the unit of work does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Announcement,
+    AuditLog,
+    BindingStatus,
+    ChatBinding,
+    ChatState,
+    Delivery,
+    DeliveryStatus,
+    Invite,
+    Member,
+    Role,
+    Unit,
+    UnitGroup,
+)
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, obj: Any) -> None:
+        self.session.add(obj)
+
+
+class UnitRepository(_Repo):
+    async def by_code(self, code: str) -> Unit | None:
+        return await self.session.scalar(select(Unit).where(Unit.code == code))
+
+    async def by_codes(self, codes: Sequence[str]) -> dict[str, Unit]:
+        if not codes:
+            return {}
+        rows = await self.session.scalars(select(Unit).where(Unit.code.in_(list(codes))))
+        return {u.code: u for u in rows}
+
+    async def get(self, unit_id: int) -> Unit | None:
+        return await self.session.get(Unit, unit_id)
+
+    async def all(self, *, include_closed: bool = False) -> list[Unit]:
+        stmt = select(Unit).order_by(Unit.code)
+        if not include_closed:
+            stmt = stmt.where(Unit.closed_on.is_(None))
+        return list(await self.session.scalars(stmt))
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count(Unit.id))) or 0)
+
+    async def group_names(self) -> list[str]:
+        rows = await self.session.scalars(select(UnitGroup.name).distinct().order_by(UnitGroup.name))
+        return list(rows)
+
+    async def bound_chat_counts(self) -> dict[int, int]:
+        """Active chats per unit (officers' bindings), for ``/donvi``."""
+        stmt = (
+            select(Member.unit_id, func.count(ChatBinding.id))
+            .join(ChatBinding, ChatBinding.member_id == Member.id)
+            .where(ChatBinding.status == BindingStatus.ACTIVE, Member.unit_id.is_not(None))
+            .group_by(Member.unit_id)
+        )
+        return {uid: n for uid, n in (await self.session.execute(stmt)).all()}
+
+
+class MemberRepository(_Repo):
+    async def get(self, member_id: int) -> Member | None:
+        return await self.session.get(Member, member_id)
+
+    async def admins(self) -> list[Member]:
+        rows = await self.session.scalars(select(Member).where(Member.role == Role.ADMIN).order_by(Member.id))
+        return list(rows)
+
+    async def of_unit(self, unit_id: int) -> list[Member]:
+        rows = await self.session.scalars(select(Member).where(Member.unit_id == unit_id).order_by(Member.id))
+        return list(rows)
+
+
+class BindingRepository(_Repo):
+    async def at(self, channel: str, chat_id: str) -> ChatBinding | None:
+        return await self.session.scalar(
+            select(ChatBinding).where(ChatBinding.channel == channel, ChatBinding.chat_id == chat_id)
+        )
+
+    async def of_member(self, member_id: int) -> list[ChatBinding]:
+        rows = await self.session.scalars(
+            select(ChatBinding).where(ChatBinding.member_id == member_id).order_by(ChatBinding.id)
+        )
+        return list(rows)
+
+
+class InviteRepository(_Repo):
+    async def by_code(self, code: str, *, for_update: bool = False) -> Invite | None:
+        stmt = select(Invite).where(Invite.code == code)
+        if for_update:
+            stmt = stmt.with_for_update(of=Invite)
+        return await self.session.scalar(stmt)
+
+    async def exists(self, code: str) -> bool:
+        return await self.session.scalar(select(func.count(Invite.id)).where(Invite.code == code)) > 0
+
+
+class ChatStateRepository(_Repo):
+    async def get(self, channel: str, chat_id: str) -> ChatState | None:
+        return await self.session.get(ChatState, (channel, chat_id))
+
+    async def set(self, channel: str, chat_id: str, flow: str, data: dict[str, Any], now: datetime) -> ChatState:
+        state = await self.get(channel, chat_id)
+        if state is None:
+            state = ChatState(channel=channel, chat_id=chat_id, flow=flow, data=data, updated_at=now)
+            self.session.add(state)
+        else:
+            state.flow, state.data, state.updated_at = flow, dict(data), now
+        return state
+
+    async def clear(self, channel: str, chat_id: str) -> bool:
+        result = await self.session.execute(
+            delete(ChatState).where(ChatState.channel == channel, ChatState.chat_id == chat_id)
+        )
+        return bool(result.rowcount)
+
+
+class AuditRepository(_Repo):
+    def record(self, at: datetime, actor: str, action: str, **detail: Any) -> None:
+        self.session.add(AuditLog(at=at, actor=actor, action=action, detail=detail))
+
+    async def recent(self, limit: int = 50) -> list[AuditLog]:
+        rows = await self.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit))
+        return list(rows)
+
+
+class AnnouncementRepository(_Repo):
+    async def get(self, announcement_id: int) -> Announcement | None:
+        return await self.session.get(Announcement, announcement_id)
+
+    async def recent(self, limit: int = 10) -> list[Announcement]:
+        rows = await self.session.scalars(
+            select(Announcement).where(Announcement.status != "draft").order_by(Announcement.id.desc()).limit(limit)
+        )
+        return list(rows)
+
+    async def due_scheduled(self, now: datetime) -> list[Announcement]:
+        rows = await self.session.scalars(
+            select(Announcement)
+            .where(Announcement.status == "scheduled", Announcement.send_at <= now)
+            .with_for_update(skip_locked=True)
+        )
+        return list(rows)
+
+    async def for_unit(self, unit_id: int, limit: int = 10) -> list[Announcement]:
+        ids = select(Delivery.announcement_id).where(Delivery.unit_id == unit_id, Delivery.announcement_id.is_not(None))
+        rows = await self.session.scalars(
+            select(Announcement).where(Announcement.id.in_(ids)).order_by(Announcement.id.desc()).limit(limit)
+        )
+        return list(rows)
+
+    async def with_live_report(self, since: datetime) -> list[Announcement]:
+        rows = await self.session.scalars(
+            select(Announcement).where(Announcement.report_message_id.is_not(None), Announcement.released_at >= since)
+        )
+        return list(rows)
+
+
+class DeliveryRepository(_Repo):
+    async def get(self, delivery_id: int) -> Delivery | None:
+        return await self.session.get(Delivery, delivery_id)
+
+    async def claim_due(self, channel: str, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
+        """Atomically take due rows: queued and due, or 'sending' whose lease ran out.
+
+        ``FOR UPDATE SKIP LOCKED`` on PostgreSQL lets several processes drain one outbox
+        without ever taking the same row; on SQLite the single writer gives the same.
+        """
+        due = (
+            select(Delivery.id)
+            .where(
+                Delivery.channel == channel,
+                ((Delivery.status == DeliveryStatus.QUEUED) & (Delivery.next_try_at <= now))
+                | ((Delivery.status == DeliveryStatus.SENDING) & (Delivery.claimed_until < now)),
+            )
+            .order_by(Delivery.priority, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(await self.session.scalars(due))
+        if not ids:
+            return []
+        await self.session.execute(
+            update(Delivery).where(Delivery.id.in_(ids))
+            .values(status=DeliveryStatus.SENDING, claimed_until=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await self.session.scalars(
+            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.priority, Delivery.id)
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
+
+    async def release_claims(self, channel: str) -> int:
+        """Put rows left 'sending' by a dead process of this (single-writer) deployment back in the queue."""
+        result = await self.session.execute(
+            update(Delivery).where(Delivery.channel == channel, Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.QUEUED, claimed_until=None)
+        )
+        return int(result.rowcount or 0)
+
+    async def counts(self, announcement_id: int) -> dict[str, int]:
+        stmt = (
+            select(Delivery.status, func.count(Delivery.id))
+            .where(Delivery.announcement_id == announcement_id)
+            .group_by(Delivery.status)
+        )
+        out = {s: n for s, n in (await self.session.execute(stmt)).all()}
+        acked = await self.session.scalar(
+            select(func.count(Delivery.id)).where(
+                Delivery.announcement_id == announcement_id, Delivery.acknowledged_at.is_not(None)
+            )
+        )
+        out["acknowledged"] = int(acked or 0)
+        return out
+
+    async def of_announcement(self, announcement_id: int, statuses: Sequence[str] | None = None) -> list[Delivery]:
+        stmt = select(Delivery).where(Delivery.announcement_id == announcement_id)
+        if statuses:
+            stmt = stmt.where(Delivery.status.in_(list(statuses)))
+        return list(await self.session.scalars(stmt.order_by(Delivery.id)))
+
+    async def pending_count(self, channel: str | None = None) -> int:
+        stmt = select(func.count(Delivery.id)).where(
+            Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING])
+        )
+        if channel:
+            stmt = stmt.where(Delivery.channel == channel)
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def failed_since(self, since: datetime) -> list[Delivery]:
+        rows = await self.session.scalars(
+            select(Delivery).where(Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.BLOCKED]),
+                                   Delivery.created_at >= since)
+        )
+        return list(rows)

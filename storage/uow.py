@@ -1,0 +1,57 @@
+"""Unit of work: one transaction per use case, with the repositories bound to it.
+
+``async with uow_factory() as uow: ...; await uow.commit()``. Leaving the block without
+committing rolls back, so a failing handler never half-writes.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import repositories as r
+
+
+class UnitOfWork:
+    session: AsyncSession
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        s = self.session
+        self.units = r.UnitRepository(s)
+        self.members = r.MemberRepository(s)
+        self.bindings = r.BindingRepository(s)
+        self.invites = r.InviteRepository(s)
+        self.chat_states = r.ChatStateRepository(s)
+        self.audit = r.AuditRepository(s)
+        self.announcements = r.AnnouncementRepository(s)
+        self.deliveries = r.DeliveryRepository(s)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class UnitOfWorkFactory:
+    """Callable that makes a fresh unit of work; what services receive."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
