@@ -419,6 +419,8 @@ class FormEngine:
     def _default_hint(self, question: Question, ctx: FormContext) -> str:
         match question.type:
             case "integer":
+                if isinstance(question.min, int | float) and question.min > 0:
+                    return "Nhập một số (ví dụ: 12)."
                 return "Nhập một số (ví dụ: 12); nếu không có, nhập 0."
             case "decimal":
                 return "Nhập một số (ví dụ: 7,5)."

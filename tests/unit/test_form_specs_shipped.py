@@ -1,0 +1,268 @@
+"""The shipped TĐKT specs load, and a realistic officer's answers go through them cleanly."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.forms.engine import FileInput, FormContext, FormEngine
+from bot.forms.spec import FormSpec, default_specs_dir, load_specs
+
+SPECS = load_specs(default_specs_dir())
+
+SIGNED = FileInput(
+    name="BC-so-ket-6-thang-2026.pdf",
+    mime="application/pdf",
+    size=2_400_000,
+    file_ref="tg:AgAD1",
+    sha256="c" * 64,
+)
+EXCEL = FileInput(
+    name="danh-sach.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    size=48_000,
+    file_ref="tg:AgAD2",
+    sha256="d" * 64,
+)
+
+SIX_MONTHS = FormContext(unit_kind="xa", today=date(2026, 6, 18), cutoff=date(2026, 6, 14))
+ANNUAL = FormContext(unit_kind="phuong", today=date(2026, 12, 16), cutoff=date(2026, 12, 14))
+REGISTRATION = FormContext(unit_kind="xa", today=date(2026, 3, 10), report_year=2026)
+DEPARTMENT_ANNUAL = FormContext(unit_kind="so_nganh", today=date(2026, 12, 16), cutoff=date(2026, 12, 14))
+
+COMMON_REPORT: dict[str, str | FileInput | None] = {
+    "tong_cbcc": "42",
+    "vb_chi_dao": "6",
+    "pt_thuong_xuyen": "2",
+    "pt_chuyen_de": "2",
+    "ten_pt_chuyen_de": (
+        "Thi đua chung sức xây dựng nông thôn mới nâng cao\nThi đua đẩy mạnh cải cách hành chính, chuyển đổi số"
+    ),
+    "dk_ca_nhan": "40",
+    "dk_tap_the": "5",
+    "dk_gia_dinh": "2.315",
+    "dien_hinh": "4",
+    "dien_hinh_nhan_rong": "9",
+    "sang_kien": "3",
+    "kt_tham_quyen": "3/12/5",
+    "kt_huan_chuong": "0",
+    "kt_bk_thu_tuong": "0/1",
+    "kt_bk_tinh": "1/3",
+    "kt_co_thi_dua": "không",
+    "kt_cap_tren_khac": "0 2",
+}
+COMMON_TAIL: dict[str, str | FileInput | None] = {
+    "phuong_thuc": "18/6/3/0",
+    "kt_pt_chuyen_de": "1/5",
+    "cbcc_duoc_khen": "14",
+    "truc_tiep_ld": "3",
+    "de_nghi_cho": "2",
+    "noi_bat": (
+        "Phong trào “Chung sức xây dựng nông thôn mới” được Nhân dân hưởng ứng, vận động làm mới 3,2 km "
+        "đường giao thông nông thôn; 100% thủ tục hành chính được tiếp nhận trực tuyến."
+    ),
+    "han_che": "Một số phong trào còn hình thức, việc phát hiện điển hình chưa kịp thời.",
+    "nguyen_nhan": None,
+    "phuong_huong": (
+        "Tiếp tục triển khai các phong trào thi đua thường xuyên và chuyên đề; chuẩn bị tổng kết năm, "
+        "bình xét danh hiệu thi đua đúng quy định."
+    ),
+    "kien_nghi": "Không",
+    "so_ky_hieu": "45/bc-ubnd",
+    "nguoi_ky": "Nguyễn Văn An",
+    "tham_quyen_ky": "KT",
+    "nguoi_lap": "Trần Thị Bình",
+    "dien_thoai": "0912 345 678",
+    "file": SIGNED,
+}
+
+SIX_MONTH_ANSWERS = {
+    **COMMON_REPORT,
+    "danh_hieu": "0/0/0/0",
+    **COMMON_TAIL,
+    "ngay_ky": "17/6/2026",
+}
+
+ANNUAL_ANSWERS = {
+    **COMMON_REPORT,
+    "dh_ldtt": "35",
+    "dh_cstdcs": "5",
+    "dh_tt_ldtt": "4",
+    "dh_tt_ldxs": "1",
+    "gd_tong": "2.480",
+    "gd_van_hoa": "2.210",
+    "thon_tong": "12",
+    "thon_van_hoa": "11",
+    "xa_tieu_bieu": "chưa đến kỳ xét",
+    "co_thi_dua_don_vi": "khong",
+    **COMMON_TAIL,
+    "ds_de_nghi": EXCEL,
+    "bai_hoc": "Phải gắn phong trào thi đua với nhiệm vụ chính trị, chọn tiêu chí cụ thể, dễ đo lường.",
+    "ngay_ky": "15/12",
+}
+
+REGISTRATION_ANSWERS: dict[str, str | FileInput | None] = {
+    "nam": "2026",
+    "tong_cbcc": "42",
+    "chu_de": "Đoàn kết, kỷ cương, đổi mới, hoàn thành xuất sắc nhiệm vụ năm 2026",
+    "chi_tieu": "100% cán bộ, công chức hoàn thành tốt nhiệm vụ\nThu ngân sách đạt 110% dự toán",
+    "dh_tap_the": "1, 2",
+    "dk_ldtt": "40",
+    "dk_cstdcs": "6",
+    "dk_cstd_tinh": "1",
+    "hinh_thuc_kt": None,
+    "dk_gia_dinh": "2.300",
+    "dk_thon": "12",
+    "ds_dang_ky": EXCEL,
+    "ngay_ky": "5/3",
+    "nguoi_ky": "Nguyễn Văn An",
+    "tham_quyen_ky": "TM",
+    "nguoi_lap": "Trần Thị Bình",
+    "dien_thoai": "+84912345678",
+    "file": SIGNED,
+}
+
+
+def fill(
+    spec: FormSpec, ctx: FormContext, inputs: dict[str, Any]
+) -> tuple[FormEngine, dict[str, Any], list[str]]:
+    """Answer like a chat would: always the engine's next question, looked up in ``inputs``."""
+    engine = FormEngine(spec)
+    answers: dict[str, Any] = {}
+    warnings: list[str] = []
+    while (question := engine.next_question(answers, ctx)) is not None:
+        assert question.id in inputs, f"{spec.id}: no test answer for {question.id}"
+        raw = inputs[question.id]
+        result = (
+            engine.skip(question.id, answers, ctx)
+            if raw is None
+            else engine.answer(question.id, raw, answers, ctx)
+        )
+        assert result.ok, f"{spec.id}.{question.id}: {result.error}"
+        warnings.extend(result.warnings)
+        answers[question.id] = result.value
+    return engine, answers, warnings
+
+
+def test_shipped_specs() -> None:
+    assert sorted(SPECS) == ["bao-cao-6-thang", "bao-cao-nam", "dang-ky-thi-dua"]
+    assert all(spec.version == 1 for spec in SPECS.values())
+    assert SPECS["bao-cao-6-thang"].title == "Báo cáo sơ kết công tác thi đua, khen thưởng 6 tháng đầu năm"
+
+
+@pytest.mark.parametrize("spec_id", sorted(SPECS))
+def test_every_question_has_label_and_section(spec_id: str) -> None:
+    for question in SPECS[spec_id].questions:
+        assert question.label, question.id
+        assert question.section, question.id
+
+
+def test_six_month_report_table_ids() -> None:
+    ids = SPECS["bao-cao-6-thang"].ids
+    for expected in (
+        "tong_cbcc", "vb_chi_dao", "pt_thuong_xuyen", "pt_chuyen_de", "ten_pt_chuyen_de", "dk_ca_nhan",
+        "dk_tap_the", "dk_gia_dinh", "dien_hinh", "dien_hinh_nhan_rong", "sang_kien", "kt_tham_quyen",
+        "phuong_thuc", "cbcc_duoc_khen", "truc_tiep_ld", "de_nghi_cho", "noi_bat", "han_che", "nguyen_nhan",
+        "phuong_huong", "kien_nghi", "so_ky_hieu", "ngay_ky", "nguoi_ky", "tham_quyen_ky", "nguoi_lap",
+        "dien_thoai", "file",
+    ):  # fmt: skip
+        assert expected in ids
+    assert set(SPECS["bao-cao-6-thang"].ids) <= set(SPECS["bao-cao-nam"].ids) | {"danh_hieu"}
+
+
+@pytest.mark.parametrize(
+    ("spec_id", "ctx", "inputs", "total"),
+    [
+        ("bao-cao-6-thang", SIX_MONTHS, SIX_MONTH_ANSWERS, 35),
+        ("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS, 46),
+        ("dang-ky-thi-dua", REGISTRATION, REGISTRATION_ANSWERS, 18),
+    ],
+)
+def test_realistic_answers_pass(spec_id: str, ctx: FormContext, inputs: dict[str, Any], total: int) -> None:
+    engine, answers, warnings = fill(SPECS[spec_id], ctx, inputs)
+    assert warnings == []
+    assert engine.final_errors(answers, ctx) == []
+    assert engine.final_warnings(answers, ctx) == []
+    assert engine.progress(answers, ctx) == (total, total)
+    lines = engine.summary(answers, ctx)
+    assert [line.n for line in lines] == list(range(1, total + 1))
+    for question in engine.applicable(answers, ctx):
+        text = engine.prompt(question, ctx, answers)
+        assert "{" not in text and "}" not in text and "…." not in text, (question.id, text)
+
+
+def test_department_skips_commune_questions() -> None:
+    inputs = {k: v for k, v in ANNUAL_ANSWERS.items()}
+    engine, answers, _ = fill(SPECS["bao-cao-nam"], DEPARTMENT_ANNUAL, inputs)
+    for commune_only in ("dk_gia_dinh", "gd_tong", "gd_van_hoa", "thon_tong", "thon_van_hoa", "xa_tieu_bieu"):
+        assert commune_only not in answers
+    assert engine.final_errors(answers, DEPARTMENT_ANNUAL) == []
+    assert engine.progress(answers, DEPARTMENT_ANNUAL) == (40, 40)
+
+
+def test_six_month_sum_by_method_must_match() -> None:
+    inputs = dict(SIX_MONTH_ANSWERS)
+    engine, answers, _ = fill(SPECS["bao-cao-6-thang"], SIX_MONTHS, inputs)
+    prompt = engine.prompt(engine.spec.question("phuong_thuc"), SIX_MONTHS, answers)
+    assert "là 27." in prompt  # 3+12+5 Giấy khen, 1 BK TTg, 1+3 BK tỉnh, 2 khác
+    result = engine.answer("phuong_thuc", "18/6/2/0", answers, SIX_MONTHS)
+    assert result.error == (
+        "Tổng số khen thưởng theo phương thức (26) phải bằng tổng số khen thưởng đã khai ở các câu trên (27)."
+    )
+
+
+def test_six_month_checks() -> None:
+    engine, answers, _ = fill(SPECS["bao-cao-6-thang"], SIX_MONTHS, SIX_MONTH_ANSWERS)
+    assert "không được lớn hơn tổng số cán bộ" in engine.answer("dk_ca_nhan", "43", answers, SIX_MONTHS).error
+    warn = engine.answer("dien_hinh_nhan_rong", "13", answers, SIX_MONTHS)
+    assert warn.ok and warn.warnings and "3 lần" in warn.warnings[0]
+    assert (
+        "tổng số cá nhân được khen thưởng (18)"
+        in engine.answer("truc_tiep_ld", "19", answers, SIX_MONTHS).error
+    )
+    assert engine.answer("cbcc_duoc_khen", "19", answers, SIX_MONTHS).error
+    assert engine.answer("so_ky_hieu", "45/UBND", answers, SIX_MONTHS).error
+    assert engine.answer("ngay_ky", "19/6/2026", answers, SIX_MONTHS).error
+    assert not engine.answer("file", "đã gửi", answers, SIX_MONTHS).ok
+    # no thematic movements: the names and the thematic-awards questions are not asked
+    answers["pt_chuyen_de"] = 0
+    ids = [q.id for q in engine.applicable(answers, SIX_MONTHS)]
+    assert "ten_pt_chuyen_de" not in ids and "kt_pt_chuyen_de" not in ids
+    assert engine.final_errors(answers, SIX_MONTHS) == []
+
+
+def test_annual_title_checks() -> None:
+    engine, answers, _ = fill(SPECS["bao-cao-nam"], ANNUAL, ANNUAL_ANSWERS)
+    too_many = engine.answer("dh_cstdcs", "36", answers, ANNUAL)
+    assert not too_many.ok and "Lao động tiên tiến" in too_many.error
+    over_15 = engine.answer("dh_cstdcs", "6", answers, ANNUAL)
+    assert over_15.ok and "15%" in over_15.warnings[0]
+    assert engine.answer("dh_tt_ldxs", "5", answers, ANNUAL).error
+    assert engine.answer("gd_van_hoa", "2.481", answers, ANNUAL).error
+    assert engine.answer("thon_van_hoa", "13", answers, ANNUAL).error
+    assert engine.answer("xa_tieu_bieu", "dat", answers, ANNUAL).value == "dat"
+    assert engine.skip("ds_de_nghi", answers, ANNUAL).ok
+    wrong = FileInput(name="ds.pdf", mime="application/pdf", size=1000, file_ref="x", sha256="")
+    assert "XLSX hoặc XLS" in engine.answer("ds_de_nghi", wrong, answers, ANNUAL).error
+
+
+def test_registration_chain_checks() -> None:
+    engine, answers, _ = fill(SPECS["dang-ky-thi-dua"], REGISTRATION, REGISTRATION_ANSWERS)
+    assert engine.answer("nam", "2025", answers, REGISTRATION).error
+    assert engine.answer("nam", "2027", answers, REGISTRATION).ok
+    assert engine.answer("dk_ldtt", "43", answers, REGISTRATION).error
+    assert engine.answer("dk_cstdcs", "41", answers, REGISTRATION).error
+    assert engine.answer("dk_cstd_tinh", "7", answers, REGISTRATION).error
+    flag = engine.answer("dh_tap_the", "cờ thi đua", answers, REGISTRATION)
+    assert flag.ok and flag.value == ["co_tinh"] and flag.warnings
+    # editing the staff total below the registrations is flagged, then blocks submission
+    edit = engine.answer("tong_cbcc", "30", answers, REGISTRATION)
+    assert edit.ok and edit.invalidated == ("dk_ldtt",)
+    answers["tong_cbcc"] = edit.value
+    assert len(engine.final_errors(answers, REGISTRATION)) == 1
+    # nobody registering individually: no list file needed
+    answers.update(tong_cbcc=42, dk_ldtt=0, dk_cstdcs=0, dk_cstd_tinh=0)
+    assert "ds_dang_ky" not in [q.id for q in engine.applicable(answers, REGISTRATION)]
+    assert engine.final_errors(answers, REGISTRATION) == []
