@@ -16,6 +16,9 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebServer
 from bot.config import Settings
 from bot.core import Channel, Clock, Pacer, Router, SystemClock
+from bot.forms.spec import load_specs
+from bot.scheduler import Scheduler
+from bot.services.calendar import WorkCalendar
 from bot.services.outbox import OutboxDispatcher
 from bot.services.registry import Services
 from handlers import build_router
@@ -39,8 +42,13 @@ class App:
         self.engine = create_engine(settings.database_url)
         self.uow = UnitOfWorkFactory(session_factory(self.engine))
         self.outboxes: dict[str, OutboxDispatcher] = {}
-        self.services = Services.build(self.uow, self.clock, files_dir=Path(settings.files_dir),
-                                       on_queued=self.wake_outboxes)
+        self.services = Services.build(
+            self.uow, self.clock, forms=load_specs(), files_dir=Path(settings.files_dir),
+            on_queued=self.wake_outboxes, office_name=settings.office_name, timezone=settings.timezone,
+            calendar=WorkCalendar(settings.timezone, settings.quiet_hours, settings.rest_days),
+            overdue_days=settings.overdue_days, escalate_after_days=settings.escalate_after_days,
+            digest_time=settings.digest_time)
+        self.scheduler: Scheduler | None = None
         self.router: Router[Handler] = build_router()
         self.dispatcher = Dispatcher(
             self.router, self.services,
@@ -71,12 +79,27 @@ class App:
             pacer=Pacer(s.telegram_rate, group_per_minute=s.telegram_group_per_minute),
         )
 
-    async def start(self, *, console: ConsoleChannel | None = None) -> None:
-        """Start every configured channel (and the web server if a webhook needs it)."""
+    def configured_channels(self) -> list[Channel]:
         s = self.settings
         wanted: list[Channel] = []
         if s.telegram_bot_token:
             wanted.append(self.telegram_channel())
+        return wanted
+
+    async def start_outboxes_only(self) -> None:
+        """For the CLI: send what is queued without receiving updates (a running bot may poll)."""
+        for ch in self.configured_channels():
+            await ch.start(self.dispatcher, receive=False)
+            self.dispatcher.add_channel(ch)
+            self.channels.append(ch)
+            outbox = OutboxDispatcher(self.uow, self.clock, ch, single_writer=False)
+            await outbox.start()
+            self.outboxes[ch.name] = outbox
+
+    async def start(self, *, console: ConsoleChannel | None = None, scheduler: bool = True) -> None:
+        """Start every configured channel (and the web server if a webhook needs it)."""
+        s = self.settings
+        wanted = self.configured_channels()
         if console is not None:
             wanted.append(console)
         needs_web = s.telegram_bot_token and s.telegram_mode == "webhook"
@@ -96,6 +119,9 @@ class App:
             self.outboxes[ch.name] = outbox
             log.info("channel %s up", ch.name)
         self._background.append(asyncio.create_task(self._refresh_reports_loop(), name="delivery-reports"))
+        if scheduler:
+            self.scheduler = Scheduler(self.services.tick, s.scheduler_interval)
+            self.scheduler.start()
 
     async def _refresh_reports_loop(self, every: float = 2.0) -> None:
         while True:
@@ -106,6 +132,9 @@ class App:
                 log.exception("refreshing delivery reports failed")
 
     async def stop(self) -> None:
+        if self.scheduler:
+            self.scheduler.stop()
+            self.scheduler = None
         for task in self._background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -8,11 +8,12 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.forms.spec import SpecError
 
 log = logging.getLogger("bot")
 
@@ -59,6 +60,45 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--expires", type=parse_duration, default=timedelta(days=7), help="e.g. 7d, 48h")
 
     sub.add_parser("admins", help="list admins and their chats")
+
+    a = sub.add_parser("announce", help="broadcast a decree/announcement from a Markdown file")
+    a.add_argument("file", type=Path)
+    a.add_argument("--type", dest="doc_type", help="Chỉ thị, Kế hoạch, Phát động, Công văn, Thông báo…")
+    a.add_argument("--number", help="số/ký hiệu, e.g. 12/CT-UBND")
+    a.add_argument("--issued", help="dd/mm/yyyy")
+    a.add_argument("--issuer", help="cơ quan ban hành")
+    a.add_argument("--summary", help="trích yếu")
+    a.add_argument("--audience", help="all | units:A,B | group:NAME | kind:xa,phuong")
+    a.add_argument("--at", help='send later: "dd/mm/yyyy HH:MM"')
+    a.add_argument("--ack", action="store_true", help="ask recipients to acknowledge")
+    a.add_argument("--attach", type=Path, action="append", default=[], help="file to send along")
+    a.add_argument("--no-wait", action="store_true", help="queue only; the running bot sends it")
+
+    d = sub.add_parser("deliveries", help="delivery table of an announcement")
+    d.add_argument("announcement_id", type=int)
+
+    pr = sub.add_parser("periods", help="reporting periods").add_subparsers(dest="periods_verb", required=True)
+    po = pr.add_parser("open", help="open a reporting period and announce it")
+    po.add_argument("--form", required=True, help="bao-cao-6-thang | bao-cao-nam | dang-ky-thi-dua")
+    po.add_argument("--label", required=True)
+    po.add_argument("--cutoff", help="data cut-off dd/mm/yyyy")
+    po.add_argument("--due", required=True, help='"dd/mm/yyyy HH:MM"')
+    po.add_argument("--audience", default="all")
+    po.add_argument("--remind", default="7d,3d,1d,2h")
+    po.add_argument("--no-announce", action="store_true")
+    pr.add_parser("list", help="list periods with progress")
+    pc = pr.add_parser("close", help="close a period")
+    pc.add_argument("period_id", type=int)
+    pe = pr.add_parser("extend", help="move a period's deadline")
+    pe.add_argument("period_id", type=int)
+    pe.add_argument("--due", required=True, help='"dd/mm/yyyy HH:MM"')
+    pe.add_argument("--announce", action="store_true", help="tell the units about the new deadline")
+    ps = pr.add_parser("show", help="a period with its reminder plan")
+    ps.add_argument("period_id", type=int)
+
+    e = sub.add_parser("export", help="export a period to Excel")
+    e.add_argument("period_id", type=int)
+    e.add_argument("--xlsx", type=Path, required=True)
     return p
 
 
@@ -78,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"tdkt-bot: {exc}", file=sys.stderr)
         return 1
+    except SpecError as exc:
+        print(f"tdkt-bot: mẫu báo cáo lỗi, không khởi động: {exc}", file=sys.stderr)
+        return 2
 
 
 class CliError(Exception):
@@ -248,6 +291,192 @@ async def cmd_admins(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_app(settings, go)
 
 
+def local_datetime(text: str, tz: str) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y %H:%M").replace(tzinfo=ZoneInfo(tz))
+    except ValueError:
+        raise CliError(f"thời gian không hợp lệ: {text!r} (dạng dd/mm/yyyy HH:MM)") from None
+
+
+def local_date(text: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise CliError(f"ngày không hợp lệ: {text!r} (dạng dd/mm/yyyy)") from None
+
+
+def fmt(dt: datetime | None, tz: str) -> str:
+    from bot.core import fmt_local
+
+    return fmt_local(dt, tz) if dt else "-"
+
+
+async def cmd_announce(settings: Settings, args: argparse.Namespace) -> int:
+    import mimetypes
+
+    from bot.app import App
+    from bot.services.audience import AudienceError, parse_audience
+    from bot.services.documents import parse_vn_date, read_document
+
+    if not args.file.is_file():
+        raise CliError(f"không tìm thấy tệp {args.file}")
+    meta = read_document(args.file.read_text(encoding="utf-8"))
+    extra = meta.extra
+    try:
+        audience = parse_audience(args.audience or str(extra.get("audience") or "all"))
+        issued = parse_vn_date(args.issued) if args.issued else meta.issued_on
+    except (AudienceError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    at_text = args.at or (str(extra["at"]) if extra.get("at") else None)
+    send_at = local_datetime(at_text, settings.timezone) if at_text else None
+    app = App(settings)
+    try:
+        await app.prepare()
+        attachments = []
+        for path in args.attach:
+            if not path.is_file():
+                raise CliError(f"không tìm thấy tệp đính kèm {path}")
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            attachments.append(await app.services.files.store(path.name, mime, path.read_bytes()))
+        try:
+            a = await app.services.announcements.create(
+                doc_type=args.doc_type or meta.doc_type or "Thông báo", number=args.number or meta.number,
+                issued_on=issued, issuer=args.issuer or meta.issuer or settings.office_name,
+                summary=args.summary or meta.summary, body=meta.body, attachments=attachments, audience=audience,
+                send_at=send_at, needs_ack=args.ack or bool(extra.get("ack")), actor="cli")
+        except AudienceError as exc:
+            raise CliError(str(exc)) from None
+        print(f"Văn bản #{a.id}: {a.doc_type} {a.number or ''} — {a.summary or '(không có trích yếu)'}")
+        print(f"Đối tượng: {a.audience}")
+        if a.status == "scheduled":
+            print(f"Hẹn gửi lúc {fmt(a.send_at, settings.timezone)}; tiến trình `tdkt-bot run` sẽ gửi.")
+            return 0
+        counts = await app.services.announcements.counts(a.id)
+        print(f"Số kênh nhận: {counts.total}")
+        if args.no_wait or counts.total == 0:
+            print("Đã xếp hàng gửi; tiến trình `tdkt-bot run` sẽ gửi." if counts.total else
+                  "Không có kênh nào đã liên kết trong đối tượng nhận.")
+            return 0
+        await app.start_outboxes_only()
+        await show_progress(app, a.id)
+    finally:
+        await app.stop()
+    return 0
+
+
+async def show_progress(app: Any, announcement_id: int) -> None:
+    """A progress bar until every delivery has an outcome."""
+    width = 30
+    while True:
+        c = await app.services.announcements.counts(announcement_id)
+        done = c.total - c.pending
+        filled = int(width * done / c.total) if c.total else width
+        sys.stdout.write(f"\r[{'#' * filled}{'.' * (width - filled)}] đã gửi {c.sent}/{c.total} · chờ {c.pending} "
+                         f"· lỗi {c.failed} · bị chặn {c.blocked}   ")
+        sys.stdout.flush()
+        if c.pending == 0:
+            break
+        await asyncio.sleep(0.5)
+    sys.stdout.write("\n")
+
+
+async def cmd_deliveries(settings: Settings, args: argparse.Namespace) -> int:
+    async def go(app: Any) -> int:
+        a = await app.services.announcements.get(args.announcement_id)
+        if a is None:
+            raise CliError(f"không có văn bản #{args.announcement_id}")
+        c = await app.services.announcements.counts(a.id)
+        print(f"#{a.id} {a.doc_type} {a.number} — {a.summary}")
+        print(f"Đã gửi {c.sent}/{c.total} · chờ {c.pending} · lỗi {c.failed} · bị chặn {c.blocked}"
+              + (f" · đã nhận {c.acknowledged}" if a.needs_ack else ""))
+        print(f"{'ĐƠN VỊ':<16} {'KÊNH':<9} {'CHAT':<14} {'TRẠNG THÁI':<10} {'LẦN':>3} {'GỬI LÚC':<16} "
+              f"{'XÁC NHẬN':<16} LỖI")
+        for d in await app.services.announcements.deliveries(a.id):
+            print(f"{d.unit_code:<16} {d.channel:<9} {d.chat_id:<14} {d.status:<10} {d.attempts:>3} "
+                  f"{fmt(d.sent_at, settings.timezone):<16} {fmt(d.acknowledged_at, settings.timezone):<16} "
+                  f"{d.last_error[:60]}")
+        missing = await app.services.announcements.not_reached(a.id)
+        if missing:
+            print(f"Đơn vị chưa nhận ({len(missing)}): " + "; ".join(f"{c} ({w})" for c, _, w in missing))
+        return 0
+
+    return await _with_app(settings, go)
+
+
+async def cmd_periods(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.audience import AudienceError, parse_audience
+    from bot.services.reports import STATE_LABELS, PeriodError, parse_offsets
+
+    tz = settings.timezone
+
+    async def go(app: Any) -> int:
+        try:
+            if args.periods_verb == "open":
+                p = await app.services.open_period(
+                    form_id=args.form, label=args.label, due_at=local_datetime(args.due, tz),
+                    cutoff=local_date(args.cutoff) if args.cutoff else None, audience=parse_audience(args.audience),
+                    remind_offsets=parse_offsets(args.remind), announce=not args.no_announce)
+                await app.services.plan_reminders(p.id)
+                print(f"Đã mở kỳ #{p.id}: {p.label} ({p.form_id}), hạn {fmt(p.due_at, tz)}, {p.audience_text}")
+                if not args.no_announce:
+                    print("Thông báo mở kỳ đã xếp hàng gửi tới các đơn vị (tiến trình `tdkt-bot run` sẽ gửi).")
+            elif args.periods_verb == "list":
+                for p in await app.services.reports.periods():
+                    prog = await app.services.reports.progress(p.id)
+                    figures = ", ".join(f"{STATE_LABELS[s]} {n}" for s, n in prog.counts.items() if n)
+                    print(f"#{p.id:<3} {p.status:<6} {p.form_id:<16} hạn {fmt(p.due_at, tz)}  {p.label}  [{figures}]")
+            elif args.periods_verb == "close":
+                p = await app.services.change_period(args.period_id, status="closed")
+                print(f"Đã đóng kỳ #{p.id}: {p.label}")
+            elif args.periods_verb == "extend":
+                p = await app.services.change_period(args.period_id, due_at=local_datetime(args.due, tz),
+                                                     announce=args.announce)
+                print(f"Kỳ #{p.id}: hạn mới {fmt(p.due_at, tz)}; lịch nhắc đã lập lại.")
+            elif args.periods_verb == "show":
+                await print_period(app, args.period_id, tz)
+        except (PeriodError, AudienceError) as exc:
+            raise CliError(str(exc)) from None
+        return 0
+
+    return await _with_app(settings, go)
+
+
+async def print_period(app: Any, period_id: int, tz: str) -> None:
+    from bot.services.reports import STATE_LABELS
+
+    p = await app.services.reports.period(period_id)
+    if p is None:
+        raise CliError(f"không có kỳ báo cáo #{period_id}")
+    prog = await app.services.reports.progress(p.id)
+    print(f"Kỳ #{p.id}: {p.label} — mẫu {p.form_id} v{p.form_version} — {p.status}")
+    print(f"Chốt số liệu {p.cutoff.strftime('%d/%m/%Y') if p.cutoff else '-'} · hạn {fmt(p.due_at, tz)} · "
+          f"{p.audience_text} · nhắc {', '.join(p.remind_offsets)}")
+    print("Tiến độ: " + ", ".join(f"{STATE_LABELS[s]} {n}" for s, n in prog.counts.items()))
+    plan = await app.services.reminder_plan(p.id)
+    print(f"Lịch nhắc ({len(plan)}):")
+    for r in plan:
+        moved = f" (dời từ {fmt(r.planned_for, tz)}: ngoài giờ/ngày nghỉ)" if r.moved else ""
+        print(f"  {fmt(r.send_at, tz)}  {r.unit_code:<16} {r.kind:<10} {r.status_label}{moved}")
+
+
+async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.reports import PeriodError
+
+    async def go(app: Any) -> int:
+        try:
+            _name, data = await app.services.export_period(args.period_id)
+        except PeriodError as exc:
+            raise CliError(str(exc)) from None
+        args.xlsx.parent.mkdir(parents=True, exist_ok=True)
+        args.xlsx.write_bytes(data)
+        print(f"Đã xuất {args.xlsx} ({len(data) // 1024} KB)")
+        return 0
+
+    return await _with_app(settings, go)
+
+
 VERBS: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
     "run": cmd_run,
     "console": cmd_console,
@@ -255,4 +484,8 @@ VERBS: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
     "units": cmd_units,
     "invite": cmd_invite,
     "admins": cmd_admins,
+    "announce": cmd_announce,
+    "deliveries": cmd_deliveries,
+    "periods": cmd_periods,
+    "export": cmd_export,
 }

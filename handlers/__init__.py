@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import Router
-from handlers import basic, broadcasts
+from handlers import basic, broadcasts, progress, reports
 from handlers.context import Handler
 
 
@@ -11,4 +11,6 @@ def build_router() -> Router[Handler]:
     router: Router[Handler] = Router()
     basic.register(router)
     broadcasts.register(router)
+    reports.register(router)
+    progress.register(router)
     return router

@@ -21,6 +21,11 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("thongbao", "soạn và gửi văn bản, thông báo tới các đơn vị", "admin"),
     ("tinhtrang", "tình hình gửi, nhận các văn bản gần đây", "admin"),
     ("vanban", "các văn bản đã gửi tới đơn vị, xem lại", "officer"),
+    ("baocao", "làm (hoặc tiếp tục, sửa) báo cáo thi đua – khen thưởng", "officer"),
+    ("trangthai", "tình hình báo cáo của đơn vị", "officer"),
+    ("kybaocao", "mở kỳ báo cáo mới và thông báo tới các đơn vị", "admin"),
+    ("tiendo", "tiến độ nộp báo cáo, nhắc đơn vị, xem và trả lại báo cáo", "admin"),
+    ("xuat", "xuất Excel tổng hợp một kỳ báo cáo", "admin"),
 ]
 
 

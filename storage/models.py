@@ -226,6 +226,124 @@ class Delivery(Base):
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
 
 
+class ReportPeriod(Base):
+    """A reporting round: which form, for whom, data cut-off, deadline, reminder offsets."""
+
+    __tablename__ = "report_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(60))
+    form_version: Mapped[int]
+    label: Mapped[str] = mapped_column(String(255))
+    cutoff: Mapped[date | None]
+    opens_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    remind_offsets: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class FormSession(Base):
+    """The draft of one unit's report for one period, owned by the member who started it.
+
+    Every answer is written here the moment it is given; the chat can go away for days.
+    """
+
+    __tablename__ = "form_sessions"
+    __table_args__ = (UniqueConstraint("unit_id", "period_id", name="uq_session_unit_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_periods.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    position: Mapped[str | None] = mapped_column(String(60))
+    return_to_summary: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Submission(Base):
+    """A unit's report for a period: nháp → đã nộp → bị trả lại → đã tiếp nhận."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("unit_id", "period_id", name="uq_submission_unit_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_periods.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    revision: Mapped[int]
+    form_version: Mapped[int]
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime]
+    first_submitted_at: Mapped[datetime]
+    late: Mapped[bool] = mapped_column(default=False)
+    receipt_no: Mapped[str] = mapped_column(String(40))
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    returned_at: Mapped[datetime | None]
+    returned_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    accepted_at: Mapped[datetime | None]
+
+
+class SubmissionRevision(Base):
+    """Every version ever submitted, kept: a return-and-revise never overwrites history."""
+
+    __tablename__ = "submission_revisions"
+    __table_args__ = (UniqueConstraint("submission_id", "revision", name="uq_revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    revision: Mapped[int]
+    form_version: Mapped[int]
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime]
+    late: Mapped[bool] = mapped_column(default=False)
+    receipt_no: Mapped[str] = mapped_column(String(40))
+
+
+class Reminder(Base):
+    """One planned reminder for one unit. Unique per (period, unit, kind): never twice.
+
+    ``planned_for`` is the ideal time from the offset; ``send_at`` is after moving out of
+    quiet hours and rest days (the difference is what ``periods show`` reports as moved).
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("period_id", "unit_id", "kind", name="uq_reminder"),
+        Index("ix_reminders_due", "status", "send_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_periods.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    planned_for: Mapped[datetime]
+    send_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    claim: Mapped[str | None] = mapped_column(String(40))
+    sent_at: Mapped[datetime | None]
+    deliveries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """Once-only jobs (the daily digest of a given day): the primary key is the claim."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    at: Mapped[datetime]
+
+
 __all__ = [
     "Announcement",
     "AuditLog",

@@ -30,6 +30,7 @@ class UnitOfWork:
         self.audit = r.AuditRepository(s)
         self.announcements = r.AnnouncementRepository(s)
         self.deliveries = r.DeliveryRepository(s)
+        self.reports = r.ReportRepository(s)
         return self
 
     async def __aexit__(

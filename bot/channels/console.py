@@ -64,7 +64,9 @@ class ConsoleChannel:
     def address(self) -> Address:
         return Address(self.name, self.chat_id)
 
-    async def start(self, sink: InboundSink) -> None:
+    async def start(self, sink: InboundSink, *, receive: bool = True) -> None:
+        if not receive:
+            return
         self._reader = asyncio.create_task(self._read_loop(sink), name="console-read")
 
     async def stop(self) -> None:
@@ -120,7 +122,7 @@ class ConsoleChannel:
         text = markdown_to_plain(message.text) if message.text else ""
         if not text and message.document is None:
             raise InvalidMessage("empty message")
-        return [Part(text=text, choices=message.choices, document=message.document)]
+        return [Part(text=text, choices=message.choices, document=message.document, numbered=message.numbered)]
 
     async def send_part(self, address: Address, part: Part) -> str:
         prefix = "" if address.chat_id == self.chat_id else f"[→ {address.chat_id}] "
@@ -132,9 +134,10 @@ class ConsoleChannel:
                 target.write_bytes(part.document.content)
             lines.append(f"📎 Tệp: {part.document.name} — đã lưu tại {target}")
         flat = [c for row in part.choices for c in row]
-        if flat and address.chat_id == self.chat_id:
-            self.menus.remember(self.chat_id, flat)
-            lines.append(menu_text(flat))
+        if address.chat_id == self.chat_id:
+            self.menus.remember(self.chat_id, flat, numbered=part.numbered)
+            if flat:
+                lines.append(menu_text(flat, numbered=part.numbered))
         self._write("\n" + prefix + "\n".join(lines).replace("\n", "\n" + prefix) + "\n")
         self._next_id += 1
         return str(self._next_id)

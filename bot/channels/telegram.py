@@ -95,7 +95,7 @@ class TelegramChannel:
         if self.mode == "webhook":
             app.router.add_post(urlparse(self.webhook_url).path or "/telegram", self._on_webhook)
 
-    async def start(self, sink: InboundSink) -> None:
+    async def start(self, sink: InboundSink, *, receive: bool = True) -> None:
         self._sink = sink
         try:
             await self.bot.initialize()
@@ -104,7 +104,9 @@ class TelegramChannel:
         except tg_error.NetworkError as exc:
             raise ChannelUnavailable(f"Telegram API unreachable: {exc}") from exc
         self.username = self.bot.username
-        if self.mode == "webhook":
+        if not receive:
+            log.info("telegram: @%s connected for sending only", self.username)
+        elif self.mode == "webhook":
             await self.bot.set_webhook(
                 url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )

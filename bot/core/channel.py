@@ -22,6 +22,7 @@ class Part:
     text: str
     choices: tuple[tuple[Choice, ...], ...] = ()
     document: Attachment | None = None
+    numbered: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,8 @@ class Channel(Protocol):
     name: str
     capabilities: Capabilities
 
-    async def start(self, sink: InboundSink) -> None:
-        """Begin receiving; every inbound event goes to ``sink`` (in order per chat)."""
+    async def start(self, sink: InboundSink, *, receive: bool = True) -> None:
+        """Connect; with ``receive``, every inbound event goes to ``sink`` (in order per chat)."""
 
     async def stop(self) -> None:
         """Stop receiving and release connections."""

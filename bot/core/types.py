@@ -99,13 +99,17 @@ class Choice:
 class Outbound:
     """A message to send. ``text`` is Markdown; each channel renders it to its own markup.
 
-    ``choices`` are rows of buttons. ``document`` is a file to send along. ``key`` lets a
-    channel replace an earlier message (edit) when it can.
+    ``choices`` are rows of buttons. ``document`` is a file to send along.
+    ``numbered`` says whether, on a channel without buttons, the person may pick a choice
+    by typing its number. It is False while the question itself expects a number (how
+    many staff?): then "1" must stay the answer 1, and the choices (Quay lại, Bỏ qua) can
+    only be typed by name.
     """
 
     text: str = ""
     choices: tuple[tuple[Choice, ...], ...] = ()
     document: Attachment | None = None
+    numbered: bool = True
 
     @property
     def flat_choices(self) -> list[Choice]:

@@ -61,6 +61,16 @@ def _d(value: datetime | date | None, tz: str = "Asia/Ho_Chi_Minh") -> str:
     return value.strftime("%d/%m/%Y")
 
 
+_STATE_LABELS = {
+    "chua_bat_dau": "chưa bắt đầu", "dang_soan": "đang soạn", "da_nop": "đã nộp", "nop_muon": "nộp muộn",
+    "bi_tra_lai": "bị trả lại", "da_tiep_nhan": "đã tiếp nhận",
+}
+
+
+def _state_label(state: Any) -> str:
+    return _STATE_LABELS.get(str(state), str(state))
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -73,6 +83,7 @@ def environment() -> Environment:
         finalize=md_escape,
     )
     env.filters.update(num=vn_number, dt=_dt, d=_d, raw=Raw)
+    env.globals["state_label"] = _state_label
     return env
 
 

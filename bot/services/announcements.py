@@ -295,6 +295,14 @@ class AnnouncementService:
     async def not_reached(self, announcement_id: int) -> list[tuple[str, str, str]]:
         return await units_not_reached(self.uow, announcement_id)
 
+    async def failed_since(self, since: datetime) -> list[DeliveryLine]:
+        async with self.uow() as uow:
+            rows = await uow.deliveries.failed_since(since)
+            units = {u.id: u for u in await uow.units.all(include_closed=True)}
+            return [DeliveryLine(units[d.unit_id].code if d.unit_id in units else "-",
+                                 units[d.unit_id].name if d.unit_id in units else "-", d.channel, d.chat_id,
+                                 d.status, d.attempts, d.sent_at, d.acknowledged_at, d.last_error) for d in rows]
+
     async def mark_done_if_finished(self, announcement_id: int) -> None:
         counts = await self.counts(announcement_id)
         if counts.done:

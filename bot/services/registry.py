@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.core import Clock
+from bot.forms.engine import FormContext, FormEngine
+from bot.forms.spec import FormSpec
+from bot.rendering.templates import render
 from bot.services.announcements import AnnouncementService
+from bot.services.audience import Audience
+from bot.services.calendar import WorkCalendar
 from bot.services.conversations import ConversationService
+from bot.services.export import build_workbook
 from bot.services.files import FileStore
 from bot.services.members import MemberService
+from bot.services.notices import NoticeService
+from bot.services.reminders import DueReminder, PlanLine, ReminderService
+from bot.services.reports import PeriodView, ReportService, SubmissionView, UnitState, period_view
 from bot.services.units import UnitService
 from storage.uow import UnitOfWorkFactory
 
@@ -22,16 +32,162 @@ class Services:
     units: UnitService
     conversations: ConversationService
     announcements: AnnouncementService
+    reports: ReportService
+    notices: NoticeService
+    reminders: ReminderService
     files: FileStore
+    forms: dict[str, FormSpec]
+    office_name: str = "Phòng Nội vụ"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    escalate_after_days: int = 2
+    digest_time: str = "08:00"
 
     @classmethod
-    def build(cls, uow: UnitOfWorkFactory, clock: Clock, *, files_dir: Path = Path("data/files"),
-              on_queued: Callable[[], None] | None = None) -> Services:
+    def build(cls, uow: UnitOfWorkFactory, clock: Clock, *, forms: dict[str, FormSpec],
+              files_dir: Path = Path("data/files"), on_queued: Callable[[], None] | None = None,
+              office_name: str = "Phòng Nội vụ", timezone: str = "Asia/Ho_Chi_Minh",
+              calendar: WorkCalendar | None = None, overdue_days: int = 5, escalate_after_days: int = 2,
+              digest_time: str = "08:00") -> Services:
         return cls(
             clock=clock,
             members=MemberService(uow, clock),
             units=UnitService(uow, clock),
             conversations=ConversationService(uow, clock),
             announcements=AnnouncementService(uow, clock, on_queued=on_queued),
+            reports=ReportService(uow, clock, {k: v.version for k, v in forms.items()}),
+            notices=NoticeService(uow, clock, on_queued=on_queued),
+            reminders=ReminderService(uow, clock, calendar or WorkCalendar(timezone), overdue_days=overdue_days),
             files=FileStore(files_dir),
+            forms=forms,
+            office_name=office_name,
+            timezone=timezone,
+            escalate_after_days=escalate_after_days,
+            digest_time=digest_time,
         )
+
+    async def open_period(
+        self, *, form_id: str, label: str, due_at: datetime, cutoff: date | None, audience: Audience,
+        remind_offsets: list[str], created_by: int | None = None, actor: str = "cli", announce: bool = True,
+    ) -> PeriodView:
+        """Open a reporting period and announce it to its audience through the outbox."""
+        period = await self.reports.open_period(
+            form_id=form_id, label=label, due_at=due_at, cutoff=cutoff, audience=audience,
+            remind_offsets=remind_offsets, created_by=created_by, actor=actor)
+        if announce:
+            spec = self.forms[form_id]
+            body = render("period_announcement", p=period, title=spec.title, office=self.office_name)
+            ann = await self.announcements.create(
+                doc_type="Thông báo", summary=f"V/v {spec.title[0].lower()}{spec.title[1:]} — {label}", body=body,
+                audience=audience, issuer=self.office_name, created_by=created_by, actor=actor,
+                issued_on=self.clock.now().date())
+            await self.reports.link_announcement(period.id, ann.id)
+        await self.reminders.plan(period.id)
+        return period
+
+    async def plan_reminders(self, period_id: int) -> int:
+        return await self.reminders.plan(period_id)
+
+    async def reminder_plan(self, period_id: int) -> list[PlanLine]:
+        return await self.reminders.plan_lines(period_id)
+
+    async def change_period(self, period_id: int, *, due_at: datetime | None = None, audience: Audience | None = None,
+                            status: str | None = None, announce: bool = False, actor: str = "cli") -> PeriodView:
+        """Extend, retarget or close a period; reminders still due are planned again."""
+        period = await self.reports.update_period(period_id, due_at=due_at, audience=audience, status=status,
+                                                  actor=actor)
+        await self.reminders.plan(period_id)
+        if announce and due_at is not None and period.is_open:
+            body = render("period_extended", p=period, office=self.office_name)
+            await self.announcements.create(doc_type="Thông báo", summary=f"V/v gia hạn {period.label}", body=body,
+                                            audience=period.audience, issuer=self.office_name, actor=actor,
+                                            issued_on=self.clock.now().date())
+        return period
+
+    def compose_reminder(self, due: DueReminder, admin_names: str) -> tuple[str, list[list[tuple[str, str]]]]:
+        period = period_view(due.period)
+        progress = None
+        if due.draft_answers is not None:
+            progress = FormEngine(self.forms[period.form_id]).progress(
+                due.draft_answers, self.form_context(period, due.unit.kind))
+        admins = admin_names if due.overdue_days >= self.escalate_after_days else ""
+        text = render("reminder", p=period, progress=progress, now=self.clock.now(),
+                      kind="overdue" if due.overdue_days else "before", admins=admins, office=self.office_name)
+        return text, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period.id}")]]
+
+    async def send_due_reminders(self) -> tuple[int, int]:
+        names = ", ".join(m.name for m in await self.members.admins())
+        return await self.reminders.claim_and_queue(lambda due: self.compose_reminder(due, names))
+
+    async def send_digest_if_due(self) -> bool:
+        """Once a day at DIGEST_TIME (local), the admins get where things stand."""
+        from zoneinfo import ZoneInfo
+
+        now = self.clock.now()
+        local = now.astimezone(ZoneInfo(self.timezone))
+        hh, mm = (int(x) for x in self.digest_time.split(":"))
+        if (local.hour, local.minute) < (hh, mm):
+            return False
+        if not await self.reminders.claim_job(f"digest:{local:%Y-%m-%d}"):
+            return False
+        await self.notices.to_admins(await self.digest_text(), kind="digest")
+        return True
+
+    async def digest_text(self) -> str:
+        since = self.clock.now() - timedelta(days=1)
+        items = []
+        for p in await self.reports.periods("open"):
+            prog = await self.reports.progress(p.id)
+            new = await self.reports.submissions_since(p.id, since)
+            items.append((prog, new))
+        failed = await self.announcements.failed_since(since)
+        return render("digest", items=items, failed=failed, now=self.clock.now(), office=self.office_name)
+
+    async def tick(self) -> dict[str, int]:
+        """One scheduler tick: scheduled announcements, due reminders, the daily digest."""
+        released = await self.announcements.release_due()
+        sent, skipped = await self.send_due_reminders()
+        digest = await self.send_digest_if_due()
+        return {"released": len(released), "reminders": sent, "skipped": skipped, "digest": int(digest)}
+
+    async def export_period(self, period_id: int) -> tuple[str, bytes]:
+        """(file name, XLSX bytes) for a period."""
+        period, rows = await self.reports.export_rows(period_id)
+        data = build_workbook(period, self.forms[period.form_id], rows, tz=self.timezone)
+        return f"tdkt_ky{period.id}_{period.form_id}.xlsx", data
+
+    def form_context(self, period: PeriodView, unit_kind: str | None) -> FormContext:
+        from zoneinfo import ZoneInfo
+
+        today = self.clock.now().astimezone(ZoneInfo(self.timezone)).date()
+        year = period.cutoff.year if period.cutoff else period.due_at.year
+        return FormContext(unit_kind=unit_kind, today=today, cutoff=period.cutoff, default_year=year,
+                           report_year=year)
+
+    async def draft_progress(self, period: PeriodView, unit_id: int, unit_kind: str) -> tuple[int, int] | None:
+        """(answered, total) of the unit's draft, or None when nobody started."""
+        answers = await self.reports.draft_answers(unit_id, period.id)
+        if answers is None:
+            return None
+        return FormEngine(self.forms[period.form_id]).progress(answers, self.form_context(period, unit_kind))
+
+    async def reminder_text(self, period: PeriodView, unit_id: int, unit_kind: str, *, kind: str = "now",
+                            admins: str = "") -> str:
+        """The reminder a unit gets: which report, the deadline, how far its draft is."""
+        progress = await self.draft_progress(period, unit_id, unit_kind)
+        return render("reminder", p=period, progress=progress, now=self.clock.now(), kind=kind, admins=admins,
+                      office=self.office_name)
+
+    async def remind_missing_now(self, period_id: int) -> int:
+        """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted."""
+        prog = await self.reports.progress(period_id)
+        if prog is None:
+            return 0
+        texts = {u.id: await self.reminder_text(prog.period, u.id, u.kind) for u, _ in prog.missing}
+        return await self.notices.to_units(texts, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period_id}")]], kind="reminder")
+
+    async def notify_returned(self, sub: SubmissionView, period: PeriodView) -> int:
+        text = render("report_returned", s=sub, period=period, office=self.office_name)
+        return await self.notices.to_units({sub.unit.id: text}, [[("✏️ Sửa báo cáo", f"bc:p:{period.id}")]])
+
+
+__all__ = ["Services", "UnitState"]

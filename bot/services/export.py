@@ -1,0 +1,129 @@
+"""Excel export of a period: one row per unit, every answer in its own typed column,
+and a totals sheet (overall and per cụm/khối) the office can paste into its summary report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from bot.forms.spec import FormSpec, Question
+from bot.services.reports import STATE_LABELS, PeriodView, SubmissionView, UnitState
+from bot.services.views import UnitView
+
+NUMERIC = {"integer", "decimal", "numbers", "year"}
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def _columns(spec: FormSpec) -> list[tuple[str, str, Question, str | None]]:
+    """(key, header, question, part) for every answer column, parts of 'numbers' split out."""
+    cols = []
+    for q in spec.questions:
+        label = q.label or q.id
+        if q.type == "numbers":
+            for p in q.parts:
+                cols.append((f"{q.id}.{p.key}", f"{label} – {p.label}", q, p.key))
+        else:
+            cols.append((q.id, label, q, None))
+    return cols
+
+
+def _cell_value(q: Question, part: str | None, value: Any) -> Any:
+    if value is None:
+        return None
+    match q.type:
+        case "numbers":
+            return value.get(part) if isinstance(value, dict) else None
+        case "integer" | "decimal" | "year":
+            return value
+        case "date":
+            return date.fromisoformat(value) if isinstance(value, str) else value
+        case "choice":
+            return next((o.label for o in q.options if o.key == value), value)
+        case "multichoice":
+            return "; ".join(next((o.label for o in q.options if o.key == k), k) for k in value)
+        case "file":
+            return value.get("name") if isinstance(value, dict) else str(value)
+        case _:
+            return str(value)
+
+
+def build_workbook(
+    period: PeriodView, spec: FormSpec, rows: list[tuple[UnitView, UnitState, SubmissionView | None]],
+    tz: str = "Asia/Ho_Chi_Minh",
+) -> bytes:
+    zone = ZoneInfo(tz)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Báo cáo đơn vị")
+    cols = _columns(spec)
+    fixed = ["STT", "Mã đơn vị", "Tên đơn vị", "Cụm, khối", "Trạng thái", "Nộp lúc", "Nộp muộn", "Lần nộp",
+             "Số tiếp nhận"]
+    headers = fixed + [h for _, h, _, _ in cols]
+    widths = [6, 16, 30, 24, 14, 17, 10, 8, 18] + [min(max(len(h) * 0.9, 12), 40) for h in headers[len(fixed):]]
+    for i, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.freeze_panes = "D2"
+    header_cells = []
+    for h in headers:
+        c = WriteOnlyCell(ws, value=h)
+        c.font, c.fill, c.alignment = HEADER_FONT, HEADER_FILL, Alignment(wrap_text=True, vertical="top")
+        header_cells.append(c)
+    ws.append(header_cells)
+
+    totals: dict[str, float] = defaultdict(float)
+    group_totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    numeric_cols = [(k, h) for k, h, q, _ in cols if q.type in NUMERIC and q.type != "year"]
+    date_fmt = "DD/MM/YYYY"
+    for n, (unit, state, sub) in enumerate(rows, 1):
+        answers = sub.answers if sub else {}
+        submitted = sub.submitted_at.astimezone(zone).replace(tzinfo=None) if sub else None
+        values: list[Any] = [n, unit.code, unit.name, "; ".join(unit.groups), STATE_LABELS[state], submitted,
+                             ("Có" if sub.late else "Không") if sub else None, sub.revision if sub else None,
+                             sub.receipt_no if sub else None]
+        counted = sub is not None and state is not UnitState.RETURNED
+        for key, _h, q, part in cols:
+            v = _cell_value(q, part, answers.get(q.id))
+            values.append(v)
+            if counted and isinstance(v, int | float) and not isinstance(v, bool) and q.type != "year":
+                totals[key] += v
+                for g in unit.groups or ("(không thuộc cụm, khối)",):
+                    group_totals[g][key] += v
+        cells = []
+        for v in values:
+            c = WriteOnlyCell(ws, value=v)
+            if isinstance(v, datetime):
+                c.number_format = "DD/MM/YYYY HH:MM"
+            elif isinstance(v, date):
+                c.number_format = date_fmt
+            cells.append(c)
+        ws.append(cells)
+
+    ts = wb.create_sheet("Tổng hợp")
+    groups = sorted(group_totals)
+    ts.column_dimensions["A"].width = 50
+    ts.column_dimensions["B"].width = 14
+    for i in range(len(groups)):
+        ts.column_dimensions[get_column_letter(i + 3)].width = 18
+    ts.freeze_panes = "B2"
+    head = []
+    for h in ["Chỉ tiêu", "Tổng cộng", *groups]:
+        c = WriteOnlyCell(ts, value=h)
+        c.font, c.fill, c.alignment = HEADER_FONT, HEADER_FILL, Alignment(wrap_text=True, vertical="top")
+        head.append(c)
+    ts.append(head)
+    for key, header in numeric_cols:
+        ts.append([header, totals.get(key, 0), *[group_totals[g].get(key, 0) for g in groups]])
+    submitted_count = sum(1 for _, s, sub in rows if sub is not None and s is not UnitState.RETURNED)
+    ts.append([])
+    ts.append([f"Số đơn vị đã nộp (được tính): {submitted_count}/{len(rows)} — {period.label}"])
+    buf = BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,65 @@
+"""Short messages to units through the outbox (reminders, returns, period news).
+
+They go where announcements go (each officer's chosen channel), with the same pacing,
+retries and crash-safety, instead of being sent inline from a handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core import Clock
+from bot.services.audience import recipient_bindings
+from storage.models import Delivery, DeliveryStatus
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+ChoiceRows = Sequence[Sequence[tuple[str, str]]]
+
+
+def queue_notice(uow: UnitOfWork, binding, unit_id: int | None, text: str, choices: ChoiceRows,  # type: ignore[no-untyped-def]
+                 now, *, kind: str = "notice", priority: int = 3) -> Delivery:  # type: ignore[no-untyped-def]
+    d = Delivery(
+        kind=kind, announcement_id=None, binding_id=binding.id, member_id=binding.member_id, unit_id=unit_id,
+        channel=binding.channel, chat_id=binding.chat_id,
+        payload={"text": text, "choices": [[list(c) for c in row] for row in choices]},
+        status=DeliveryStatus.QUEUED, priority=priority, attempts=0, parts_sent=0, last_error="",
+        next_try_at=now, message_id="", created_at=now,
+    )
+    uow.deliveries.add(d)
+    return d
+
+
+class NoticeService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, on_queued=None) -> None:  # type: ignore[no-untyped-def]
+        self.uow = uow
+        self.clock = clock
+        self.on_queued = on_queued or (lambda: None)
+
+    async def to_units(self, texts: dict[int, str], choices: ChoiceRows = (), *, kind: str = "notice") -> int:
+        """Queue one message per recipient chat of each unit (text may differ per unit)."""
+        now = self.clock.now()
+        count = 0
+        async with self.uow() as uow:
+            bindings = await recipient_bindings(uow, list(texts))
+            for b in bindings:
+                unit_id = b.member.unit_id
+                queue_notice(uow, b, unit_id, texts[unit_id], choices, now, kind=kind)  # type: ignore[index]
+                count += 1
+            await uow.commit()
+        if count:
+            self.on_queued()
+        return count
+
+    async def to_admins(self, text: str, choices: ChoiceRows = (), *, kind: str = "notice") -> int:
+        now = self.clock.now()
+        count = 0
+        async with self.uow() as uow:
+            for m in await uow.members.admins():
+                for b in await uow.bindings.of_member(m.id):
+                    if b.status == "active" and (m.preferred_channel in (None, b.channel)):
+                        queue_notice(uow, b, None, text, choices, now, kind=kind)
+                        count += 1
+            await uow.commit()
+        if count:
+            self.on_queued()
+        return count

@@ -1,0 +1,185 @@
+"""Deadline reminders: plan rows per (period, unit, kind), claim due ones atomically, send
+through the outbox only to units that have not validly submitted; the daily digest.
+
+Claiming is ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` with a claim token,
+in the same transaction that queues the deliveries: two scheduler processes on one
+PostgreSQL never send the same reminder twice, and a crash between ticks loses nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.core import Clock
+from bot.services.audience import recipient_bindings, resolve_units
+from bot.services.calendar import WorkCalendar
+from bot.services.notices import queue_notice
+from bot.services.reports import SubmissionStatus, offset_delta
+from storage.models import FormSession, JobRun, Reminder, ReportPeriod, Submission, Unit
+from storage.uow import UnitOfWorkFactory
+
+STATUS_LABELS = {"planned": "dự kiến", "sent": "đã gửi", "skipped": "bỏ qua (đơn vị đã nộp)",
+                 "cancelled": "huỷ (kỳ đã đóng/đổi)", "claimed": "đang gửi"}
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    unit_code: str
+    kind: str
+    planned_for: datetime
+    send_at: datetime
+    status: str
+
+    @property
+    def moved(self) -> bool:
+        return abs((self.send_at - self.planned_for).total_seconds()) >= 60
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A claimed reminder with what is needed to word it."""
+
+    id: int
+    period: ReportPeriod
+    unit: Unit
+    kind: str
+    overdue_days: int
+    draft_answers: dict[str, Any] | None
+
+
+class ReminderService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, calendar: WorkCalendar, *,
+                 overdue_days: int = 5, reminder_time: time = time(8, 0)) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.calendar = calendar
+        self.overdue_days = overdue_days
+        self.reminder_time = reminder_time
+
+    def desired(self, period: ReportPeriod) -> list[tuple[str, datetime, datetime]]:
+        """(kind, planned_for, send_at) for one unit of this period, before and after the deadline."""
+        stamp = period.due_at.strftime("%m%d%H%M")
+        out = []
+        for offset in period.remind_offsets:
+            planned = period.due_at - offset_delta(offset)
+            send_at = self.calendar.next_allowed(planned)
+            if send_at >= period.due_at:
+                send_at = self.calendar.previous_allowed(planned)
+            out.append((f"{offset}@{stamp}", planned, send_at))
+        due_day = self.calendar.local_date(period.due_at)
+        for k in range(1, self.overdue_days + 1):
+            day = self.calendar.working_days_after(due_day, k)
+            planned = self.calendar.at_local(day, self.reminder_time)
+            out.append((f"od{k}@{stamp}", planned, self.calendar.next_allowed(planned)))
+        return out
+
+    async def plan(self, period_id: int) -> int:
+        """Create (or re-plan) the period's reminders; those already sent stay as they are."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            p = await uow.reports.period(period_id)
+            if p is None:
+                return 0
+            await uow.session.execute(
+                delete(Reminder).where(Reminder.period_id == period_id, Reminder.status == "planned"))
+            if p.status != "open":
+                await uow.commit()
+                return 0
+            units = await resolve_units(uow, p.audience)
+            existing = set((await uow.session.execute(
+                select(Reminder.unit_id, Reminder.kind).where(Reminder.period_id == period_id))).all())
+            rows = []
+            for kind, planned, send_at in self.desired(p):
+                if send_at < now - timedelta(minutes=1) and not kind.startswith("od"):
+                    continue  # an offset already behind us when the period was (re)planned
+                for u in units:
+                    if (u.id, kind) not in existing:
+                        rows.append({"period_id": p.id, "unit_id": u.id, "kind": kind, "planned_for": planned,
+                                     "send_at": send_at, "status": "planned", "deliveries": 0, "created_at": now})
+            if rows:
+                await uow.session.execute(insert(Reminder), rows)
+            await uow.commit()
+            return len(rows)
+
+    async def plan_lines(self, period_id: int) -> list[PlanLine]:
+        async with self.uow() as uow:
+            stmt = (select(Reminder, Unit.code).join(Unit, Unit.id == Reminder.unit_id)
+                    .where(Reminder.period_id == period_id).order_by(Reminder.send_at, Unit.code))
+            return [PlanLine(code, r.kind.split("@")[0], r.planned_for, r.send_at, r.status)
+                    for r, code in (await uow.session.execute(stmt)).all()]
+
+    async def claim_and_queue(self, compose, limit: int = 10_000) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        """Claim every due reminder and, in the same transaction, queue its messages.
+
+        ``compose(due: DueReminder) -> (text, choices)``. Units that submitted are skipped.
+        Returns (sent, skipped).
+        """
+        now = self.clock.now()
+        token = uuid.uuid4().hex
+        async with self.uow() as uow:
+            due_ids = (select(Reminder.id).where(Reminder.status == "planned", Reminder.send_at <= now)
+                       .order_by(Reminder.send_at).limit(limit).with_for_update(skip_locked=True))
+            result = await uow.session.execute(
+                update(Reminder).where(Reminder.id.in_(due_ids)).values(status="claimed", claim=token)
+                .execution_options(synchronize_session=False))
+            if not result.rowcount:
+                await uow.commit()
+                return 0, 0
+            claimed = list(await uow.session.scalars(select(Reminder).where(Reminder.claim == token)))
+            period_ids = {r.period_id for r in claimed}
+            periods = {p.id: p for p in await uow.session.scalars(
+                select(ReportPeriod).where(ReportPeriod.id.in_(period_ids)))}
+            unit_ids = {r.unit_id for r in claimed}
+            units = {u.id: u for u in await uow.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+            done = {(s.period_id, s.unit_id) for s in await uow.session.scalars(
+                select(Submission).where(Submission.period_id.in_(period_ids),
+                                         Submission.status != SubmissionStatus.RETURNED))}
+            drafts = {(d.period_id, d.unit_id): d.answers for d in await uow.session.scalars(
+                select(FormSession).where(FormSession.period_id.in_(period_ids)))}
+            returned = {(s.period_id, s.unit_id): s.answers for s in await uow.session.scalars(
+                select(Submission).where(Submission.period_id.in_(period_ids),
+                                         Submission.status == SubmissionStatus.RETURNED))}
+            bindings_by_unit: dict[int, list[Any]] = {}
+            for b in await recipient_bindings(uow, list(unit_ids)):
+                bindings_by_unit.setdefault(b.member.unit_id, []).append(b)
+            sent = skipped = 0
+            for r in claimed:
+                p = periods[r.period_id]
+                if p.status != "open":
+                    r.status = "cancelled"
+                    continue
+                if (r.period_id, r.unit_id) in done:
+                    r.status = "skipped"
+                    skipped += 1
+                    continue
+                kind = r.kind.split("@")[0]
+                overdue = int(kind[2:]) if kind.startswith("od") else 0
+                answers = drafts.get((r.period_id, r.unit_id), returned.get((r.period_id, r.unit_id)))
+                text, choices = compose(DueReminder(r.id, p, units[r.unit_id], kind, overdue, answers))
+                for b in bindings_by_unit.get(r.unit_id, []):
+                    queue_notice(uow, b, r.unit_id, text, choices, now, kind="reminder", priority=4)
+                    r.deliveries += 1
+                r.status, r.sent_at = "sent", now
+                sent += 1
+            await uow.commit()
+            return sent, skipped
+
+    async def claim_job(self, name: str) -> bool:
+        """True exactly once per name, across processes (the primary key decides)."""
+        async with self.uow() as uow:
+            uow.session.add(JobRun(name=name, at=self.clock.now()))
+            try:
+                await uow.commit()
+            except IntegrityError:
+                return False
+            return True

@@ -1,0 +1,458 @@
+"""Report collection: periods, drafts that survive, submissions with revisions, progress.
+
+The form engine (pure) decides what to ask and whether answers are valid; this service
+only stores: every answer the moment it is given, every submitted revision forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core import Clock
+from bot.services._convert import unit_view
+from bot.services.audience import Audience, describe, resolve_units
+from bot.services.views import UnitView
+from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision
+from storage.uow import UnitOfWorkFactory
+
+
+class SubmissionStatus:
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+
+class UnitState(StrEnum):
+    """What /tiendo counts."""
+
+    NOT_STARTED = "chua_bat_dau"
+    DRAFTING = "dang_soan"
+    SUBMITTED = "da_nop"
+    LATE = "nop_muon"
+    RETURNED = "bi_tra_lai"
+    ACCEPTED = "da_tiep_nhan"
+
+
+STATE_LABELS = {
+    UnitState.NOT_STARTED: "chưa bắt đầu", UnitState.DRAFTING: "đang soạn", UnitState.SUBMITTED: "đã nộp",
+    UnitState.LATE: "nộp muộn", UnitState.RETURNED: "bị trả lại", UnitState.ACCEPTED: "đã tiếp nhận",
+}
+FORM_CODES = {"bao-cao-6-thang": "BC6T", "bao-cao-nam": "BCN", "dang-ky-thi-dua": "ĐKTĐ"}
+
+
+class PeriodError(ValueError):
+    """A period cannot be opened/changed as asked (Vietnamese message)."""
+
+
+@dataclass(frozen=True)
+class PeriodView:
+    id: int
+    form_id: str
+    form_version: int
+    label: str
+    cutoff: date | None
+    opens_at: datetime
+    due_at: datetime
+    audience: dict[str, Any]
+    audience_text: str
+    remind_offsets: tuple[str, ...]
+    status: str
+    announcement_id: int | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+@dataclass(frozen=True)
+class DraftView:
+    session_id: int
+    period: PeriodView
+    unit: UnitView
+    member_id: int
+    answers: dict[str, Any]
+    history: list[str]
+    position: str | None
+    return_to_summary: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    id: int
+    period_id: int
+    unit: UnitView
+    status: str
+    revision: int
+    form_version: int
+    answers: dict[str, Any]
+    submitted_by: int | None
+    submitted_at: datetime
+    first_submitted_at: datetime
+    late: bool
+    receipt_no: str
+    return_reason: str
+
+
+class StartOutcome(StrEnum):
+    NEW = "new"
+    RESUME = "resume"
+    BUSY = "busy"
+    SUBMITTED = "submitted"
+    CLOSED = "closed"
+    NOT_IN_AUDIENCE = "not_in_audience"
+
+
+@dataclass(frozen=True)
+class StartResult:
+    outcome: StartOutcome
+    draft: DraftView | None = None
+    submission: SubmissionView | None = None
+    other_name: str = ""
+    other_progress_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    submission: SubmissionView
+    already: bool
+
+
+@dataclass
+class Progress:
+    period: PeriodView
+    counts: dict[UnitState, int] = field(default_factory=dict)
+    missing: list[tuple[UnitView, UnitState]] = field(default_factory=list)
+    states: dict[int, UnitState] = field(default_factory=dict)
+    total: int = 0
+
+
+def period_view(p: ReportPeriod) -> PeriodView:
+    return PeriodView(
+        id=p.id, form_id=p.form_id, form_version=p.form_version, label=p.label, cutoff=p.cutoff, opens_at=p.opens_at,
+        due_at=p.due_at, audience=dict(p.audience), audience_text=describe(p.audience),
+        remind_offsets=tuple(p.remind_offsets), status=p.status, announcement_id=p.announcement_id,
+    )
+
+
+def submission_view(s: Submission, unit: UnitView) -> SubmissionView:
+    return SubmissionView(
+        id=s.id, period_id=s.period_id, unit=unit, status=s.status, revision=s.revision, form_version=s.form_version,
+        answers=dict(s.answers), submitted_by=s.submitted_by, submitted_at=s.submitted_at,
+        first_submitted_at=s.first_submitted_at, late=s.late, receipt_no=s.receipt_no, return_reason=s.return_reason,
+    )
+
+
+class ReportService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, form_versions: dict[str, int]) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.form_versions = form_versions
+
+    # ---- periods ----------------------------------------------------------------------------
+    async def open_period(
+        self, *, form_id: str, label: str, due_at: datetime, cutoff: date | None = None,
+        audience: Audience | None = None, remind_offsets: list[str] | None = None, opens_at: datetime | None = None,
+        created_by: int | None = None, actor: str = "cli",
+    ) -> PeriodView:
+        if form_id not in self.form_versions:
+            raise PeriodError(f"Không có mẫu báo cáo “{form_id}”. Có: {', '.join(sorted(self.form_versions))}")
+        now = self.clock.now()
+        if due_at <= now:
+            raise PeriodError("Hạn nộp phải ở tương lai.")
+        audience = audience or {"all": True}
+        async with self.uow() as uow:
+            await resolve_units(uow, audience)
+            p = ReportPeriod(
+                form_id=form_id, form_version=self.form_versions[form_id], label=label.strip(), cutoff=cutoff,
+                opens_at=opens_at or now, due_at=due_at, audience=audience,
+                remind_offsets=list(remind_offsets or ["7d", "3d", "1d", "2h"]), status="open",
+                created_by=created_by, created_at=now,
+            )
+            uow.reports.add(p)
+            await uow.flush()
+            uow.audit.record(now, actor, "period.open", id=p.id, form=form_id, label=label)
+            await uow.commit()
+            return period_view(p)
+
+    async def link_announcement(self, period_id: int, announcement_id: int) -> None:
+        async with self.uow() as uow:
+            p = await uow.reports.period(period_id)
+            if p is not None:
+                p.announcement_id = announcement_id
+                await uow.commit()
+
+    async def periods(self, status: str | None = None) -> list[PeriodView]:
+        async with self.uow() as uow:
+            return [period_view(p) for p in await uow.reports.periods(status)]
+
+    async def period(self, period_id: int) -> PeriodView | None:
+        async with self.uow() as uow:
+            p = await uow.reports.period(period_id)
+            return period_view(p) if p else None
+
+    async def update_period(self, period_id: int, *, due_at: datetime | None = None, audience: Audience | None = None,
+                            status: str | None = None, actor: str = "cli") -> PeriodView:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            p = await uow.reports.period(period_id)
+            if p is None:
+                raise PeriodError(f"Không có kỳ báo cáo số {period_id}.")
+            if due_at is not None:
+                p.due_at = due_at
+            if audience is not None:
+                await resolve_units(uow, audience)
+                p.audience = audience
+            if status is not None:
+                p.status = status
+                p.closed_at = now if status == "closed" else None
+            uow.audit.record(now, actor, "period.update", id=period_id, due_at=str(due_at) if due_at else None,
+                             audience=audience, status=status)
+            await uow.commit()
+            return period_view(p)
+
+    async def open_periods_for(self, unit_id: int) -> list[PeriodView]:
+        async with self.uow() as uow:
+            out = []
+            for p in await uow.reports.periods("open"):
+                if unit_id in {u.id for u in await resolve_units(uow, p.audience)}:
+                    out.append(period_view(p))
+            return sorted(out, key=lambda v: v.due_at)
+
+    # ---- drafts -----------------------------------------------------------------------------
+    async def start(self, member_id: int, unit_id: int, period_id: int) -> StartResult:
+        """Find or create this unit's draft; tell who else is drafting if not this member."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            p = await uow.reports.period(period_id)
+            unit = await uow.units.get(unit_id)
+            if p is None or unit is None or p.status != "open":
+                return StartResult(StartOutcome.CLOSED)
+            if unit_id not in {u.id for u in await resolve_units(uow, p.audience)}:
+                return StartResult(StartOutcome.NOT_IN_AUDIENCE)
+            sub = await uow.reports.submission_for(unit_id, period_id)
+            draft = await uow.reports.session_for(unit_id, period_id)
+            if sub is not None and sub.status != SubmissionStatus.RETURNED and draft is None:
+                return StartResult(StartOutcome.SUBMITTED, submission=submission_view(sub, unit_view(unit)))
+            if draft is not None and draft.member_id != member_id:
+                other = await uow.members.get(draft.member_id)
+                return StartResult(StartOutcome.BUSY, other_name=other.name if other else "",
+                                   other_progress_at=draft.updated_at)
+            outcome = StartOutcome.RESUME
+            if draft is None:
+                answers: dict[str, Any] = dict(sub.answers) if sub is not None else {}
+                draft = FormSession(period_id=period_id, unit_id=unit_id, member_id=member_id, answers=answers,
+                                    history=list(answers), position="summary" if sub is not None else None,
+                                    return_to_summary=sub is not None, created_at=now, updated_at=now)
+                uow.reports.add(draft)
+                try:
+                    await uow.commit()
+                except IntegrityError:  # another officer of the unit started this very moment
+                    return StartResult(StartOutcome.BUSY)
+                outcome = StartOutcome.NEW
+            return StartResult(outcome, draft=self._draft_view(draft, p, unit))
+
+    def _draft_view(self, d: FormSession, p: ReportPeriod, unit: Any) -> DraftView:
+        return DraftView(session_id=d.id, period=period_view(p), unit=unit_view(unit), member_id=d.member_id,
+                         answers=dict(d.answers), history=list(d.history), position=d.position,
+                         return_to_summary=d.return_to_summary, updated_at=d.updated_at)
+
+    async def draft(self, session_id: int) -> DraftView | None:
+        async with self.uow() as uow:
+            d = await uow.reports.form_session(session_id)
+            if d is None:
+                return None
+            p = await uow.reports.period(d.period_id)
+            unit = await uow.units.get(d.unit_id)
+            return self._draft_view(d, p, unit)  # type: ignore[arg-type]
+
+    async def draft_of_member(self, member_id: int, period_id: int) -> DraftView | None:
+        async with self.uow() as uow:
+            member = await uow.members.get(member_id)
+            if member is None or member.unit_id is None:
+                return None
+            d = await uow.reports.session_for(member.unit_id, period_id)
+            if d is None or d.member_id != member_id:
+                return None
+            p = await uow.reports.period(d.period_id)
+            unit = await uow.units.get(d.unit_id)
+            return self._draft_view(d, p, unit)  # type: ignore[arg-type]
+
+    async def draft_answers(self, unit_id: int, period_id: int) -> dict[str, Any] | None:
+        async with self.uow() as uow:
+            d = await uow.reports.session_for(unit_id, period_id)
+            if d is not None:
+                return dict(d.answers)
+            s = await uow.reports.submission_for(unit_id, period_id)
+            return dict(s.answers) if s is not None and s.status == SubmissionStatus.RETURNED else None
+
+    async def save_draft(self, session_id: int, *, answers: dict[str, Any], history: list[str],
+                         position: str | None, return_to_summary: bool) -> None:
+        """Write the draft's whole state in one short transaction (it is small JSON)."""
+        async with self.uow() as uow:
+            d = await uow.reports.form_session(session_id)
+            if d is None:
+                return
+            d.answers, d.history, d.position = dict(answers), list(history), position
+            d.return_to_summary, d.updated_at = return_to_summary, self.clock.now()
+            await uow.commit()
+
+    async def discard_draft(self, session_id: int) -> None:
+        async with self.uow() as uow:
+            d = await uow.reports.form_session(session_id)
+            if d is not None:
+                await uow.session.delete(d)
+                await uow.commit()
+
+    # ---- submitting -------------------------------------------------------------------------
+    async def submit(self, session_id: int, member_id: int, clean_answers: dict[str, Any]) -> SubmitResult | None:
+        """Turn the draft into a submission (or its next revision) and drop the draft.
+
+        Idempotent: a second tap finds the draft gone and gets the same receipt back.
+        """
+        now = self.clock.now()
+        async with self.uow() as uow:
+            d = await uow.reports.form_session(session_id, for_update=True)
+            if d is None:
+                return None
+            p = await uow.reports.period(d.period_id)
+            unit = await uow.units.get(d.unit_id)
+            assert p is not None and unit is not None
+            sub = await uow.reports.submission_for(d.unit_id, d.period_id, for_update=True)
+            late = now > p.due_at
+            if sub is None:
+                sub = Submission(period_id=p.id, unit_id=unit.id, status=SubmissionStatus.SUBMITTED, revision=1,
+                                 form_version=p.form_version, answers=clean_answers, submitted_by=member_id,
+                                 submitted_at=now, first_submitted_at=now, late=late, receipt_no="",
+                                 return_reason="")
+                uow.reports.add(sub)
+                await uow.flush()
+            else:
+                sub.revision += 1
+                sub.status, sub.answers, sub.submitted_by, sub.submitted_at = (
+                    SubmissionStatus.SUBMITTED, clean_answers, member_id, now)
+                sub.late = sub.late or late
+                sub.form_version = p.form_version
+            code = FORM_CODES.get(p.form_id, "BC")
+            sub.receipt_no = f"{sub.id:04d}/{now.year}/{code}" + (f"-L{sub.revision}" if sub.revision > 1 else "")
+            uow.reports.add(SubmissionRevision(
+                submission_id=sub.id, revision=sub.revision, form_version=sub.form_version, answers=clean_answers,
+                submitted_by=member_id, submitted_at=now, late=late, receipt_no=sub.receipt_no))
+            await uow.session.delete(d)
+            uow.audit.record(now, f"member:{member_id}", "report.submit", period=p.id, unit=unit.code,
+                             revision=sub.revision, late=late)
+            await uow.commit()
+            return SubmitResult(submission_view(sub, unit_view(unit)), already=False)
+
+    async def submission(self, unit_id: int, period_id: int) -> SubmissionView | None:
+        async with self.uow() as uow:
+            s = await uow.reports.submission_for(unit_id, period_id)
+            unit = await uow.units.get(unit_id)
+            return submission_view(s, unit_view(unit)) if s and unit else None
+
+    async def submission_by_id(self, submission_id: int) -> SubmissionView | None:
+        async with self.uow() as uow:
+            s = await uow.reports.submission(submission_id)
+            if s is None:
+                return None
+            unit = await uow.units.get(s.unit_id)
+            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
+
+    async def revisions(self, submission_id: int) -> list[SubmissionRevision]:
+        async with self.uow() as uow:
+            return await uow.reports.revisions(submission_id)
+
+    async def return_submission(self, submission_id: int, reason: str, admin_id: int | None) -> SubmissionView | None:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            s = await uow.reports.submission(submission_id)
+            if s is None or s.status == SubmissionStatus.RETURNED:
+                return None
+            s.status, s.return_reason, s.returned_at, s.returned_by = SubmissionStatus.RETURNED, reason, now, admin_id
+            uow.audit.record(now, f"member:{admin_id}" if admin_id else "cli", "report.return", submission=s.id,
+                             reason=reason)
+            await uow.commit()
+            unit = await uow.units.get(s.unit_id)
+            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
+
+    async def accept(self, submission_id: int, admin_id: int | None) -> SubmissionView | None:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            s = await uow.reports.submission(submission_id)
+            if s is None or s.status != SubmissionStatus.SUBMITTED:
+                return None
+            s.status, s.accepted_at = SubmissionStatus.ACCEPTED, now
+            uow.audit.record(now, f"member:{admin_id}" if admin_id else "cli", "report.accept", submission=s.id)
+            await uow.commit()
+            unit = await uow.units.get(s.unit_id)
+            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
+
+    # ---- progress ---------------------------------------------------------------------------
+    async def progress(self, period_id: int) -> Progress | None:
+        async with self.uow() as uow:
+            p = await uow.reports.period(period_id)
+            if p is None:
+                return None
+            units = await resolve_units(uow, p.audience)
+            subs = {s.unit_id: s for s in await uow.reports.submissions_of_period(period_id)}
+            drafts = {d.unit_id for d in await uow.reports.sessions_of_period(period_id)}
+        prog = Progress(period=period_view(p), total=len(units), counts={s: 0 for s in UnitState})
+        for u in units:
+            s = subs.get(u.id)
+            if s is None:
+                state = UnitState.DRAFTING if u.id in drafts else UnitState.NOT_STARTED
+            elif s.status == SubmissionStatus.RETURNED:
+                state = UnitState.RETURNED
+            elif s.status == SubmissionStatus.ACCEPTED:
+                state = UnitState.ACCEPTED
+            else:
+                state = UnitState.LATE if s.late else UnitState.SUBMITTED
+            prog.counts[state] += 1
+            prog.states[u.id] = state
+            if state in (UnitState.NOT_STARTED, UnitState.DRAFTING, UnitState.RETURNED):
+                prog.missing.append((unit_view(u), state))
+        return prog
+
+    async def submissions_since(self, period_id: int, since: datetime) -> list[SubmissionView]:
+        async with self.uow() as uow:
+            out = []
+            for s in await uow.reports.submissions_of_period(period_id):
+                if s.submitted_at >= since:
+                    unit = await uow.units.get(s.unit_id)
+                    out.append(submission_view(s, unit_view(unit)))  # type: ignore[arg-type]
+            return out
+
+    async def export_rows(self, period_id: int) -> tuple[PeriodView, list[tuple[UnitView, UnitState, SubmissionView | None]]]:
+        """Every audience unit with its state and submission (for the Excel export)."""
+        prog = await self.progress(period_id)
+        if prog is None:
+            raise PeriodError(f"Không có kỳ báo cáo số {period_id}.")
+        async with self.uow() as uow:
+            units = await resolve_units(uow, prog.period.audience)
+            subs = {s.unit_id: s for s in await uow.reports.submissions_of_period(period_id)}
+            rows = []
+            for u in units:
+                uv = unit_view(u, None)
+                s = subs.get(u.id)
+                rows.append((uv, prog.states[u.id], submission_view(s, uv) if s else None))
+        return prog.period, rows
+
+
+def parse_offsets(text: str) -> list[str]:
+    """``7d,3d,1d,2h`` → the same, validated (reminder offsets before the deadline)."""
+    out = []
+    for part in [p.strip().lower() for p in text.split(",") if p.strip()]:
+        if not part[:-1].isdigit() or part[-1] not in "dhm":
+            raise PeriodError(f"Mốc nhắc không hợp lệ: “{part}” (ví dụ: 7d,3d,1d,2h)")
+        out.append(part)
+    return out
+
+
+def offset_delta(offset: str) -> timedelta:
+    n, unit = int(offset[:-1]), offset[-1]
+    return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]

@@ -1,0 +1,363 @@
+"""Officers fill their reports in chat: /baocao, one question at a time, drafts that survive.
+
+State lives in two places only: the chat is "in the report flow for draft N" (ChatState)
+and the draft itself (FormSession: answers, history, position). Every step reads both,
+so leaving for days, restarting the bot or switching from Telegram to Zalo resumes
+exactly where the officer was.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.core import Choice, InboundKind, Outbound, Router, rows
+from bot.core.text import fold
+from bot.forms.engine import FileInput, FormContext, FormEngine
+from bot.rendering.templates import md_escape
+from bot.services.reports import DraftView, StartOutcome
+from handlers.context import Ctx, Handler, requires
+
+FLOW = "report"
+SUMMARY = "summary"
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def register(router: Router[Handler]) -> None:
+    router.command("baocao")(start_report)
+    router.callback("bc")(on_button)
+    router.flow(FLOW)(on_input)
+    router.command("trangthai")(my_status)
+
+
+def engine_for(ctx: Ctx, form_id: str) -> FormEngine:
+    return FormEngine(ctx.services.forms[form_id])
+
+
+def form_context(ctx: Ctx, draft: DraftView) -> FormContext:
+    today = ctx.services.clock.now().astimezone(ZoneInfo(ctx.settings.timezone)).date()
+    cutoff = draft.period.cutoff
+    year = cutoff.year if cutoff else draft.period.due_at.year
+    return FormContext(unit_kind=draft.unit.kind, today=today, cutoff=cutoff, default_year=year, report_year=year)
+
+
+# ---- entering the flow --------------------------------------------------------------------
+@requires(member=True)
+async def start_report(ctx: Ctx) -> None:
+    member = ctx.member
+    assert member
+    if member.unit is None:
+        await ctx.reply("Lệnh /baocao dành cho cán bộ các đơn vị. Quản trị theo dõi bằng /tiendo.")
+        return
+    periods = await ctx.services.reports.open_periods_for(member.unit.id)
+    if not periods:
+        await ctx.say("report_no_period")
+        return
+    if len(periods) == 1:
+        await enter(ctx, periods[0].id)
+        return
+    choices = [Choice(p.label, f"bc:p:{p.id}") for p in periods]
+    await ctx.say("report_pick_period", periods=periods, choices=rows(*choices))
+
+
+async def enter(ctx: Ctx, period_id: int) -> None:
+    member = ctx.member
+    assert member and member.unit
+    result = await ctx.services.reports.start(member.id, member.unit.id, period_id)
+    if result.outcome is StartOutcome.CLOSED:
+        await ctx.reply("Kỳ báo cáo này đã đóng hoặc không còn. Gõ /baocao để xem các kỳ đang mở.")
+        return
+    if result.outcome is StartOutcome.NOT_IN_AUDIENCE:
+        await ctx.reply("Đơn vị của đồng chí không thuộc đối tượng báo cáo của kỳ này.")
+        return
+    if result.outcome is StartOutcome.BUSY:
+        await ctx.say("report_busy", name=result.other_name, at=result.other_progress_at)
+        return
+    if result.outcome is StartOutcome.SUBMITTED:
+        assert result.submission
+        await ctx.say("report_already_submitted", s=result.submission)
+        return
+    draft = result.draft
+    assert draft
+    await ctx.services.conversations.set(ctx.address, FLOW, {"session_id": draft.session_id})
+    if result.outcome is StartOutcome.NEW and not draft.answers:
+        spec = ctx.services.forms[draft.period.form_id]
+        await ctx.say("report_intro", period=draft.period, unit=draft.unit, title=spec.title,
+                      total=len(engine_for(ctx, draft.period.form_id).applicable({}, form_context(ctx, draft))))
+    elif result.outcome is StartOutcome.RESUME:
+        answered, total = engine_for(ctx, draft.period.form_id).progress(draft.answers, form_context(ctx, draft))
+        await ctx.say("report_resume", period=draft.period, answered=answered, total=total)
+    await ask(ctx, draft)
+
+
+async def current_draft(ctx: Ctx) -> DraftView | None:
+    state = await ctx.services.conversations.get(ctx.address)
+    if state is None or state.flow != FLOW:
+        return None
+    draft = await ctx.services.reports.draft(int(state.data.get("session_id", 0)))
+    if draft is None or ctx.member is None or draft.member_id != ctx.member.id:
+        await ctx.services.conversations.clear(ctx.address)
+        return None
+    return draft
+
+
+# ---- asking -------------------------------------------------------------------------------
+def position_of(engine: FormEngine, draft: DraftView, fctx: FormContext) -> str:
+    if draft.position == SUMMARY:
+        return SUMMARY
+    if draft.position and engine.spec.has(draft.position) and \
+            draft.position in {q.id for q in engine.applicable(draft.answers, fctx)}:
+        return draft.position
+    nxt = engine.next_question(draft.answers, fctx)
+    return nxt.id if nxt else SUMMARY
+
+
+async def ask(ctx: Ctx, draft: DraftView) -> None:
+    engine = engine_for(ctx, draft.period.form_id)
+    fctx = form_context(ctx, draft)
+    pos = position_of(engine, draft, fctx)
+    if pos != draft.position:
+        await ctx.services.reports.save_draft(draft.session_id, answers=draft.answers, history=draft.history,
+                                              position=pos, return_to_summary=draft.return_to_summary)
+    if pos == SUMMARY:
+        await show_summary(ctx, draft, engine, fctx)
+        return
+    q = engine.spec.question(pos)
+    qi = engine.spec.index(q.id)
+    buttons: list[Choice] = []
+    numbered = False
+    if q.type == "choice":
+        buttons = [Choice(o.label[:60], f"bc:o:{qi}:{i}") for i, o in enumerate(q.options)]
+        numbered = True
+    nav = []
+    if engine.previous(q.id, draft.history, draft.answers, fctx):
+        nav.append(Choice("⬅ Quay lại", f"bc:back:{qi}"))
+    if not q.required:
+        nav.append(Choice("Bỏ qua", f"bc:skip:{qi}"))
+    if draft.return_to_summary:
+        nav.append(Choice("📋 Về bảng tóm tắt", "bc:sum"))
+    layout = rows(*buttons, per_row=2 if len(buttons) > 3 else 1) + (tuple([tuple(nav)]) if nav else ())
+    await ctx.reply(Outbound(text=md_escape(engine.prompt(q, fctx, draft.answers)), choices=layout, numbered=numbered))
+
+
+async def show_summary(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext) -> None:
+    lines = engine.summary(draft.answers, fctx)
+    problems = engine.final_problems(draft.answers, fctx)
+    warnings = engine.final_warnings(draft.answers, fctx)
+    fix = [Choice(f"Sửa câu {p.n}", f"bc:e:{p.n}") for p in problems[:6]]
+    buttons = (*rows(*fix, per_row=3), (Choice("✏️ Sửa câu khác", "bc:edit"),))
+    if not problems:
+        buttons = ((Choice("📤 Gửi báo cáo", f"bc:submit:{draft.session_id}"),), *buttons)
+    await ctx.say("report_summary", period=draft.period, unit=draft.unit, lines=lines, problems=problems,
+                  warnings=warnings, choices=buttons)
+
+
+async def save_and_continue(ctx: Ctx, draft: DraftView, question_id: str, value: object, warnings: tuple[str, ...]) -> None:
+    engine = engine_for(ctx, draft.period.form_id)
+    fctx = form_context(ctx, draft)
+    answers = {**draft.answers, question_id: value}
+    history = [h for h in draft.history if h != question_id] + [question_id]
+    nxt = engine.next_question(answers, fctx, after=question_id)
+    if draft.return_to_summary:
+        pending = engine.next_question(answers, fctx)
+        nxt = pending if pending and engine.spec.index(pending.id) > engine.spec.index(question_id) else None
+    position = nxt.id if nxt else SUMMARY
+    await ctx.services.reports.save_draft(draft.session_id, answers=answers, history=history, position=position,
+                                          return_to_summary=draft.return_to_summary or position == SUMMARY)
+    if warnings:
+        await ctx.reply("⚠️ Lưu ý: " + md_escape(" ".join(warnings)))
+    fresh = await ctx.services.reports.draft(draft.session_id)
+    assert fresh
+    await ask(ctx, fresh)
+
+
+# ---- input --------------------------------------------------------------------------------
+@requires(member=True)
+async def on_input(ctx: Ctx) -> None:
+    draft = await current_draft(ctx)
+    if draft is None:
+        await ctx.reply("Phiên làm báo cáo đã kết thúc. Gõ /baocao để tiếp tục.")
+        return
+    engine = engine_for(ctx, draft.period.form_id)
+    fctx = form_context(ctx, draft)
+    pos = position_of(engine, draft, fctx)
+    inbound = ctx.inbound
+    if pos == SUMMARY:
+        await summary_text(ctx, draft, engine, fctx)
+        return
+    q = engine.spec.question(pos)
+    if inbound.kind is InboundKind.FILE:
+        if q.type != "file":
+            await ctx.reply("Câu này cần trả lời bằng chữ, chưa cần gửi tệp.")
+            await ask(ctx, draft)
+            return
+        att = inbound.attachment
+        assert att
+        if att.size > MAX_FILE_BYTES:
+            result = engine.answer(q.id, FileInput(att.name, att.mime, att.size, "", ""), draft.answers, fctx)
+        else:
+            content = await ctx.channel.fetch_file(inbound)
+            stored = await ctx.services.files.store(att.name, att.mime, content)
+            result = engine.answer(q.id, FileInput(att.name, att.mime, len(content), stored["path"],
+                                                   stored["sha256"]), draft.answers, fctx)
+    elif inbound.kind is InboundKind.TEXT:
+        word = fold(inbound.text)
+        if word in {"quay lai", "lui"}:
+            await go_back(ctx, draft, engine, fctx, q.id)
+            return
+        if word == "bo qua":
+            result = engine.skip(q.id, draft.answers, fctx)
+        else:
+            result = engine.answer(q.id, inbound.text, draft.answers, fctx)
+    else:
+        await ctx.say("unsupported", expecting="Đồng chí vui lòng trả lời câu hỏi bằng tin nhắn chữ"
+                      + (" hoặc gửi tệp." if q.type == "file" else "."))
+        await ask(ctx, draft)
+        return
+    if not result.ok:
+        await ctx.reply("❌ " + md_escape(result.error or "Câu trả lời chưa hợp lệ."))
+        await ask(ctx, draft)
+        return
+    await save_and_continue(ctx, draft, q.id, result.value, result.warnings)
+
+
+async def summary_text(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext) -> None:
+    """At the summary, typing "sửa 5" or "5" edits question 5; "gửi" submits."""
+    word = fold(ctx.inbound.text)
+    digits = word.replace("sua", "").replace("cau", "").strip()
+    if digits.isdigit():
+        await edit_question(ctx, draft, engine, fctx, int(digits))
+    elif word in {"gui", "gui bao cao", "nop"}:
+        await submit(ctx, draft.session_id)
+    else:
+        await ctx.reply("Đồng chí gõ số câu cần sửa (ví dụ: sửa 5), hoặc bấm “Gửi báo cáo”.")
+        await show_summary(ctx, draft, engine, fctx)
+
+
+async def edit_question(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext, n: int) -> None:
+    q = engine.question_by_number(n, draft.answers, fctx)
+    if q is None:
+        total = len(engine.applicable(draft.answers, fctx))
+        await ctx.reply(f"Không có câu {n}. Các câu được đánh số từ 1 đến {total}.")
+        return
+    await ctx.services.reports.save_draft(draft.session_id, answers=draft.answers, history=draft.history,
+                                          position=q.id, return_to_summary=True)
+    fresh = await ctx.services.reports.draft(draft.session_id)
+    assert fresh
+    await ask(ctx, fresh)
+
+
+async def go_back(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext, current: str | None) -> None:
+    prev = engine.previous(current, draft.history, draft.answers, fctx)
+    if prev is None:
+        await ctx.reply("Đây là câu đầu tiên.")
+        await ask(ctx, draft)
+        return
+    await ctx.services.reports.save_draft(draft.session_id, answers=draft.answers, history=draft.history,
+                                          position=prev, return_to_summary=draft.return_to_summary)
+    fresh = await ctx.services.reports.draft(draft.session_id)
+    assert fresh
+    await ask(ctx, fresh)
+
+
+# ---- buttons ------------------------------------------------------------------------------
+@requires(member=True)
+async def on_button(ctx: Ctx) -> None:
+    parts = ctx.inbound.payload.split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    if action == "p" and len(parts) > 2 and parts[2].isdigit():
+        await enter(ctx, int(parts[2]))
+        return
+    if action == "submit" and len(parts) > 2 and parts[2].isdigit():
+        await submit(ctx, int(parts[2]))
+        return
+    draft = await current_draft(ctx)
+    if draft is None:
+        await ctx.say("stale_button")
+        return
+    engine = engine_for(ctx, draft.period.form_id)
+    fctx = form_context(ctx, draft)
+    pos = position_of(engine, draft, fctx)
+    if action in {"o", "back", "skip"}:
+        if pos == SUMMARY or len(parts) < 3 or parts[2] != str(engine.spec.index(pos)):
+            await ctx.reply("Nút này thuộc một câu hỏi trước đó. Câu hỏi hiện tại:")
+            await ask(ctx, draft)
+            return
+        q = engine.spec.question(pos)
+        if action == "back":
+            await go_back(ctx, draft, engine, fctx, q.id)
+            return
+        if action == "skip":
+            result = engine.skip(q.id, draft.answers, fctx)
+        else:
+            idx = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else -1
+            if not 0 <= idx < len(q.options):
+                await ask(ctx, draft)
+                return
+            result = engine.answer(q.id, q.options[idx].key, draft.answers, fctx)
+        if not result.ok:
+            await ctx.reply("❌ " + md_escape(result.error or ""))
+            await ask(ctx, draft)
+            return
+        await save_and_continue(ctx, draft, q.id, result.value, result.warnings)
+    elif action == "e" and len(parts) > 2 and parts[2].isdigit():
+        await edit_question(ctx, draft, engine, fctx, int(parts[2]))
+    elif action == "edit":
+        total = len(engine.applicable(draft.answers, fctx))
+        await ctx.reply(f"Gõ số câu cần sửa (từ 1 đến {total}), ví dụ: sửa 5")
+    elif action == "sum":
+        await ctx.services.reports.save_draft(draft.session_id, answers=draft.answers, history=draft.history,
+                                              position=SUMMARY, return_to_summary=True)
+        fresh = await ctx.services.reports.draft(draft.session_id)
+        assert fresh
+        await ask(ctx, fresh)
+    else:
+        await ctx.say("stale_button")
+
+
+async def submit(ctx: Ctx, session_id: int) -> None:
+    member = ctx.member
+    assert member and member.unit
+    draft = await ctx.services.reports.draft(session_id)
+    if draft is None or draft.member_id != member.id:
+        # Second tap (or an old button): the draft became a submission; say so again.
+        for p in await ctx.services.reports.open_periods_for(member.unit.id):
+            sub = await ctx.services.reports.submission(member.unit.id, p.id)
+            if sub is not None and sub.status != "returned":
+                await ctx.say("report_already_submitted", s=sub)
+                return
+        await ctx.say("stale_button")
+        return
+    engine = engine_for(ctx, draft.period.form_id)
+    fctx = form_context(ctx, draft)
+    problems = engine.final_problems(draft.answers, fctx)
+    if problems:
+        await show_summary(ctx, draft, engine, fctx)
+        return
+    result = await ctx.services.reports.submit(session_id, member.id, engine.clean(draft.answers, fctx))
+    await ctx.services.conversations.clear(ctx.address)
+    if result is None:
+        await ctx.say("stale_button")
+        return
+    await ctx.say("report_receipt", s=result.submission, period=draft.period)
+
+
+@requires(member=True)
+async def my_status(ctx: Ctx) -> None:
+    member = ctx.member
+    assert member
+    if member.unit is None:
+        await ctx.reply("Quản trị xem tiến độ các đơn vị bằng /tiendo.")
+        return
+    items = []
+    for p in await ctx.services.reports.periods():
+        prog = await ctx.services.reports.progress(p.id)
+        if prog is None or member.unit.id not in prog.states:
+            continue
+        sub = await ctx.services.reports.submission(member.unit.id, p.id)
+        items.append((p, prog.states[member.unit.id], sub))
+    await ctx.say("report_my_status", items=items, now=ctx.services.clock.now())
+
+
+def local_now(ctx: Ctx) -> datetime:
+    return ctx.services.clock.now().astimezone(ZoneInfo(ctx.settings.timezone))
