@@ -74,8 +74,10 @@ async def help_(ctx: Ctx) -> None:
 
 @requires(member=True)
 async def cancel(ctx: Ctx) -> None:
+    state = await ctx.services.conversations.get(ctx.address)
     cleared = await ctx.services.conversations.clear(ctx.address)
-    await ctx.say("cancel", cancelled=cleared, kept="")
+    kept = "Bản nháp báo cáo vẫn được lưu; gõ /baocao để làm tiếp." if state and state.flow == "report" else ""
+    await ctx.say("cancel", cancelled=cleared, kept=kept)
 
 
 @requires(admin=True)

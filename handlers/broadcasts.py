@@ -229,7 +229,7 @@ async def ack_typed(ctx: Ctx) -> bool:
 @requires(admin=True)
 async def status_list(ctx: Ctx) -> None:
     items = await ctx.services.announcements.recent(5)
-    buttons = [Choice(f"{i}. Chi tiết", f"rp:{a.id}:s") for i, (a, _) in enumerate(items, 1)]
+    buttons = [Choice(f"Chi tiết {i}", f"rp:{a.id}:s") for i, (a, _) in enumerate(items, 1)]
     await ctx.say("announcements_recent", items=items, choices=rows(*buttons, per_row=3))
 
 

@@ -36,8 +36,11 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        # Closing ends the transaction (rolled back if not committed) without expiring what
+        # was loaded, so plain reads may still be used after the block; on error roll back.
         try:
-            await self.session.rollback()
+            if exc_type is not None:
+                await self.session.rollback()
         finally:
             await self.session.close()
 
