@@ -119,7 +119,7 @@ class AnnouncementService:
                 return 0
             units = await resolve_units(uow, a.audience)
             bindings = await recipient_bindings(uow, [u.id for u in units])
-            unit_of_member = {b.member_id: b.member.unit_id for b in bindings}
+            unit_of_member = {b.member_id: b.unit_id for b in bindings}
             existing = {d.binding_id for d in await uow.deliveries.of_announcement(a.id)}
             created = 0
             for b in bindings:

@@ -6,6 +6,7 @@ An audience is stored as plain data (``{"all": true}``, ``{"units": [...]}``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -81,24 +82,36 @@ async def resolve_units(uow: UnitOfWork, audience: Audience) -> list[Unit]:
     return list(await uow.session.scalars(stmt.order_by(Unit.code)))
 
 
-async def recipient_bindings(uow: UnitOfWork, unit_ids: list[int]) -> list[ChatBinding]:
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One chat that should receive a unit's messages (a plain row, cheap by the thousand)."""
+
+    id: int
+    member_id: int
+    unit_id: int
+    channel: str
+    chat_id: str
+
+
+async def recipient_bindings(uow: UnitOfWork, unit_ids: list[int]) -> list[Recipient]:
     """Active officer chats of these units; a member who chose a channel gets only that one."""
     if not unit_ids:
         return []
     stmt = (
-        select(ChatBinding)
+        select(ChatBinding.id, ChatBinding.member_id, Member.unit_id, ChatBinding.channel, ChatBinding.chat_id,
+               Member.preferred_channel)
         .join(Member, ChatBinding.member_id == Member.id)
         .where(Member.unit_id.in_(unit_ids), Member.role == Role.OFFICER,
                ChatBinding.status == BindingStatus.ACTIVE)
         .order_by(ChatBinding.id)
     )
-    bindings = list(await uow.session.scalars(stmt))
-    by_member: dict[int, list[ChatBinding]] = {}
-    for b in bindings:
-        by_member.setdefault(b.member_id, []).append(b)
-    chosen: list[ChatBinding] = []
-    for member_bindings in by_member.values():
-        pref = member_bindings[0].member.preferred_channel
-        preferred = [b for b in member_bindings if b.channel == pref]
-        chosen.extend(preferred or member_bindings)
+    by_member: dict[int, list[tuple[Recipient, str | None]]] = {}
+    for row in (await uow.session.execute(stmt)).all():
+        rec = Recipient(row.id, row.member_id, row.unit_id, row.channel, row.chat_id)
+        by_member.setdefault(row.member_id, []).append((rec, row.preferred_channel))
+    chosen: list[Recipient] = []
+    for items in by_member.values():
+        pref = items[0][1]
+        preferred = [r for r, _ in items if r.channel == pref]
+        chosen.extend(preferred or [r for r, _ in items])
     return chosen

@@ -7,6 +7,7 @@ retries and crash-safety, instead of being sent inline from a handler.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bot.core import Clock
 from bot.services.audience import recipient_bindings
@@ -16,15 +17,21 @@ from storage.uow import UnitOfWork, UnitOfWorkFactory
 ChoiceRows = Sequence[Sequence[tuple[str, str]]]
 
 
+def notice_row(binding, unit_id: int | None, text: str, choices: ChoiceRows, now,  # type: ignore[no-untyped-def]
+               *, kind: str = "notice", priority: int = 3) -> dict[str, Any]:
+    """The outbox row for one short message to one chat (plain data, for bulk inserts)."""
+    return {
+        "kind": kind, "announcement_id": None, "binding_id": binding.id, "member_id": binding.member_id,
+        "unit_id": unit_id, "channel": binding.channel, "chat_id": binding.chat_id,
+        "payload": {"text": text, "choices": [[list(c) for c in row] for row in choices]},
+        "status": DeliveryStatus.QUEUED, "priority": priority, "attempts": 0, "parts_sent": 0, "last_error": "",
+        "next_try_at": now, "message_id": "", "created_at": now,
+    }
+
+
 def queue_notice(uow: UnitOfWork, binding, unit_id: int | None, text: str, choices: ChoiceRows,  # type: ignore[no-untyped-def]
                  now, *, kind: str = "notice", priority: int = 3) -> Delivery:  # type: ignore[no-untyped-def]
-    d = Delivery(
-        kind=kind, announcement_id=None, binding_id=binding.id, member_id=binding.member_id, unit_id=unit_id,
-        channel=binding.channel, chat_id=binding.chat_id,
-        payload={"text": text, "choices": [[list(c) for c in row] for row in choices]},
-        status=DeliveryStatus.QUEUED, priority=priority, attempts=0, parts_sent=0, last_error="",
-        next_try_at=now, message_id="", created_at=now,
-    )
+    d = Delivery(**notice_row(binding, unit_id, text, choices, now, kind=kind, priority=priority))
     uow.deliveries.add(d)
     return d
 
@@ -42,7 +49,7 @@ class NoticeService:
         async with self.uow() as uow:
             bindings = await recipient_bindings(uow, list(texts))
             for b in bindings:
-                unit_id = b.member.unit_id
+                unit_id = b.unit_id
                 queue_notice(uow, b, unit_id, texts[unit_id], choices, now, kind=kind)  # type: ignore[index]
                 count += 1
             await uow.commit()

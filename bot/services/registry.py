@@ -103,20 +103,36 @@ class Services:
                                             issued_on=self.clock.now().date())
         return period
 
-    def compose_reminder(self, due: DueReminder, admin_names: str) -> tuple[str, list[list[tuple[str, str]]]]:
+    def compose_reminder(self, due: DueReminder, admin_names: str,
+                         cache: dict[tuple[object, ...], str] | None = None) -> tuple[str, list[list[tuple[str, str]]]]:
+        """Reminder text for one unit; identical texts (same period, kind, progress) render once."""
         period = period_view(due.period)
         progress = None
         if due.draft_answers is not None:
             progress = FormEngine(self.forms[period.form_id]).progress(
                 due.draft_answers, self.form_context(period, due.unit.kind))
         admins = admin_names if due.overdue_days >= self.escalate_after_days else ""
-        text = render("reminder", p=period, progress=progress, now=self.clock.now(),
-                      kind="overdue" if due.overdue_days else "before", admins=admins, office=self.office_name)
+        key = (period.id, due.kind, progress, admins)
+        text = cache.get(key) if cache is not None else None
+        if text is None:
+            text = render("reminder", p=period, progress=progress, now=self.clock.now(),
+                          kind="overdue" if due.overdue_days else "before", admins=admins, office=self.office_name)
+            if cache is not None:
+                cache[key] = text
         return text, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period.id}")]]
 
     async def send_due_reminders(self) -> tuple[int, int]:
+        return await self.send_due_reminders_batch(10_000)
+
+    async def send_due_reminders_batch(self, limit: int) -> tuple[int, int]:
+        """Claim up to ``limit`` due reminders and queue their messages; (sent, skipped)."""
         names = ", ".join(m.name for m in await self.members.admins())
-        return await self.reminders.claim_and_queue(lambda due: self.compose_reminder(due, names))
+        cache: dict[tuple[object, ...], str] = {}
+        sent, skipped = await self.reminders.claim_and_queue(
+            lambda due: self.compose_reminder(due, names, cache), limit)
+        if sent:
+            self.notices.on_queued()
+        return sent, skipped
 
     async def send_digest_if_due(self) -> bool:
         """Once a day at DIGEST_TIME (local), the admins get where things stand."""

@@ -1,0 +1,219 @@
+"""Issue 5 end to end: a whole report through the fake Bot API, edits, resume, returns, export."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from io import BytesIO
+
+from openpyxl import load_workbook
+
+from bot.app import App
+from tests.conftest import make_settings
+from tests.integration.conftest import Harness
+
+OFFICER, OFFICER2, ADMIN = 5101, 5102, 9101
+
+# A complete, valid six-monthly report for a commune, in the order the questions come.
+ANSWERS_6T = [
+    ("tong_cbcc", "42"), ("vb_chi_dao", "3"), ("pt_thuong_xuyen", "2"), ("pt_chuyen_de", "1"),
+    ("ten_pt_chuyen_de", "Thi đua chung sức xây dựng nông thôn mới"), ("dk_ca_nhan", "40"), ("dk_tap_the", "5"),
+    ("dk_gia_dinh", "1.234"), ("dien_hinh", "4"), ("dien_hinh_nhan_rong", "6"), ("sang_kien", "2"),
+    ("kt_tham_quyen", "3/12/5"), ("kt_huan_chuong", "0"), ("kt_bk_thu_tuong", "0"), ("kt_bk_tinh", "1/2"),
+    ("kt_co_thi_dua", "0"), ("kt_cap_tren_khac", "0"), ("danh_hieu", "0"), ("phuong_thuc", "15/8/0/0"),
+    ("kt_pt_chuyen_de", "2/6"), ("cbcc_duoc_khen", "10"), ("truc_tiep_ld", "3"), ("de_nghi_cho", "1"),
+    ("noi_bat", "Phong trào thi đua được triển khai sâu rộng, 100% cán bộ đăng ký thi đua, hoàn thành các chỉ tiêu."),
+    ("han_che", "Việc phát hiện, nhân rộng điển hình tiên tiến còn chậm."),
+    ("nguyen_nhan", "Bỏ qua"),
+    ("phuong_huong", "Tiếp tục đẩy mạnh phong trào thi đua, tổ chức sơ kết, khen thưởng kịp thời."),
+    ("kien_nghi", "Không"), ("so_ky_hieu", "45/BC-UBND"), ("ngay_ky", "05/06/2026"), ("nguoi_ky", "Hoàng Văn Nam"),
+    ("tham_quyen_ky", "1"), ("nguoi_lap", "Nguyễn Thị Lan"), ("dien_thoai", "0912 345 678"),
+]
+
+
+async def open_period(app: App, due: datetime = datetime(2026, 6, 20, 10, 0, tzinfo=UTC), **kw: object) -> int:
+    p = await app.services.open_period(form_id="bao-cao-6-thang", label="Sơ kết 6 tháng đầu năm 2026", due_at=due,
+                                       cutoff=date(2026, 6, 14), audience=kw.get("audience", {"kinds": ["xa"]}),  # type: ignore[arg-type]
+                                       remind_offsets=["7d", "3d", "1d", "2h"])
+    return p.id
+
+
+async def answer_all(bot: Harness, chat: int, answers: list[tuple[str, str]]) -> None:
+    for qid, value in answers:
+        if value == "Bỏ qua":
+            await bot.press_label(chat, "Bỏ qua")
+        elif qid == "tham_quyen_ky":
+            await bot.press_label(chat, "TM.")
+        else:
+            replies = await bot.say(chat, value)
+            assert not replies[-1].text.startswith("❌"), (qid, value, replies[-1].text)
+
+
+async def send_file(bot: Harness, chat: int, name: str, mime: str, content: bytes) -> list:  # type: ignore[type-arg]
+    before = len(bot.tg.messages_to(chat))
+    handled = bot.app.dispatcher.handled
+    await bot.tg.push_document(chat, name, mime, content)
+    await bot.tg.wait_for(lambda: bot.app.dispatcher.handled > handled)
+    return bot.tg.messages_to(chat)[before:]
+
+
+async def test_whole_report_through_telegram_and_export(bot: Harness) -> None:
+    period_id = await open_period(bot.app)
+    await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
+    await bot.bind(ADMIN, None, role="admin")
+    first = await bot.say(OFFICER, "/baocao")
+    assert "Câu 1/" in first[-1].text
+    await answer_all(bot, OFFICER, ANSWERS_6T)
+    # the file question: a wrong type, then too big, then the signed PDF
+    assert "không được chấp nhận" in (await send_file(bot, OFFICER, "virus.exe", "application/x-msdownload",
+                                                      b"MZ"))[0].text
+    replies = await send_file(bot, OFFICER, "bao-cao-45.pdf", "application/pdf", b"%PDF-1.4 signed")
+    summary = replies[-1]
+    assert "Tóm tắt báo cáo" in summary.text and "1.234" in summary.text
+    submit = [d for t, d in bot.tg.buttons(summary) if "Gửi báo cáo" in t][0]
+    receipt = await bot.press(OFFICER, submit, summary.message_id)
+    assert "Số tiếp nhận" in receipt[-1].text
+    again = await bot.press(OFFICER, submit, summary.message_id)  # double tap
+    assert "đã nộp" in again[-1].text.lower()
+    sub = await bot.app.services.reports.submission(
+        (await bot.app.services.members.member_at(bot_addr(OFFICER))).unit.id, period_id)  # type: ignore[union-attr]
+    assert sub is not None and sub.revision == 1 and sub.answers["dk_gia_dinh"] == 1234
+    assert sub.answers["kt_tham_quyen"] == {"tap_the": 3, "ca_nhan": 12, "ho_gia_dinh": 5} or \
+        sorted(sub.answers["kt_tham_quyen"].values()) == [3, 5, 12]
+    revisions = await bot.app.services.reports.revisions(sub.id)
+    assert len(revisions) == 1
+
+    name, data = await bot.app.services.export_period(period_id)
+    wb = load_workbook(BytesIO(data))
+    ws = wb["Báo cáo đơn vị"]
+    headers = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[1] == "X_CAOLOC")
+    values = dict(zip(headers, row, strict=False))
+    assert values["Trạng thái"] == "đã nộp" and values["Số tiếp nhận"] == sub.receipt_no
+    staff_col = next(h for h in headers if h and "cán bộ" in h.lower())
+    assert isinstance(values[staff_col], int) and values[staff_col] == 42
+    date_col = next(h for h in headers if h and "ngày ký" in h.lower())
+    assert isinstance(values[date_col], datetime) and values[date_col].date() == date(2026, 6, 5)
+    assert ws.freeze_panes == "D2"
+    totals = wb["Tổng hợp"]
+    total_rows = {r[0]: r[1] for r in totals.iter_rows(min_row=2, values_only=True) if r and r[0]}
+    assert total_rows[staff_col] == 42
+    missing = sum(1 for r in ws.iter_rows(min_row=2, values_only=True) if r[4] == "chưa bắt đầu")
+    assert missing >= 10
+    # admin gets the file in chat
+    listing = await bot.say(ADMIN, f"/xuat {period_id}")
+    assert any(m.method == "sendDocument" and m.document and m.document[0].endswith(".xlsx") for m in listing)
+
+
+def bot_addr(chat: int):  # type: ignore[no-untyped-def]
+    from bot.core import Address
+
+    return Address("telegram", str(chat))
+
+
+async def test_bad_answers_back_skip_edit_and_cross_field(bot: Harness) -> None:
+    await open_period(bot.app)
+    await bot.bind(OFFICER, "X_CAOLOC")
+    await bot.say(OFFICER, "/baocao")
+    for bad in ("bốn mươi", "-3", "12a"):
+        assert (await bot.say(OFFICER, bad))[0].text.startswith("❌")
+    await bot.say(OFFICER, "40")
+    await bot.say(OFFICER, "2")
+    back = await bot.press_label(OFFICER, "Quay lại")
+    assert "Câu 2/" in back[-1].text
+    await bot.say(OFFICER, "3")
+    await bot.say(OFFICER, "1")   # pt_thuong_xuyen
+    await bot.say(OFFICER, "0")   # pt_chuyen_de = 0 → the names question is not asked
+    nxt = (await bot.say(OFFICER, "41"))  # dk_ca_nhan > tong_cbcc (40)
+    assert nxt[0].text.startswith("❌") and "40" in nxt[0].text
+    await bot.say(OFFICER, "39")
+    draft = await bot.app.services.reports.draft_of_member(
+        (await bot.app.services.members.member_at(bot_addr(OFFICER))).id, 1)  # type: ignore[union-attr]
+    assert draft is not None and "ten_pt_chuyen_de" not in draft.answers and draft.answers["dk_ca_nhan"] == 39
+
+
+async def test_resume_after_restart_and_stale_button(sqlite_url: str, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.conftest import start_harness
+
+    app, tg = await start_harness(sqlite_url, clock)
+    bot = Harness(app, tg)
+    await open_period(app)
+    await bot.bind(OFFICER, "X_CAOLOC")
+    await bot.say(OFFICER, "/baocao")
+    await bot.say(OFFICER, "30")
+    q2 = await bot.say(OFFICER, "2")
+    old_back = [d for t, d in tg.buttons(q2[-1]) if "Quay lại" in t][0]
+    old_msg = q2[-1].message_id
+    await app.stop()
+    app2 = App(make_settings(sqlite_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root), clock=clock)
+    await app2.prepare()
+    await app2.start(scheduler=False)
+    bot2 = Harness(app2, tg)
+    try:
+        resumed = await bot2.say(OFFICER, "/baocao")
+        assert "đã trả lời 2/" in resumed[0].text and "Câu 3/" in resumed[-1].text
+        await bot2.say(OFFICER, "1")  # answers question 3
+        stale = await bot2.press(OFFICER, old_back, old_msg)
+        assert "câu hỏi trước đó" in stale[0].text and "Câu 4/" in stale[-1].text
+    finally:
+        await app2.stop()
+        await tg.stop()
+
+
+async def test_two_officers_one_unit_and_return_revise_late(bot: Harness, clock) -> None:  # type: ignore[no-untyped-def]
+    period_id = await open_period(bot.app, due=datetime(2026, 6, 9, 10, 0, tzinfo=UTC))
+    await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
+    await bot.bind(OFFICER2, "X_CAOLOC", name="Lê Văn Hùng")
+    await bot.bind(ADMIN, None, role="admin")
+    await bot.say(OFFICER, "/baocao")
+    busy = await bot.say(OFFICER2, "/baocao")
+    assert "Nguyễn Thị Lan" in busy[-1].text
+    await answer_all(bot, OFFICER, ANSWERS_6T)
+    summary = (await send_file(bot, OFFICER, "bc.pdf", "application/pdf", b"%PDF"))[-1]
+    clock.advance(days=2)  # after the deadline
+    await bot.press_label(OFFICER, "Gửi báo cáo")
+    unit_id = (await bot.app.services.members.member_at(bot_addr(OFFICER))).unit.id  # type: ignore[union-attr]
+    sub = await bot.app.services.reports.submission(unit_id, period_id)
+    assert sub is not None and sub.late
+    # the admin returns it with a reason
+    await bot.say(ADMIN, f"/tiendo {period_id}")
+    await bot.press_label(ADMIN, "Báo cáo đã nộp")
+    await bot.press_label(ADMIN, "X_CAOLOC")
+    await bot.press_label(ADMIN, "Trả lại")
+    done = await bot.say(ADMIN, "Đề nghị bổ sung số liệu khen thưởng cấp tỉnh.")
+    assert "Đã trả lại" in done[-1].text
+    await bot.drain()
+    assert "bổ sung số liệu" in bot.last_text(OFFICER)
+    prog = await bot.app.services.reports.progress(period_id)
+    assert prog is not None and prog.counts[prog.states[unit_id]] >= 1 and prog.states[unit_id].value == "bi_tra_lai"
+    # the officer revises one answer and submits again: revision 2, history kept
+    await bot.say(OFFICER, "/baocao")
+    await bot.say(OFFICER, "sửa 15")
+    await bot.say(OFFICER, "2/3")
+    await bot.press_label(OFFICER, "Gửi báo cáo")
+    sub2 = await bot.app.services.reports.submission(unit_id, period_id)
+    assert sub2 is not None and sub2.revision == 2 and sub2.status == "submitted"
+    revisions = await bot.app.services.reports.revisions(sub2.id)
+    assert [r.revision for r in revisions] == [1, 2]
+    assert revisions[0].answers["kt_bk_tinh"] != revisions[1].answers["kt_bk_tinh"]
+    assert summary is not None
+
+
+async def test_progress_remind_now_targets_only_missing(bot: Harness) -> None:
+    period_id = await open_period(bot.app, audience={"units": ["X_CAOLOC", "X_DONGDANG"]})
+    await bot.bind(OFFICER, "X_CAOLOC")
+    await bot.bind(OFFICER2, "X_DONGDANG")
+    await bot.bind(ADMIN, None, role="admin")
+    await bot.drain()
+    await bot.say(OFFICER, "/baocao")
+    await answer_all(bot, OFFICER, ANSWERS_6T)
+    await send_file(bot, OFFICER, "bc.pdf", "application/pdf", b"%PDF")
+    await bot.press_label(OFFICER, "Gửi báo cáo")
+    progress = await bot.say(ADMIN, "/tiendo")
+    assert "X_DONGDANG" in progress[-1].text and "X_CAOLOC" not in progress[-1].text.split("chưa nộp")[-1]
+    before_1 = len(bot.tg.messages_to(OFFICER))
+    await bot.press_label(ADMIN, "Nhắc ngay")
+    await bot.drain()
+    assert "Nhắc hạn" in bot.last_text(OFFICER2)
+    assert len(bot.tg.messages_to(OFFICER)) == before_1
+    await asyncio.sleep(0)
