@@ -167,6 +167,7 @@ class ZaloChannel:
         self._seen = _SeenKeys()
         self._next_in_chat: dict[str, float] = {}
         self._unavailable_reported = False
+        self._receiving = False
 
     # ---- lifecycle -------------------------------------------------------------------------
     def register_routes(self, app: web.Application) -> None:
@@ -184,15 +185,18 @@ class ZaloChannel:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
         try:
-            self.me = await self.bot_info()
+            me = await self._call("getMe")
+            self.me = me if isinstance(me, dict) else {}
             if not receive:
                 log.info("zalo: %s connected for sending only", self._bot_label())
             elif self.mode == "webhook":
                 await self._call("setWebhook", {"url": self.webhook_url, "secret_token": self.webhook_secret})
+                self._receiving = True
                 log.info("zalo: %s receiving by webhook at %s", self._bot_label(), self.webhook_url)
             else:
                 # Polling and a webhook are mutually exclusive on Zalo: clear a stale one.
                 await self._call("deleteWebhook")
+                self._receiving = True
                 self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
                 log.info("zalo: %s receiving by long polling", self._bot_label())
         except ZaloApiError as exc:
@@ -208,6 +212,7 @@ class ZaloChannel:
 
     async def stop(self) -> None:
         """Stop polling, let in-flight events finish (briefly), close the HTTP session."""
+        self._receiving = False
         if self._poller:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -225,8 +230,13 @@ class ZaloChannel:
             self._session = None
 
     async def bot_info(self) -> dict[str, Any]:
-        """Who the bot is (getMe), for logs."""
-        result = await self._call("getMe")
+        """Who the bot is (getMe), for logs and health checks. Raises a ``SendError``."""
+        try:
+            result = await self._call("getMe")
+        except ZaloApiError as exc:
+            raise await self._classify(exc) from exc
+        except _NetworkError as exc:
+            raise Retryable(str(exc)) from exc
         return result if isinstance(result, dict) else {}
 
     def _bot_label(self) -> str:
@@ -250,6 +260,7 @@ class ZaloChannel:
                 status = resp.status
                 raw = await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
+            # ``from None``: the original may quote the URL, and the URL holds the token.
             raise _NetworkError(self._redact(f"{type(exc).__name__}: {exc}")) from None
         try:
             body = json.loads(raw)
@@ -284,7 +295,9 @@ class ZaloChannel:
     async def _poll(self) -> None:
         """Long-poll forever: one update per call, 408 means "nothing yet"; never die on errors."""
         backoff = 1.0
+        loop = asyncio.get_running_loop()
         while True:
+            began = loop.time()
             try:
                 result = await self._call(
                     "getUpdates", {"timeout": str(self.poll_timeout)}, timeout=self.poll_timeout + 10
@@ -295,6 +308,8 @@ class ZaloChannel:
             except ZaloApiError as exc:
                 if exc.code == 408:
                     backoff = 1.0
+                    if loop.time() - began < 0.5:  # an instant "nothing" must not become a busy loop
+                        await asyncio.sleep(1.0)
                     continue
                 if exc.code == 401:
                     log.error("zalo: the bot token was refused (401); polling stopped")
@@ -344,6 +359,8 @@ class ZaloChannel:
         if not self.webhook_secret or not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
             log.warning("zalo: webhook call with a missing or wrong secret from %s", request.remote)
             return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
+        if not self._receiving:  # not started yet, or stopping: let Zalo deliver it again later
+            return web.json_response({"ok": False, "error": "not ready"}, status=503)
         if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
             return web.json_response({"ok": False, "error": "too large"}, status=413)
         raw = bytearray()
