@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core import InboundKind, Router
+import re
+
+from bot.core import Choice, InboundKind, Router, rows
 from bot.services.members import InviteError, RedeemOutcome
 from handlers.context import Ctx, Handler, requires
 
@@ -16,6 +18,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("toi", "xem thông tin của tôi: đơn vị, vai trò, kênh liên kết", "member"),
     ("trogiup", "danh sách lệnh", "all"),
     ("huy", "huỷ thao tác đang làm", "member"),
+    ("kenh", "chọn kênh nhận thông báo (Telegram, Zalo), liên kết thêm kênh", "member"),
     ("donvi", "danh sách đơn vị và số kênh đã liên kết", "admin"),
     ("moi", "tạo mã mời: /moi MÃ_ĐƠN_VỊ [admin]", "admin"),
     ("thongbao", "soạn và gửi văn bản, thông báo tới các đơn vị", "admin"),
@@ -27,6 +30,41 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("tiendo", "tiến độ nộp báo cáo, nhắc đơn vị, xem và trả lại báo cáo", "admin"),
     ("xuat", "xuất Excel tổng hợp một kỳ báo cáo", "admin"),
 ]
+
+
+CODE_RE = re.compile(r"[A-Z2-9]{8}")
+
+
+@requires(member=True)
+async def channels(ctx: Ctx) -> None:
+    member = ctx.member
+    assert member
+    active = sorted({b.channel for b in member.bindings if b.status == "active"})
+    choices = [Choice(f"Nhận qua {CHANNEL_LABELS.get(c, c)}", f"kenh:set:{c}") for c in active]
+    if len(active) > 1:
+        choices.append(Choice("Nhận qua tất cả các kênh", "kenh:set:all"))
+    choices.append(Choice("🔗 Liên kết thêm kênh", "kenh:link"))
+    await ctx.say("channels", member=member, channel_labels=CHANNEL_LABELS, active=active,
+                  choices=rows(*choices))
+
+
+@requires(member=True)
+async def on_channel_button(ctx: Ctx) -> None:
+    member = ctx.member
+    assert member
+    parts = ctx.inbound.payload.split(":")
+    if parts[1:2] == ["link"]:
+        code = await ctx.services.members.create_link_code(member.id)
+        await ctx.say("link_code", code=code)
+    elif parts[1:2] == ["set"] and len(parts) > 2:
+        choice = None if parts[2] == "all" else parts[2]
+        if choice is not None and choice not in {b.channel for b in member.bindings if b.status == "active"}:
+            await ctx.say("stale_button")
+            return
+        await ctx.services.members.set_preferred_channel(member.id, choice)
+        await ctx.say("channel_set", channel=CHANNEL_LABELS.get(choice, choice) if choice else None)
+    else:
+        await ctx.say("stale_button")
 
 
 def commands_for(role: str | None) -> list[tuple[str, str]]:
@@ -41,11 +79,17 @@ def register(router: Router[Handler]) -> None:
     router.command("huy", "cancel")(cancel)
     router.command("donvi")(units)
     router.command("moi")(invite)
+    router.command("kenh")(channels)
+    router.callback("kenh")(on_channel_button)
     router.otherwise(fallback)
 
 
 async def start(ctx: Ctx) -> None:
-    code = ctx.inbound.args.strip()
+    await redeem(ctx, ctx.inbound.args.strip())
+
+
+async def redeem(ctx: Ctx, code: str) -> None:
+    """``/start CODE`` (or, on channels without deep links, just the code typed)."""
     if not code:
         if ctx.member:
             await ctx.say("start_already", member=ctx.member)
@@ -109,6 +153,9 @@ async def fallback(ctx: Ctx) -> None:
     from handlers.broadcasts import ack_typed
 
     if ctx.inbound.kind is InboundKind.TEXT:
+        if ctx.member is None and CODE_RE.fullmatch(ctx.inbound.text.strip().upper()):
+            await redeem(ctx, ctx.inbound.text.strip())
+            return
         if await ack_typed(ctx):
             return
         await ctx.say("hint", command="", is_officer=bool(ctx.member))

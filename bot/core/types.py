@@ -70,6 +70,13 @@ class Inbound:
     is_private: bool = True
     received_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        # Every channel's text enters here: NFC once, so nothing downstream stores NFD.
+        for name in ("text", "args", "sender_name"):
+            value = getattr(self, name)
+            if value and not unicodedata.is_normalized("NFC", value):
+                object.__setattr__(self, name, unicodedata.normalize("NFC", value))
+
     @classmethod
     def from_text(cls, address: Address, text: str, **kw: object) -> Inbound:
         """Classify typed text: ``/cmd@bot args`` is a command, anything else free text."""

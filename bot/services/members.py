@@ -102,9 +102,14 @@ class MemberService:
         if invite.expires_at <= now:
             return RedeemOutcome.EXPIRED
         name = display_name.strip() or "Cán bộ"
-        member = Member(name=name, role=invite.role, unit_id=invite.unit_id, created_at=now)
-        uow.members.add(member)
-        await uow.flush()
+        if invite.member_id is not None:  # a link code: one more channel for an existing member
+            member = await uow.members.get(invite.member_id)
+            if member is None:
+                return RedeemOutcome.UNKNOWN
+        else:
+            member = Member(name=name, role=invite.role, unit_id=invite.unit_id, created_at=now)
+            uow.members.add(member)
+            await uow.flush()
         if existing is not None:  # a chat that had left/blocked is re-bound to the new member
             existing.member_id, existing.status, existing.bound_at = member.id, BindingStatus.ACTIVE, now
         else:
@@ -117,6 +122,30 @@ class MemberService:
         except IntegrityError:
             return RedeemOutcome.USED
         return RedeemOutcome.BOUND
+
+    async def create_link_code(self, member_id: int, valid_for: timedelta = timedelta(hours=24)) -> str:
+        """A one-time code that binds another chat (e.g. Zalo) to this same member."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            member = await uow.members.get(member_id)
+            if member is None:
+                raise InviteError("Không tìm thấy cán bộ.")
+            code = new_code()
+            while await uow.invites.exists(code):
+                code = new_code()
+            uow.invites.add(Invite(code=code, unit_id=member.unit_id, role=member.role, member_id=member.id,
+                                   expires_at=now + valid_for, created_at=now, created_by=member.id))
+            uow.audit.record(now, f"member:{member.id}", "link.create", code=code)
+            await uow.commit()
+            return code
+
+    async def set_preferred_channel(self, member_id: int, channel: str | None) -> None:
+        async with self.uow() as uow:
+            member = await uow.members.get(member_id)
+            if member is not None:
+                member.preferred_channel = channel
+                uow.audit.record(self.clock.now(), f"member:{member_id}", "member.channel", channel=channel)
+                await uow.commit()
 
     async def member_at(self, address: Address) -> MemberView | None:
         """The member an active chat speaks for, or None for a stranger."""
