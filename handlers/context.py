@@ -44,7 +44,7 @@ class Ctx:
             link = link or ch.invite_link(code)
         return link
 
-    def text(self, template: str, **context: Any) -> str:
+    def text(self, template: str, /, **context: Any) -> str:
         context.setdefault("office", self.settings.office_name)
         return render(template, **context)
 
@@ -54,7 +54,7 @@ class Ctx:
         self.replies.append(sent)
         return sent
 
-    async def say(self, template: str, choices: tuple[tuple[Choice, ...], ...] = (), **context: Any) -> Sent:
+    async def say(self, template: str, /, choices: tuple[tuple[Choice, ...], ...] = (), **context: Any) -> Sent:
         return await self.reply(self.text(template, **context), choices)
 
     async def answer_button(self, text: str = "") -> None:

@@ -232,9 +232,9 @@ class TelegramChannel:
         parts[-1] = Part(text=last.text, choices=message.choices, document=last.document)
         return parts
 
-    async def send_part(self, address: Address, part: Part) -> str:
+    async def send_part(self, address: Address, part: Part, *, reply: bool = False) -> str:
         chat_id = int(address.chat_id)
-        await self.pacer.wait(address.chat_id, is_group=chat_id < 0)
+        await self.pacer.wait(address.chat_id, is_group=chat_id < 0, per_chat=not reply)
         markup = _keyboard(part)
         try:
             if part.document is not None:
@@ -253,7 +253,8 @@ class TelegramChannel:
         return str(msg.message_id)
 
     async def send(self, address: Address, message: Outbound) -> Sent:
-        ids = [await self.send_part(address, part) for part in self.render(message)]
+        """A direct reply in a conversation: paced overall, not per chat."""
+        ids = [await self.send_part(address, part, reply=True) for part in self.render(message)]
         return Sent(tuple(ids))
 
     async def edit(self, address: Address, message_id: str, message: Outbound) -> None:

@@ -42,9 +42,13 @@ class Pacer:
         self._chats: dict[str, _Bucket] = {}
         self._lock = asyncio.Lock()
 
-    async def wait(self, chat_id: str, *, is_group: bool = False) -> None:
-        """Return when one message to ``chat_id`` may go out; reserves that slot."""
-        chat_ready = self._reserve_chat(chat_id, is_group)
+    async def wait(self, chat_id: str, *, is_group: bool = False, per_chat: bool = True) -> None:
+        """Return when one message to ``chat_id`` may go out; reserves that slot.
+
+        ``per_chat=False`` is for direct replies to someone who just wrote: only the
+        overall limit applies (a conversation must not wait a second per answer).
+        """
+        chat_ready = self._reserve_chat(chat_id, is_group) if per_chat else 0.0
         async with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_slot, self._paused_until, chat_ready)

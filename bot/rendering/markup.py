@@ -1,170 +1,258 @@
-"""Markdown → Telegram HTML and → plain text (for Zalo and the console).
+"""Markdown → Telegram HTML and → plain text (Zalo).
 
-Handlers, templates and decrees are written in Markdown. Telegram accepts a small HTML
-subset; Zalo accepts no markup at all but the structure (headings, lists, quotes) must
-survive. Everything is escaped: raw HTML in a decree is shown as text.
+Decrees and handler messages are authored once in Markdown; Telegram only accepts a
+small HTML subset (with strict nesting rules) and Zalo only plain text.  Both outputs
+come from the same markdown-it parse so the structure (paragraphs, lists, quotes) is
+identical on every channel, and the paragraph separator is always a blank line so
+that :mod:`bot.rendering.split` can cut messages at paragraph boundaries.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from html import unescape
+from typing import Literal
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from markdown_it.tree import SyntaxTreeNode
 
-_INLINE_HTML = {"strong": "b", "em": "i", "s": "s"}
+__all__ = [
+    "ALLOWED_TAGS",
+    "escape_html",
+    "html_text_length",
+    "markdown_to_plain",
+    "markdown_to_telegram_html",
+    "utf16_len",
+]
+
+#: Tags Telegram's HTML parse mode accepts and that this module may emit.
+ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code", "pre", "a", "blockquote"})
+
+HR_LINE = "———"
+BULLET = "•"
+QUOTE_PREFIX = "│ "
+
+# Telegram rejects or silently drops links with other schemes (relative URLs, ftp…).
+_LINK_SCHEMES = ("http://", "https://", "tg://", "mailto:")
+_TAG_RE = re.compile(r"<[^<>]*>")
+_MARKUP = {"strong": "b", "em": "i", "s": "s"}
+
+_Mode = Literal["html", "plain"]
+_InnerFn = Callable[["_Ctx"], str]
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units: the unit Telegram uses for its message limits."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def escape_html(text: str) -> str:
+    """Escape for Telegram HTML using only the four entities Telegram documents."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def html_text_length(html: str) -> int:
+    """Length Telegram counts for an HTML message: tags dropped, entities decoded, UTF-16."""
+    return utf16_len(unescape(_TAG_RE.sub("", html)))
+
+
+def markdown_to_telegram_html(md: str) -> str:
+    """Render Markdown to the HTML subset accepted by Telegram (``parse_mode=HTML``)."""
+    return _Renderer("html").render(md)
+
+
+def markdown_to_plain(md: str) -> str:
+    """Render Markdown to markup-free text for Zalo, keeping the visible structure."""
+    return _Renderer("plain").render(md)
 
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
+    # html=False: raw HTML in a decree is shown as text, never passed through.
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
+def _is_safe_url(url: str) -> bool:
+    return url.lower().startswith(_LINK_SCHEMES)
 
 
-def _inline_html(tokens: list[Token]) -> str:
-    out: list[str] = []
-    for t in tokens:
-        kind = t.type
-        if kind == "text":
-            out.append(_esc(t.content))
-        elif kind in ("softbreak", "hardbreak"):
-            out.append("\n")
-        elif kind == "code_inline":
-            out.append(f"<code>{_esc(t.content)}</code>")
-        elif kind.endswith("_open") and kind[:-5] in _INLINE_HTML:
-            out.append(f"<{_INLINE_HTML[kind[:-5]]}>")
-        elif kind.endswith("_close") and kind[:-6] in _INLINE_HTML:
-            out.append(f"</{_INLINE_HTML[kind[:-6]]}>")
-        elif kind == "link_open":
-            href = str(t.attrs.get("href", ""))
-            out.append(f'<a href="{html.escape(href, quote=True)}">' if href.startswith(("http://", "https://",
-                                                                                            "tg://", "mailto:")) else "<a>")
-        elif kind == "link_close":
-            out.append("</a>")
-        elif kind == "image":
-            out.append(_esc(t.content or str(t.attrs.get("src", ""))))
-        elif kind in ("html_inline",):
-            out.append(_esc(t.content))
-    text = "".join(out)
-    text = text.replace("<a></a>", "").replace("<a>", "").replace("</a>", "") if "<a>" in text else text
-    return re.sub(r"<(b|i|s|code)></\1>", "", text)
+def _prefix_lines(text: str, first: str, rest: str) -> str:
+    """Prefix the first line with ``first`` and every other non-empty line with ``rest``."""
+    lines = text.split("\n")
+    out = [first + lines[0]]
+    out.extend(rest + line if line else rest.rstrip() for line in lines[1:])
+    return "\n".join(line.rstrip() if not line.strip() else line for line in out)
 
 
-def _inline_plain(tokens: list[Token]) -> str:
-    out: list[str] = []
-    link: list[str] = []
-    for t in tokens:
-        kind = t.type
-        if kind == "text":
-            out.append(t.content)
-        elif kind in ("softbreak", "hardbreak"):
-            out.append("\n")
-        elif kind == "code_inline":
-            out.append(t.content)
-        elif kind == "link_open":
-            link.append(str(t.attrs.get("href", "")))
-        elif kind == "link_close" and link:
-            href = link.pop()
-            if href and href not in out[-1:]:
-                out.append(f" ({href})")
-        elif kind == "image":
-            out.append(t.content or str(t.attrs.get("src", "")))
-    return "".join(out)
+@dataclass(frozen=True)
+class _Ctx:
+    """Inline/block context, needed because Telegram forbids some nestings."""
+
+    active: frozenset[str] = frozenset()  # HTML tags currently open (no <b> inside <b>)
+    in_link: bool = False  # links cannot contain code or other links
+    in_quote: bool = False  # blockquotes cannot be nested
+    upper: bool = False  # plain-text headings are written in capitals
 
 
-def _render(md: str, *, plain: bool) -> str:
-    md = unicodedata.normalize("NFC", md or "")
-    tokens = _parser().parse(md)
-    blocks: list[tuple[str, bool]] = []  # (text, inside a list item)
-    list_stack: list[list[int]] = []  # [next number or -1 for bullets]
-    quote_depth = 0
-    pending_prefix = ""
-    heading = False
-    in_item_first = False
+class _Renderer:
+    """Walks the markdown-it syntax tree; one instance renders one mode."""
 
-    def emit(text: str) -> None:
-        nonlocal pending_prefix, in_item_first
-        indent = "   " * max(0, len(list_stack) - 1)
-        lines = text.split("\n")
-        if pending_prefix:
-            lines[0] = indent + pending_prefix + lines[0]
-            lines[1:] = [indent + "   " + ln for ln in lines[1:]]
-            pending_prefix = ""
-            in_item_first = False
-        elif list_stack:
-            lines = [indent + "   " + ln for ln in lines]
-        if quote_depth and plain:
-            lines = ["│ " + ln for ln in lines]
-        block = "\n".join(lines)
-        if quote_depth and not plain:
-            block = f"<blockquote>{block}</blockquote>"
-        blocks.append((block, bool(list_stack)))
+    def __init__(self, mode: _Mode) -> None:
+        self.html = mode == "html"
 
-    for t in tokens:
-        kind = t.type
-        if kind == "heading_open":
-            heading = True
-        elif kind == "heading_close":
-            heading = False
-        elif kind == "bullet_list_open":
-            list_stack.append([-1])
-        elif kind == "ordered_list_open":
-            list_stack.append([int(t.attrs.get("start", 1) or 1)])
-        elif kind in ("bullet_list_close", "ordered_list_close"):
-            list_stack.pop()
-        elif kind == "list_item_open":
-            top = list_stack[-1]
-            if top[0] < 0:
-                pending_prefix = "• "
-            else:
-                pending_prefix = f"{top[0]}. "
-                top[0] += 1
-            in_item_first = True
-        elif kind == "blockquote_open":
-            quote_depth += 1
-        elif kind == "blockquote_close":
-            quote_depth -= 1
-        elif kind == "inline":
-            text = _inline_plain(t.children or []) if plain else _inline_html(t.children or [])
-            if heading:
-                text = text.upper() if plain else f"<b>{text}</b>"
-            if text.strip():
-                emit(text)
-        elif kind in ("fence", "code_block"):
-            content = t.content.rstrip("\n")
-            emit(content if plain else f"<pre>{_esc(content)}</pre>")
-        elif kind == "hr":
-            emit("———")
-        elif kind == "html_block":
-            emit(t.content.strip() if plain else _esc(t.content.strip()))
-    pieces: list[str] = []
-    for i, (block, in_list) in enumerate(blocks):
-        if i:
-            pieces.append("\n" if in_list and blocks[i - 1][1] else "\n\n")
-        pieces.append(block)
-    text = "".join(pieces)
-    if not plain:
-        text = text.replace("</blockquote>\n\n<blockquote>", "\n\n")
-    return text.strip()
+    def render(self, md: str) -> str:
+        md = unicodedata.normalize("NFC", md)
+        tree = SyntaxTreeNode(_parser().parse(md))
+        return self._blocks(tree.children, _Ctx()).strip()
 
+    # ----------------------------------------------------------------- blocks
+    def _blocks(self, nodes: Iterable[SyntaxTreeNode], ctx: _Ctx, sep: str = "\n\n") -> str:
+        return sep.join(b for b in (self._block(n, ctx) for n in nodes) if b.strip())
 
-def markdown_to_telegram_html(md: str) -> str:
-    """Markdown → the HTML subset Telegram accepts (b, i, s, code, pre, a, blockquote)."""
-    return _render(md, plain=False)
+    def _block(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
+        kind = node.type
+        if kind == "paragraph":
+            return self._inline_children(node, ctx).strip()
+        if kind == "heading":
+            return self._heading(node, ctx)
+        if kind in ("bullet_list", "ordered_list"):
+            return self._list(node, ctx)
+        if kind == "blockquote":
+            return self._blockquote(node, ctx)
+        if kind in ("fence", "code_block"):
+            return self._code_block(node)
+        if kind == "hr":
+            return HR_LINE
+        if kind == "table":
+            return self._table(node, ctx)
+        if kind == "html_block":  # only reachable if html parsing were enabled
+            return self._text(node.content.strip(), ctx)
+        return self._blocks(node.children, ctx)
 
+    def _heading(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
+        if self.html:
+            return self._tag("b", lambda c: self._inline_children(node, c).strip(), ctx)
+        return self._inline_children(node, replace(ctx, upper=True)).strip()
 
-def markdown_to_plain(md: str) -> str:
-    """Markdown → plain text keeping structure: HEADINGS, • bullets, numbered lists, │ quotes."""
-    return _render(md, plain=True)
+    def _list(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
+        ordered = node.type == "ordered_list"
+        start = int(node.attrs.get("start", 1)) if ordered else 1
+        tight = all(p.hidden for item in node.children for p in item.children if p.type == "paragraph")
+        sep = "\n" if tight else "\n\n"
+        items = []
+        for index, item in enumerate(node.children):
+            marker = f"{item.info or start + index}{item.markup or '.'} " if ordered else f"{BULLET} "
+            body = self._blocks(item.children, ctx, sep)
+            items.append(_prefix_lines(body, marker, " " * len(marker)).rstrip())
+        return sep.join(items)
 
+    def _blockquote(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
+        if not self.html or ctx.in_quote:
+            # Plain text has no quote markup; Telegram forbids nested blockquotes.
+            inner = self._blocks(node.children, ctx)
+            return _prefix_lines(inner, QUOTE_PREFIX, QUOTE_PREFIX) if inner else ""
+        inner = self._blocks(node.children, replace(ctx, in_quote=True))
+        return f"<blockquote>{inner}</blockquote>" if inner.strip() else ""
 
-def html_text_length(text: str) -> int:
-    """What Telegram counts: the text without tags, entities decoded, in UTF-16 code units."""
-    visible = html.unescape(re.sub(r"<[^>]+>", "", text))
-    return len(visible.encode("utf-16-le")) // 2
+    def _code_block(self, node: SyntaxTreeNode) -> str:
+        content = node.content.rstrip("\n")
+        if not content.strip():
+            return ""
+        if not self.html:
+            return content
+        lang = node.info.split()[0] if node.info.strip() else ""
+        if re.fullmatch(r"[A-Za-z0-9_+#.-]+", lang):
+            return f'<pre><code class="language-{lang}">{escape_html(content)}</code></pre>'
+        return f"<pre>{escape_html(content)}</pre>"
+
+    def _table(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
+        rows = []
+        for section in node.children:
+            for row in section.children:
+                cells = [self._inline_children(cell, ctx).strip() for cell in row.children]
+                rows.append(" | ".join(cells))
+        return "\n".join(rows)
+
+    # ----------------------------------------------------------------- inline
+    def _inline_children(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
+        """Render a block's inline content (wrapped in an ``inline`` node by markdown-it)."""
+        parts = []
+        for child in node.children:
+            nodes = child.children if child.type == "inline" else [child]
+            parts.append(self._inline(nodes, ctx))
+        return "".join(parts)
+
+    def _inline(self, nodes: Iterable[SyntaxTreeNode], ctx: _Ctx) -> str:
+        return "".join(self._inline_node(n, ctx) for n in nodes)
+
+    def _inline_node(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
+        kind = node.type
+        if kind in ("text", "html_inline", "text_special"):
+            return self._text(node.content, ctx)
+        if kind in ("softbreak", "hardbreak"):
+            return "\n"
+        if kind == "code_inline":
+            if self.html and not ctx.in_link:  # Telegram: links cannot contain code
+                return self._tag("code", lambda _c: escape_html(node.content), ctx)
+            return self._text(node.content, ctx)
+        if kind in _MARKUP:
+            return self._tag(_MARKUP[kind], lambda c: self._inline(node.children, c), ctx)
+        if kind == "link":
+            return self._link(node, ctx)
+        if kind == "image":
+            return self._image(node, ctx)
+        return self._inline(node.children, ctx)
+
+    def _text(self, text: str, ctx: _Ctx) -> str:
+        if self.html:
+            return escape_html(text)
+        return text.upper() if ctx.upper else text
+
+    def _tag(self, tag: str, inner: _InnerFn, ctx: _Ctx) -> str:
+        """Wrap rendered content in ``tag``, never emitting empty or self-nested pairs."""
+        if not self.html:
+            return inner(ctx)
+        if tag in ctx.active:
+            return inner(ctx)
+        content = inner(replace(ctx, active=ctx.active | {tag}))
+        if not content.strip():
+            return content
+        return f"<{tag}>{content}</{tag}>"
+
+    def _link(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
+        href = str(node.attrs.get("href", ""))
+        link_ctx = replace(ctx, in_link=True)
+        if not self.html:
+            text = self._inline(node.children, link_ctx)
+            if not text.strip():
+                return href
+            if text in (href, unquote(href), unquote(href).removeprefix("mailto:")):
+                return text
+            return f"{text} ({href})"
+        if ctx.in_link or not _is_safe_url(href):
+            text = self._inline(node.children, ctx)
+            if not text.strip():
+                return escape_html(href)
+            return text if unescape(text) in (href, unquote(href)) else f"{text} ({escape_html(href)})"
+
+        def inner(c: _Ctx) -> str:
+            text = self._inline(node.children, replace(c, in_link=True))
+            return text if text.strip() else escape_html(unquote(href))
+
+        return f'<a href="{escape_html(href)}">{inner(ctx)}</a>'
+
+    def _image(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
+        src = str(node.attrs.get("src", ""))
+        alt = self._inline(node.children, replace(ctx, in_link=True)).strip()
+        if not self.html:
+            if ctx.in_link or not src:
+                return alt
+            return f"{alt} ({src})" if alt else src
+        if ctx.in_link or not _is_safe_url(src):
+            return alt or escape_html(src)
+        return f'<a href="{escape_html(src)}">{alt or escape_html(unquote(src))}</a>'

@@ -87,6 +87,6 @@ def environment() -> Environment:
     return env
 
 
-def render(name: str, **context: Any) -> str:
-    """Render ``templates/<name>.md.j2`` to Markdown, trimmed."""
-    return environment().get_template(f"{name}.md.j2").render(**context).strip()
+def render(template_name: str, /, **context: Any) -> str:
+    """Render ``templates/<template_name>.md.j2`` to Markdown, trimmed."""
+    return environment().get_template(f"{template_name}.md.j2").render(**context).strip()

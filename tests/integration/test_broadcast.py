@@ -12,7 +12,6 @@ from bot.app import App
 from bot.core import Address
 from storage.models import Delivery
 from tests.conftest import make_settings
-from tests.fakes.telegram_api import FakeTelegram
 from tests.integration.conftest import Harness, start_harness
 
 DECREES = Path(__file__).resolve().parents[2] / "bot" / "data" / "announcements"
@@ -143,7 +142,7 @@ async def test_kill_and_resume_delivers_everyone_once(sqlite_url: str, clock) ->
     await tg.wait_for(lambda: sum(1 for m in tg.sent if m.method == "sendMessage") > 30, timeout=20)
     # "kill -9": tasks vanish without running any cleanup, rows stay claimed
     outbox = app.outboxes.pop("telegram")
-    for t in [outbox._task, *outbox._inflight]:  # noqa: SLF001
+    for t in [outbox._task, *outbox._inflight]:
         t.cancel()
     await asyncio.sleep(0.05)
     await app.stop()

@@ -90,9 +90,9 @@ async def test_whole_report_through_telegram_and_export(bot: Harness) -> None:
     row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[1] == "X_CAOLOC")
     values = dict(zip(headers, row, strict=False))
     assert values["Trạng thái"] == "đã nộp" and values["Số tiếp nhận"] == sub.receipt_no
-    staff_col = next(h for h in headers if h and "cán bộ" in h.lower())
+    staff_col = "Tổng số CB, CC, VC và NLĐ"
     assert isinstance(values[staff_col], int) and values[staff_col] == 42
-    date_col = next(h for h in headers if h and "ngày ký" in h.lower())
+    date_col = "Ngày ký"
     assert isinstance(values[date_col], datetime) and values[date_col].date() == date(2026, 6, 5)
     assert ws.freeze_panes == "D2"
     totals = wb["Tổng hợp"]
@@ -189,7 +189,12 @@ async def test_two_officers_one_unit_and_return_revise_late(bot: Harness, clock)
     # the officer revises one answer and submits again: revision 2, history kept
     await bot.say(OFFICER, "/baocao")
     await bot.say(OFFICER, "sửa 15")
-    await bot.say(OFFICER, "2/3")
+    edited = await bot.say(OFFICER, "2/3")  # Bằng khen UBND tỉnh: now 5 awards instead of 3 …
+    assert "Lưu ý" in edited[0].text  # … so the split by phương thức no longer adds up
+    summary = edited[-1]
+    assert "Tóm tắt" in summary.text and not any("Gửi báo cáo" in t for t, _ in bot.tg.buttons(summary))
+    await bot.press_label(OFFICER, "Sửa câu 19")
+    await bot.say(OFFICER, "17/8/0/0")
     await bot.press_label(OFFICER, "Gửi báo cáo")
     sub2 = await bot.app.services.reports.submission(unit_id, period_id)
     assert sub2 is not None and sub2.revision == 2 and sub2.status == "submitted"
