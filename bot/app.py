@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebServer
+from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
 from bot.core import Channel, Clock, Pacer, Router, SystemClock
 from bot.forms.spec import load_specs
@@ -79,11 +80,29 @@ class App:
             pacer=Pacer(s.telegram_rate, group_per_minute=s.telegram_group_per_minute),
         )
 
+    def zalo_channel(self) -> ZaloChannel:
+        s = self.settings
+        return ZaloChannel(
+            s.zalo_bot_token, api_base_url=s.zalo_api_base_url, mode=s.zalo_mode, webhook_url=s.zalo_webhook_url,
+            webhook_secret=s.zalo_webhook_secret,
+            pacer=Pacer(s.zalo_rate, per_chat_per_second=None, group_per_minute=None),
+            on_unavailable=self._channel_unavailable,
+        )
+
+    async def _channel_unavailable(self, reason: str) -> None:
+        """A platform refused our token: log loudly and tell the admins on their other channels."""
+        log.error("channel unavailable: %s", reason)
+        await self.services.notices.to_admins(
+            f"⚠️ Kênh nhắn tin gặp sự cố và đã dừng: {reason}. Đề nghị kiểm tra mã truy cập (token) của bot.",
+            kind="alert")
+
     def configured_channels(self) -> list[Channel]:
         s = self.settings
         wanted: list[Channel] = []
         if s.telegram_bot_token:
             wanted.append(self.telegram_channel())
+        if s.zalo_bot_token:
+            wanted.append(self.zalo_channel())
         return wanted
 
     async def start_outboxes_only(self) -> None:
@@ -102,7 +121,8 @@ class App:
         wanted = self.configured_channels()
         if console is not None:
             wanted.append(console)
-        needs_web = s.telegram_bot_token and s.telegram_mode == "webhook"
+        needs_web = (s.telegram_bot_token and s.telegram_mode == "webhook") or (
+            s.zalo_bot_token and s.zalo_mode == "webhook")
         if needs_web:
             self.web = WebServer(s.listen_host, s.listen_port)
             for ch in wanted:

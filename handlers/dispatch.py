@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from bot.core import Channel, Inbound, InboundKind, PerChatSerializer, Router, SendError
+from bot.core.text import fold
 from bot.services.registry import Services
 from handlers.context import Ctx, Handler, Settings
 
 log = logging.getLogger(__name__)
+
+CANCEL_WORDS = {"huy", "huy bo", "thoat"}
 
 
 class Dispatcher:
@@ -70,6 +74,10 @@ class Dispatcher:
 
     async def _resolve(self, ctx: Ctx) -> Handler | None:
         inbound = ctx.inbound
+        if inbound.kind is InboundKind.TEXT and fold(inbound.text) in CANCEL_WORDS:
+            # Typed "huỷ" (channels without buttons) means the same as /huy.
+            ctx.inbound = replace(inbound, kind=InboundKind.COMMAND, command="huy")
+            inbound = ctx.inbound
         if inbound.kind is InboundKind.COMMAND:
             handler = self.router.resolve(inbound)
             if handler is None:

@@ -137,7 +137,10 @@ async def ask(ctx: Ctx, draft: DraftView) -> None:
     if draft.return_to_summary:
         nav.append(Choice("📋 Về bảng tóm tắt", "bc:sum"))
     layout = rows(*buttons, per_row=2 if len(buttons) > 3 else 1) + (tuple([tuple(nav)]) if nav else ())
-    await ctx.reply(Outbound(text=md_escape(engine.prompt(q, fctx, draft.answers)), choices=layout, numbered=numbered))
+    text = md_escape(engine.prompt(q, fctx, draft.answers))
+    if q.type == "file" and not ctx.channel.capabilities.receives_documents:
+        text += "\n\n" + ctx.text("file_photo_only")
+    await ctx.reply(Outbound(text=text, choices=layout, numbered=numbered))
 
 
 async def show_summary(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext) -> None:

@@ -129,7 +129,7 @@ class ZaloChannel:
     """The Zalo Bot Platform as a :class:`bot.core.Channel`."""
 
     name = "zalo"
-    capabilities = Capabilities(max_text=MAX_TEXT, buttons=False, documents=False, edits=False)
+    capabilities = Capabilities(max_text=MAX_TEXT, buttons=False, documents=False, edits=False, receives_documents=False)
 
     def __init__(
         self,

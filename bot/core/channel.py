@@ -33,6 +33,8 @@ class Capabilities:
     buttons: bool
     documents: bool
     edits: bool
+    receives_documents: bool = True
+    """False where people can send only photos (Zalo Bot Platform): file questions then say so."""
 
 
 class Channel(Protocol):

@@ -89,6 +89,15 @@ def _prefix_lines(text: str, first: str, rest: str) -> str:
     return "\n".join(line.rstrip() if not line.strip() else line for line in out)
 
 
+def _flat_text(node: SyntaxTreeNode) -> str:
+    """Unformatted text of an inline subtree (image alt texts cannot carry markup)."""
+    if node.type in ("text", "text_special", "code_inline", "html_inline"):
+        return node.content
+    if node.type in ("softbreak", "hardbreak"):
+        return " "
+    return "".join(_flat_text(child) for child in node.children)
+
+
 @dataclass(frozen=True)
 class _Ctx:
     """Inline/block context, needed because Telegram forbids some nestings."""
@@ -248,7 +257,7 @@ class _Renderer:
 
     def _image(self, node: SyntaxTreeNode, ctx: _Ctx) -> str:
         src = str(node.attrs.get("src", ""))
-        alt = self._inline(node.children, replace(ctx, in_link=True)).strip()
+        alt = self._text(_flat_text(node).strip(), ctx)
         if not self.html:
             if ctx.in_link or not src:
                 return alt

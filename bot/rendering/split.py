@@ -31,6 +31,8 @@ _MIN_FILL = 0.5
 _PARAGRAPH, _LINE, _SENTENCE, _SPACE = range(4)
 _SENTENCE_END = frozenset(".;!?…")
 _CLOSERS = frozenset("”’\"')]»")
+_HEADING_MAX = 100  # visible characters
+_ITEM_START = re.compile(r"\s*(?:[•│-]|\d+[.)]\s)")
 _NO_BREAK = frozenset("\u00a0\u202f\u2007\u2060\ufeff")
 
 _HTML_ATOM = re.compile(
@@ -133,6 +135,7 @@ class _Doc:
         """Every natural cut point, in document order, with its boundary level."""
         out: list[_Cut] = []
         i, n = 0, len(self)
+        paragraph_start = 0
         while i < n:
             if not (self.is_space(i) or self.is_tag(i)):
                 if self.visible[i] == "…" and i + 1 < n and not self.is_space(i + 1):
@@ -146,13 +149,27 @@ class _Doc:
                     newlines += self.visible[j].count("\n")
                 j += 1
             if spaces and i > 0 and j < n:
-                level = _PARAGRAPH if newlines >= 2 else _LINE if newlines else self._after_sentence(i)
-                out.append(_Cut(i, j, level))
+                out.append(_Cut(i, j, self._level(paragraph_start, i, j, newlines)))
+            if newlines >= 2:
+                paragraph_start = j
             i = j
         return out
 
-    def _after_sentence(self, i: int) -> int:
-        """Level of a space run starting at atom ``i``: sentence end or plain space."""
+    def _level(self, paragraph_start: int, i: int, j: int, newlines: int) -> int:
+        """How good a cut is the whitespace run atoms[i:j]; lower is better."""
+        ends_sentence = self._ends_sentence(i)
+        if newlines >= 2:
+            # A short line without final punctuation is a heading: keep it with its body.
+            short = self.vis_pre[i] - self.vis_pre[paragraph_start] <= _HEADING_MAX
+            return _SENTENCE if short and not ends_sentence else _PARAGRAPH
+        if newlines:
+            # A line break inside a sentence (wrapped source text) is no better than a space.
+            starts_item = _ITEM_START.match(self._text_from(j, 8)) is not None
+            return _LINE if ends_sentence or starts_item else _SPACE
+        return _SENTENCE if ends_sentence else _SPACE
+
+    def _ends_sentence(self, i: int) -> bool:
+        """Whether the visible text before atom ``i`` ends a sentence (closing quotes allowed)."""
         seen_closer = False
         for k in range(i - 1, -1, -1):
             if self.is_tag(k):
@@ -161,8 +178,17 @@ class _Doc:
             if ch in _CLOSERS and not seen_closer:
                 seen_closer = True
                 continue
-            return _SENTENCE if ch in _SENTENCE_END else _SPACE
-        return _SPACE
+            return ch in _SENTENCE_END
+        return False
+
+    def _text_from(self, j: int, count: int) -> str:
+        """Up to ``count`` visible characters from atom ``j`` on, tags skipped."""
+        out: list[str] = []
+        while j < len(self) and len(out) < count:
+            if self.visible[j]:
+                out.append(self.visible[j])
+            j += 1
+        return "".join(out)
 
 
 def _classify(atom: str, *, html: bool) -> tuple[int, str, str]:

@@ -70,7 +70,7 @@ async def test_whole_report_through_telegram_and_export(bot: Harness) -> None:
     replies = await send_file(bot, OFFICER, "bao-cao-45.pdf", "application/pdf", b"%PDF-1.4 signed")
     summary = replies[-1]
     assert "Tóm tắt báo cáo" in summary.text and "1.234" in summary.text
-    submit = [d for t, d in bot.tg.buttons(summary) if "Gửi báo cáo" in t][0]
+    submit = next(d for t, d in bot.tg.buttons(summary) if "Gửi báo cáo" in t)
     receipt = await bot.press(OFFICER, submit, summary.message_id)
     assert "Số tiếp nhận" in receipt[-1].text
     again = await bot.press(OFFICER, submit, summary.message_id)  # double tap
@@ -83,7 +83,7 @@ async def test_whole_report_through_telegram_and_export(bot: Harness) -> None:
     revisions = await bot.app.services.reports.revisions(sub.id)
     assert len(revisions) == 1
 
-    name, data = await bot.app.services.export_period(period_id)
+    _name, data = await bot.app.services.export_period(period_id)
     wb = load_workbook(BytesIO(data))
     ws = wb["Báo cáo đơn vị"]
     headers = [c.value for c in ws[1]]
@@ -142,7 +142,7 @@ async def test_resume_after_restart_and_stale_button(sqlite_url: str, clock) -> 
     await bot.say(OFFICER, "/baocao")
     await bot.say(OFFICER, "30")
     q2 = await bot.say(OFFICER, "2")
-    old_back = [d for t, d in tg.buttons(q2[-1]) if "Quay lại" in t][0]
+    old_back = next(d for t, d in tg.buttons(q2[-1]) if "Quay lại" in t)
     old_msg = q2[-1].message_id
     await app.stop()
     app2 = App(make_settings(sqlite_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root), clock=clock)
@@ -205,7 +205,7 @@ async def test_two_officers_one_unit_and_return_revise_late(bot: Harness, clock)
 
 
 async def test_progress_remind_now_targets_only_missing(bot: Harness) -> None:
-    period_id = await open_period(bot.app, audience={"units": ["X_CAOLOC", "X_DONGDANG"]})
+    await open_period(bot.app, audience={"units": ["X_CAOLOC", "X_DONGDANG"]})
     await bot.bind(OFFICER, "X_CAOLOC")
     await bot.bind(OFFICER2, "X_DONGDANG")
     await bot.bind(ADMIN, None, role="admin")
