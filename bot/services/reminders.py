@@ -25,7 +25,8 @@ from storage.models import Delivery, FormSession, JobRun, Reminder, ReportPeriod
 from storage.uow import UnitOfWorkFactory
 
 STATUS_LABELS = {"planned": "dự kiến", "sent": "đã gửi", "skipped": "bỏ qua (đơn vị đã nộp)",
-                 "cancelled": "huỷ (kỳ đã đóng/đổi)", "claimed": "đang gửi"}
+                 "cancelled": "huỷ (kỳ đã đóng/đổi)", "claimed": "đang gửi",
+                 "merged": "gộp với lời nhắc cùng lúc"}
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ class ReminderService:
             bindings_by_unit: dict[int, list[Any]] = {}
             for b in await recipient_bindings(uow, list(unit_ids)):
                 bindings_by_unit.setdefault(b.unit_id, []).append(b)
-            by_status: dict[str, list[int]] = {"sent": [], "skipped": [], "cancelled": []}
+            by_status: dict[str, list[int]] = {"sent": [], "skipped": [], "cancelled": [], "merged": []}
+            reminded: set[tuple[int, int]] = set()
             counts: dict[int, int] = {}
             rows: list[dict[str, Any]] = []
             for r in claimed:
@@ -164,6 +166,10 @@ class ReminderService:
                 if (r.period_id, r.unit_id) in done:
                     by_status["skipped"].append(r.id)
                     continue
+                if (r.period_id, r.unit_id) in reminded:  # two offsets moved onto one time: one message
+                    by_status["merged"].append(r.id)
+                    continue
+                reminded.add((r.period_id, r.unit_id))
                 kind = r.kind.split("@")[0]
                 overdue = int(kind[2:]) if kind.startswith("od") else 0
                 answers = drafts.get((r.period_id, r.unit_id), returned.get((r.period_id, r.unit_id)))
