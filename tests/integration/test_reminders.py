@@ -60,9 +60,9 @@ async def test_whole_period_offsets_submission_quiet_hours_overdue_escalation(bo
     # due Mon 22/06 08:30: T-7 = Mon 15/06 08:30; T-3 = Fri 19/06; T-1 = Sun 21/06 → moved; 2h = 06:30 → quiet
     period = await open_period(app, hn(2026, 6, 22, 8, 30), ["X_CAOLOC", "X_DONGDANG"])
     plan = await app.services.reminder_plan(period)
-    t1 = [r for r in plan if r.kind == "1d" and r.unit_code == "X_CAOLOC"][0]
+    t1 = next(r for r in plan if r.kind == "1d" and r.unit_code == "X_CAOLOC")
     assert t1.moved and t1.send_at.astimezone(HN).weekday() != 6
-    h2 = [r for r in plan if r.kind == "2h" and r.unit_code == "X_CAOLOC"][0]
+    h2 = next(r for r in plan if r.kind == "2h" and r.unit_code == "X_CAOLOC")
     assert h2.moved and h2.send_at < hn(2026, 6, 22, 8, 30) and 7 <= h2.send_at.astimezone(HN).hour < 21
 
     async def tick_at(when: datetime) -> dict[str, int]:
