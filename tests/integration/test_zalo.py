@@ -107,7 +107,10 @@ async def test_whole_report_on_zalo_with_numbers_option_text_back_skip_edit(both
     assert "chỉ gửi được ảnh" in reply[-1].text  # the file question explains the alternatives
 
     image = web.Application()
-    image.router.add_get("/anh.jpg", lambda _r: web.Response(body=b"\xff\xd8\xff\xe0 jpeg", content_type="image/jpeg"))
+    async def jpeg(_request: web.Request) -> web.Response:
+        return web.Response(body=b"\xff\xd8\xff\xe0 jpeg", content_type="image/jpeg")
+
+    image.router.add_get("/anh.jpg", jpeg)
     runner = web.AppRunner(image)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -143,7 +143,7 @@ def test_curly_quotes_around_bold_as_in_decrees() -> None:
 
 
 def test_escaping_uses_only_the_four_entities() -> None:
-    out = html('a < b > c & d "e" \'f\'')
+    out = html("a < b > c & d \"e\" 'f'")
     assert out == "a &lt; b &gt; c &amp; d &quot;e&quot; 'f'"
     assert escape_html('<&>"') == "&lt;&amp;&gt;&quot;"
 
@@ -321,7 +321,9 @@ def test_decrees_render_to_plain_text_without_markup(path: Path) -> None:
 def test_decree_structure_survives() -> None:
     md = next(p for p in DECREES if "2022_CT-UBND" in p.name).read_text(encoding="utf-8")
     out = html(md)
-    assert "<b>“Siết chặt kỷ cương, tăng cường trách nhiệm, quyết liệt hành động, sáng tạo bứt phá”</b>" in out
+    assert (
+        "<b>“Siết chặt kỷ cương, tăng cường trách nhiệm, quyết liệt hành động, sáng tạo bứt phá”</b>" in out
+    )
     assert "\n• Hội đồng TĐKT TW;\n• Ban TĐKT TW;\n" in out
     assert "\n\n1. Mục tiêu tổng quát\n\n" in out
 
