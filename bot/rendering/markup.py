@@ -84,9 +84,8 @@ def _is_safe_url(url: str) -> bool:
 def _prefix_lines(text: str, first: str, rest: str) -> str:
     """Prefix the first line with ``first`` and every other non-empty line with ``rest``."""
     lines = text.split("\n")
-    out = [first + lines[0]]
-    out.extend(rest + line if line else rest.rstrip() for line in lines[1:])
-    return "\n".join(line.rstrip() if not line.strip() else line for line in out)
+    rest_lines = (rest + line if line.strip() else rest.rstrip() for line in lines[1:])
+    return "\n".join([first + lines[0], *rest_lines])
 
 
 def _flat_text(node: SyntaxTreeNode) -> str:
@@ -115,7 +114,7 @@ class _Renderer:
         self.html = mode == "html"
 
     def render(self, md: str) -> str:
-        md = unicodedata.normalize("NFC", md)
+        md = unicodedata.normalize("NFC", md or "")
         tree = SyntaxTreeNode(_parser().parse(md))
         return self._blocks(tree.children, _Ctx()).strip()
 

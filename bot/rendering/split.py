@@ -35,9 +35,7 @@ _HEADING_MAX = 100  # visible characters
 _ITEM_START = re.compile(r"\s*(?:[•│-]|\d+[.)]\s)")
 _NO_BREAK = frozenset("\u00a0\u202f\u2007\u2060\ufeff")
 
-_HTML_ATOM = re.compile(
-    r"<[^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);|.", re.DOTALL
-)
+_HTML_ATOM = re.compile(r"<[^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);|.", re.DOTALL)
 _TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
 
 _TEXT, _OPEN, _CLOSE, _OTHER_TAG = range(4)
