@@ -234,20 +234,20 @@ class TelegramChannel:
 
     async def send_part(self, address: Address, part: Part, *, reply: bool = False) -> str:
         chat_id = int(address.chat_id)
-        await self.pacer.wait(address.chat_id, is_group=chat_id < 0, per_chat=not reply)
         markup = _keyboard(part)
         try:
-            if part.document is not None:
-                doc = part.document
-                msg = await self.bot.send_document(
-                    chat_id, document=doc.content or doc.ref, filename=doc.name,
-                    caption=part.text[:CAPTION_LIMIT] or None, parse_mode=ParseMode.HTML, reply_markup=markup,
-                )
-            else:
-                msg = await self.bot.send_message(
-                    chat_id, part.text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                    link_preview_options=NO_PREVIEW,
-                )
+            async with self.pacer.sending(address.chat_id, is_group=chat_id < 0, per_chat=not reply):
+                if part.document is not None:
+                    doc = part.document
+                    msg = await self.bot.send_document(
+                        chat_id, document=doc.content or doc.ref, filename=doc.name,
+                        caption=part.text[:CAPTION_LIMIT] or None, parse_mode=ParseMode.HTML, reply_markup=markup,
+                    )
+                else:
+                    msg = await self.bot.send_message(
+                        chat_id, part.text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                        link_preview_options=NO_PREVIEW,
+                    )
         except tg_error.TelegramError as exc:
             raise self._classify(exc) from exc
         return str(msg.message_id)

@@ -450,9 +450,9 @@ class ZaloChannel:
     async def send_part(self, address: Address, part: Part) -> str:
         """Send one part (paced, spaced within the chat); remember the menu it shows."""
         await self._space_in_chat(address.chat_id)
-        await self.pacer.wait(address.chat_id)
         try:
-            result = await self._call("sendMessage", {"chat_id": address.chat_id, "text": part.text})
+            async with self.pacer.sending(address.chat_id):
+                result = await self._call("sendMessage", {"chat_id": address.chat_id, "text": part.text})
         except ZaloApiError as exc:
             raise await self._classify(exc) from exc
         except _NetworkError as exc:

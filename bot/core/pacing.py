@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 
@@ -38,6 +40,8 @@ class Pacer:
         self.group_interval = 60.0 / group_per_minute if group_per_minute else None
         self._next_slot = 0.0
         self._recent: deque[float] = deque()
+        self._started: deque[float] = deque()
+        self._lane = asyncio.Lock()
         self._paused_until = 0.0
         self._chats: dict[str, _Bucket] = {}
         self._lock = asyncio.Lock()
@@ -61,6 +65,37 @@ class Pacer:
         delay = slot - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+
+    @asynccontextmanager
+    async def sending(self, chat_id: str, *, is_group: bool = False, per_chat: bool = True) -> AsyncIterator[None]:
+        """Hold this around one platform request.
+
+        Requests leave one at a time: with several in flight, a busy event loop or network
+        reorders and bunches them, and the platform's one-second window sees more than we
+        counted. Serialised, arrival times follow start times, and the sliding window is
+        enforced on actual starts. One request takes milliseconds, so 30/s is far from
+        what a single lane can carry.
+        """
+        await self.wait(chat_id, is_group=is_group, per_chat=per_chat)
+        async with self._lane:
+            await self._admit()
+            yield
+
+    async def _admit(self) -> None:
+        """Last check on what really leaves: planned slots drift when the event loop is busy,
+        so the sliding window is enforced again on actual send times (plus a pause, if a
+        429 arrived while this sender slept)."""
+        while True:
+            now = time.monotonic()
+            if self._paused_until > now:
+                await asyncio.sleep(self._paused_until - now)
+                continue
+            while self._started and self._started[0] <= now - 1.0:
+                self._started.popleft()
+            if len(self._started) < self.window_limit:
+                self._started.append(now)
+                return
+            await asyncio.sleep(self._started[0] + 1.0 + 0.005 - now)
 
     def _reserve_chat(self, chat_id: str, is_group: bool) -> float:
         """Earliest time this chat may receive the next message (token bucket per chat)."""
