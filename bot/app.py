@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from pathlib import Path
 
 from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import TelegramChannel
-from bot.channels.web import WebServer
+from bot.channels.web import FileLinks, WebServer
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
 from bot.core import Channel, Clock, Pacer, Router, SystemClock
@@ -50,6 +51,11 @@ class App:
             overdue_days=settings.overdue_days, escalate_after_days=settings.escalate_after_days,
             digest_time=settings.digest_time)
         self.scheduler: Scheduler | None = None
+        self.file_links: FileLinks | None = None
+        if settings.public_base_url:
+            secret = hashlib.sha256(f"file-links:{settings.zalo_bot_token}:{settings.telegram_bot_token}:"
+                                    f"{settings.webhook_secret}".encode()).digest()
+            self.file_links = FileLinks(Path(settings.files_dir), settings.public_base_url, secret)
         self.router: Router[Handler] = build_router()
         self.dispatcher = Dispatcher(
             self.router, self.services,
@@ -86,7 +92,7 @@ class App:
             s.zalo_bot_token, api_base_url=s.zalo_api_base_url, mode=s.zalo_mode, webhook_url=s.zalo_webhook_url,
             webhook_secret=s.zalo_webhook_secret,
             pacer=Pacer(s.zalo_rate, per_chat_per_second=None, group_per_minute=None),
-            on_unavailable=self._channel_unavailable,
+            on_unavailable=self._channel_unavailable, link_for=self.file_links.link if self.file_links else None,
         )
 
     async def _channel_unavailable(self, reason: str) -> None:
@@ -122,9 +128,11 @@ class App:
         if console is not None:
             wanted.append(console)
         needs_web = (s.telegram_bot_token and s.telegram_mode == "webhook") or (
-            s.zalo_bot_token and s.zalo_mode == "webhook")
+            s.zalo_bot_token and s.zalo_mode == "webhook") or self.file_links is not None
         if needs_web:
             self.web = WebServer(s.listen_host, s.listen_port)
+            if self.file_links is not None:
+                self.file_links.register_routes(self.web.app)
             for ch in wanted:
                 register = getattr(ch, "register_routes", None)
                 if register:

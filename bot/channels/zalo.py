@@ -19,6 +19,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -143,6 +144,7 @@ class ZaloChannel:
         poll_timeout: int = 30,
         part_delay: float = 0.5,
         on_unavailable: Callable[[str], Awaitable[None]] | None = None,
+        link_for: Callable[[Attachment], str | None] | None = None,
     ) -> None:
         if mode not in ("polling", "webhook"):
             raise ValueError(f"zalo: mode must be 'polling' or 'webhook', not {mode!r}")
@@ -157,6 +159,7 @@ class ZaloChannel:
         self.poll_timeout = poll_timeout
         self.part_delay = part_delay
         self.on_unavailable = on_unavailable
+        self.link_for = link_for
         self.max_file_bytes = MAX_FILE_BYTES
         self.menus = MenuMemory()
         self.me: dict[str, Any] = {}
@@ -419,7 +422,9 @@ class ZaloChannel:
         """Plain text, the menu as numbered lines in the last part, every part ≤ 2000 chars."""
         body = nfc(markdown_to_plain(message.text)).strip() if message.text else ""
         if message.document is not None:
-            body = f"{body}\n\n{_document_line(message.document)}".strip()
+            link = self.link_for(message.document) if self.link_for else None
+            doc = message.document if link is None else replace(message.document, ref=link)
+            body = f"{body}\n\n{_document_line(doc)}".strip()
         flat = message.flat_choices
         menu = nfc(menu_text(flat, numbered=message.numbered)) if flat else ""
         if not body and not menu:
@@ -583,6 +588,6 @@ def _document_line(doc: Attachment) -> str:
     """Zalo bots cannot send files: say which file it was and where to get it."""
     name = nfc(doc.name) or "tệp đính kèm"
     if urlparse(doc.ref).scheme in ("http", "https"):
-        return f"📎 Tệp đính kèm: {name}\nTải về tại: {doc.ref}"
+        return f"📎 Tệp đính kèm: {name}\nTải về tại (liên kết có hạn 7 ngày): {doc.ref}"
     return (f"📎 Tệp đính kèm: {name}\n"
             "Zalo không gửi được tệp; vui lòng nhận tệp qua Telegram hoặc tại văn phòng.")

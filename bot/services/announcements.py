@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.core import Choice, Clock, Outbound
+from bot.core import Attachment, Choice, Clock, Outbound
 from bot.rendering.templates import Raw, render
 from bot.services.audience import Audience, describe, recipient_bindings, resolve_units
 from storage.models import Announcement, Delivery, DeliveryStatus
@@ -74,10 +75,24 @@ def announcement_markdown(a: Announcement) -> str:
 
 
 def announcement_outbound(a: Announcement, delivery_id: int | None) -> Outbound:
+    """What one recipient gets; the first attached file goes along as a document
+    (further ones are named in the text and can be asked for)."""
     choices: tuple[tuple[Choice, ...], ...] = ()
     if a.needs_ack and delivery_id is not None:
         choices = ((Choice("✅ Đã nhận", f"{ACK_PREFIX}:{delivery_id}"),),)
-    return Outbound(text=announcement_markdown(a), choices=choices)
+    document = None
+    if a.attachments:
+        f = a.attachments[0]
+        document = Attachment(name=f["name"], mime=f.get("mime", ""), size=int(f.get("size", 0)),
+                              ref=f.get("path", ""), content=_read(f.get("path", "")))
+    return Outbound(text=announcement_markdown(a), choices=choices, document=document)
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        return Path(path).read_bytes() if path else None
+    except OSError:
+        return None
 
 
 class AnnouncementService:

@@ -242,3 +242,41 @@ async def test_zalo_webhook_requires_the_secret(sqlite_url: str, clock: FixedClo
     finally:
         await app.stop()
         await zalo.stop()
+
+
+async def test_export_on_zalo_comes_as_signed_expiring_link(sqlite_url: str, clock: FixedClock,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpyxl import load_workbook
+
+    zalo = FakeZalo()
+    await zalo.start()
+    app = App(make_settings(sqlite_url, zalo_bot_token=zalo.token, zalo_api_base_url=zalo.base_url,
+                            public_base_url="http://127.0.0.1:0", webhook_listen="127.0.0.1:0"), clock=clock)
+    await app.prepare(demo=True)
+    await app.start(scheduler=False)
+    try:
+        assert app.web is not None and app.file_links is not None
+        app.file_links.base_url = f"http://127.0.0.1:{app.web.port}"  # the real port, known after start
+        both = Both(app, FakeTelegram(), zalo)
+        inv = await app.services.members.create_invite(None, role="admin")
+        await both.zsay(ZCHAT, f"/start {inv.code}")
+        period_id = await open_period(app)
+        reply = await both.zsay(ZCHAT, f"/xuat {period_id}")
+        url = re.search(r"(http://\S+)", reply[-1].text).group(1)  # type: ignore[union-attr]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as resp:
+                assert resp.status == 200
+                data = await resp.read()
+            wb = load_workbook(__import__("io").BytesIO(data))
+            assert "Báo cáo đơn vị" in wb.sheetnames
+            async with http.get(url.replace("&s=", "&s=0")) as resp:
+                assert resp.status == 403
+        import time
+
+        later = time.time() + 8 * 86400  # links last 7 days
+        monkeypatch.setattr("bot.channels.web.time.time", lambda: later)
+        async with aiohttp.ClientSession() as http, http.get(url) as resp:
+            assert resp.status == 410
+    finally:
+        await app.stop()
+        await zalo.stop()
