@@ -45,7 +45,7 @@ class App:
         self.uow = UnitOfWorkFactory(session_factory(self.engine))
         self.outboxes: dict[str, OutboxDispatcher] = {}
         self.services = Services.build(
-            self.uow, self.clock, forms=load_specs(), files_dir=Path(settings.files_dir),
+            self.uow, self.clock, forms=load_specs(settings.forms_dir or None), files_dir=Path(settings.files_dir),
             on_queued=self.wake_outboxes, office_name=settings.office_name, timezone=settings.timezone,
             calendar=WorkCalendar(settings.timezone, settings.quiet_hours, settings.rest_days),
             overdue_days=settings.overdue_days, escalate_after_days=settings.escalate_after_days,

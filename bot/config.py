@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     office_name: str = "Phòng Nội vụ"
     public_base_url: str = ""
     files_dir: str = "./data/files"
+    forms_dir: str = ""
 
     telegram_rate: float = Field(default=29.0, gt=0, le=30)
     telegram_group_per_minute: int = Field(default=20, gt=0, le=20)

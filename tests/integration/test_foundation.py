@@ -143,3 +143,35 @@ def test_bad_setting_stops_with_one_line(bad: dict[str, str], tmp_path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "invalid configuration" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_broken_form_spec_stops_start_up_naming_file_question_reason(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from bot.forms.spec import default_specs_dir
+
+    forms = tmp_path / "forms"
+    shutil.copytree(default_specs_dir(), forms)
+    spec = forms / "bao-cao-6-thang.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("dk_ca_nhan <= tong_cbcc", "dk_ca_nhan <= tong_cbc"),
+                    encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db", "FORMS_DIR": str(forms)}
+    result = subprocess.run([sys.executable, "-m", "bot", "units", "list"], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 2
+    assert "bao-cao-6-thang.yaml" in result.stderr and "dk_ca_nhan" in result.stderr and "tong_cbc" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_without_token_serves_the_console_with_demo_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The README's first command: no token → console channel on SQLite with demo units."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/data/tdkt.sqlite3", LOG_LEVEL="WARNING")
+    script = "/trogiup\n/donvi\n/moi X_CAOLOC\n/thoat\n"
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], input=script, capture_output=True, text=True,
+                            env=env, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "chưa có TELEGRAM_BOT_TOKEN" in out and "/thongbao" in out
+    assert "Xã Cao Lộc" in out and "Mã mời" in out
+    assert (tmp_path / "data" / "tdkt.sqlite3").exists()

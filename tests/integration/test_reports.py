@@ -222,3 +222,24 @@ async def test_progress_remind_now_targets_only_missing(bot: Harness) -> None:
     assert "Nhắc hạn" in bot.last_text(OFFICER2)
     assert len(bot.tg.messages_to(OFFICER)) == before_1
     await asyncio.sleep(0)
+
+
+async def test_admin_opens_a_period_in_chat_with_preview(bot: Harness) -> None:
+    await bot.bind(ADMIN, None, role="admin")
+    await bot.bind(OFFICER, "X_CAOLOC")
+    await bot.say(ADMIN, "/kybaocao")
+    await bot.press_label(ADMIN, "sơ kết công tác thi đua")
+    await bot.say(ADMIN, "Sơ kết 6 tháng đầu năm 2026")
+    assert "dd/mm/yyyy" in (await bot.say(ADMIN, "14-06"))[-1].text           # a wrong date is asked again
+    await bot.say(ADMIN, "14/06/2026")
+    await bot.say(ADMIN, "20/06/2026 17:00")
+    await bot.say(ADMIN, "kind:xa")
+    preview = (await bot.say(ADMIN, "7d,3d,1d"))[-1].text
+    assert "Xem lại kỳ báo cáo" in preview and "20/06/2026 17:00" in preview and "Xã" in preview
+    done = await bot.press_label(ADMIN, "Mở kỳ")
+    assert "Đã mở kỳ báo cáo" in done[-1].text
+    await bot.drain()
+    assert "/baocao" in bot.last_text(OFFICER) and "20/06/2026 17:00" in bot.last_text(OFFICER)
+    periods = await bot.app.services.reports.periods()
+    assert len(periods) == 1 and periods[0].remind_offsets == ("7d", "3d", "1d")
+    assert await bot.app.services.reminder_plan(periods[0].id)
