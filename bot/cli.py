@@ -89,9 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_parser("list", help="list periods with progress")
     pc = pr.add_parser("close", help="close a period")
     pc.add_argument("period_id", type=int)
-    pe = pr.add_parser("extend", help="move a period's deadline")
+    pe = pr.add_parser("change", help="move a period's deadline and/or change its audience (re-plans reminders)")
     pe.add_argument("period_id", type=int)
-    pe.add_argument("--due", required=True, help='"dd/mm/yyyy HH:MM"')
+    pe.add_argument("--due", help='new deadline "dd/mm/yyyy HH:MM"')
+    pe.add_argument("--audience", help="all | units:A,B | group:NAME | kind:xa")
     pe.add_argument("--announce", action="store_true", help="tell the units about the new deadline")
     ps = pr.add_parser("show", help="a period with its reminder plan")
     ps.add_argument("period_id", type=int)
@@ -430,10 +431,13 @@ async def cmd_periods(settings: Settings, args: argparse.Namespace) -> int:
             elif args.periods_verb == "close":
                 p = await app.services.change_period(args.period_id, status="closed")
                 print(f"Đã đóng kỳ #{p.id}: {p.label}")
-            elif args.periods_verb == "extend":
-                p = await app.services.change_period(args.period_id, due_at=local_datetime(args.due, tz),
-                                                     announce=args.announce)
-                print(f"Kỳ #{p.id}: hạn mới {fmt(p.due_at, tz)}; lịch nhắc đã lập lại.")
+            elif args.periods_verb == "change":
+                if not args.due and not args.audience:
+                    raise CliError("cần --due và/hoặc --audience")
+                p = await app.services.change_period(
+                    args.period_id, due_at=local_datetime(args.due, tz) if args.due else None,
+                    audience=parse_audience(args.audience) if args.audience else None, announce=args.announce)
+                print(f"Kỳ #{p.id}: hạn {fmt(p.due_at, tz)}, {p.audience_text}; lịch nhắc đã lập lại.")
             elif args.periods_verb == "show":
                 await print_period(app, args.period_id, tz)
         except (PeriodError, AudienceError) as exc:
