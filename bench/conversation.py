@@ -22,24 +22,36 @@ test in a child process of its own, one fresh child (and a fresh store) per run.
 the child is killed with SIGKILL — a crash — and the store is read back: every answer whose reply
 the officer saw must be in it (``lost_answers``).
 
+Webhook delivery is Telegram's: at most ``max_connections`` requests in flight (what the bot set
+with setWebhook — both leave Telegram's default 40 — or ``--max-connections``; 0 = unlimited), on
+kept-alive connections; an update waiting for a free connection is already on the clock.  Ours
+answers the POST only after handling the update; the baseline answers at once (PTB's way).
+
 Implementations, same fake, same update stream, same aiohttp webhook front:
 
-* ``tdkt-bot`` — the real ``App`` in webhook mode (TELEGRAM_MODE=webhook, WEBHOOK_LISTEN=127.0.0.1:0),
-  SQLite in a temp dir, then PostgreSQL at ``--pg`` when reachable; each answer is committed in
+* ``tdkt-bot`` — the real ``App`` in webhook mode (TELEGRAM_MODE=webhook, WEBHOOK_LISTEN=127.0.0.1:0,
+  default TELEGRAM_RATE, so its outgoing Pacer holds all sends to 29 messages/s overall),
+  SQLite in a temp dir, then PostgreSQL at ``--pg`` when reachable (units, officers and bindings
+  seeded in bulk, one open ``bao-cao-6-thang`` period for all units); each answer is committed in
   its own transaction before the reply is sent.
-* ``ptb-conversationhandler`` — a plain python-telegram-bot ``Application`` (no Updater:
-  ``ApplicationBuilder().updater(None)``), ``ConversationHandler`` with the same number of numeric
-  questions (validate the number, store it in ``user_data``, ask the next), ``PicklePersistence``
-  with its default ``update_interval=60``, ``concurrent_updates(True)`` (256), the HTTP pool of
-  ours (128).  Its webhook is an aiohttp route that checks the secret and does
-  ``await application.update_queue.put(Update.de_json(...))`` and answers 200 at once — what PTB's
-  own webhook server does.
+* ``ptb-conversationhandler`` — a plain python-telegram-bot ``Application`` without Updater
+  (``ApplicationBuilder().updater(None)``), a ``ConversationHandler`` with the same number of numeric
+  questions (validate the number, store it in ``user_data``, ask the next; /baocao answers with an
+  intro and question 1, like ours), ``PicklePersistence`` with its default ``update_interval=60``,
+  ``concurrent_updates`` = PTB's ``SimpleUpdateProcessor(256)`` plus a per-chat lock (without it
+  ConversationHandler drops an answer that arrives before the previous callback returned), the
+  HTTP pool of ours (128).  Its webhook is an aiohttp route that checks the secret,
+  ``await application.update_queue.put(Update.de_json(...))`` and answers 200 — what PTB's own
+  webhook server does.
+
+Each run is capped: after ``--max-seconds`` (30) no officer starts a new update, replies still in
+flight get ``--grace`` (10) more seconds, then the run is cut (``"capped": true``,
+``unfinished_at_cut`` = officers still waiting).  Figures count answered updates only; seconds run
+from the first POST to the last reply.  ``cpu_s_*`` = CPU used during the run by the bot process
+and by this one (fake + officers).  ``--pacer-off`` is a diagnostic (ours with its Pacer lifted).
 
     python bench/conversation.py [--officers-saturation 1000] [--officers-realistic 200] [--questions 12]
-        [--max-seconds 40] [--pg postgresql+asyncpg://postgres@127.0.0.1:5432/test] [--skip-pg] [--skip-baseline]
-
-``--max-seconds`` caps each run: after it no officer starts a new update (the ones in flight
-finish); a run that hit the cap says ``"capped": true`` and counts only what was answered.
+        [--max-seconds 30] [--grace 10] [--max-connections N] [--pg URL] [--skip-pg] [--skip-baseline]
 """
 
 from __future__ import annotations
@@ -80,7 +92,6 @@ FIRST_CHAT = 100_000  # bench._common.seed_units binds officer i to chat 100000 
 HOOK_PATH = "/tg/hook"
 WEBHOOK_URL = "https://bench.local" + HOOK_PATH
 SECRET = "bench-conversation-secret_0123456789"
-PERSISTENCE_INTERVAL = 60  # PicklePersistence's default update_interval, seconds
 REPLY_TIMEOUT = 120.0
 
 # The numeric answers of tests/integration/test_reports.py::ANSWERS_6T, in the order the
@@ -161,7 +172,10 @@ async def _serve_ours(cfg: dict[str, Any], conn) -> None:  # type: ignore[no-unt
 
         def unpaced(self: App):  # type: ignore[no-untyped-def]
             channel = build_channel(self)
-            channel.pacer = Pacer(1e6, per_chat_per_second=None, group_per_minute=None)
+            try:
+                channel.pacer = Pacer(1e6, per_chat_per_second=None, group_per_minute=None, lanes=1024)
+            except TypeError:  # a Pacer without send lanes
+                channel.pacer = Pacer(1e6, per_chat_per_second=None, group_per_minute=None)
             return channel
 
         App.telegram_channel = unpaced  # type: ignore[method-assign]
@@ -303,6 +317,7 @@ async def _serve_baseline(cfg: dict[str, Any], conn) -> None:  # type: ignore[no
     await site.start()
     port = runner.addresses[0][1]
     await application.initialize()
+    await application.bot.set_webhook(WEBHOOK_URL, secret_token=SECRET, allowed_updates=["message", "callback_query"])
     await application.start()
     conn.send({"port": port, "persistence_interval": persistence.update_interval,
                "concurrent_updates": f"{application.concurrent_updates}, per-chat lock"})
@@ -394,8 +409,10 @@ class Officers:
                 await resp.read()
                 if resp.status != 200:
                     self.result.http_errors += 1
-        except (aiohttp.ClientError, TimeoutError):
+        except (aiohttp.ClientError, TimeoutError) as exc:
             self.result.http_errors += 1
+            if self.result.http_errors == 1:
+                print(f"webhook POST failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
     async def officer(self, i: int, think: float, deadline: float, cut: float, rng: random.Random) -> None:
         chat = FIRST_CHAT + i
@@ -433,8 +450,11 @@ class Officers:
             elif qid:
                 acked.append(qid)
 
-    async def run(self, n: int, *, think: float, max_seconds: float, grace: float, seed: int = 1) -> RunResult:
-        connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    async def run(self, n: int, *, think: float, max_seconds: float, grace: float, connections: int,
+                  seed: int = 1) -> RunResult:
+        # Like Telegram: at most ``connections`` webhook requests in flight (setWebhook's max_connections),
+        # kept alive; an update waiting for a free connection is already on the clock.
+        connector = aiohttp.TCPConnector(limit=connections)
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=300)) as session:
             self.session = session
             self.result.first_post = time.monotonic()
@@ -443,8 +463,10 @@ class Officers:
             rng = random.Random(seed)
             await asyncio.gather(*(self.officer(i, think, deadline, cut, random.Random(rng.random()))
                                    for i in range(n)))
-            if self.posts:
-                await asyncio.wait(self.posts, timeout=30)
+            if self.posts:  # ours answers the POST once the update is handled: let the last ones finish
+                await asyncio.wait(self.posts, timeout=2)
+            for task in list(self.posts):
+                task.cancel()
             self.session = None
         for i in range(n):
             self.fake.waiting.pop(FIRST_CHAT + i, None)
@@ -511,6 +533,13 @@ def lost_in_pickle(path: Path, acked: dict[int, list[str]]) -> int:
 # ----------------------------------------------------------------------------------------------
 
 
+def webhook_connections(fake: RecordingFake, opts: argparse.Namespace) -> int:
+    """--max-connections, else the max_connections the bot registered with setWebhook (Telegram: 40)."""
+    if opts.max_connections is not None:
+        return int(opts.max_connections)
+    return int((fake.webhook or {}).get("max_connections") or 40)
+
+
 class Cpu:
     """CPU seconds used during the run by the bot process and by this one (fake + officers)."""
 
@@ -543,17 +572,18 @@ async def run_ours(fake: RecordingFake, backend: str, url: str, mode: Mode, answ
     info = await child.start()
     try:
         cpu = Cpu(child)
+        connections = webhook_connections(fake, opts)
         res = await Officers(fake, info["port"], answers).run(
-            mode.officers, think=mode.think, max_seconds=opts.max_seconds, grace=opts.grace)
+            mode.officers, think=mode.think, max_seconds=opts.max_seconds, grace=opts.grace, connections=connections)
         cpu.stop()
     finally:
         child.crash()  # SIGKILL: whatever was not committed is gone
     lost = await lost_in_db(url, res.acked)
-    pacer = "off (diagnostic, --pacer-off)" if opts.pacer_off else f"{info['pacer_per_second']:g}/s, 1/s per chat"
+    pacer = "off (diagnostic, --pacer-off)" if opts.pacer_off else f"TELEGRAM_RATE={info['pacer_per_second']:g}/s"
     emit(bench="conversation", impl="tdkt-bot", backend=backend, mode=mode.name, officers=mode.officers,
          questions=len(answers), **figures(res), durable_before_reply=True,
          answers_acked=sum(len(v) for v in res.acked.values()), lost_answers=lost, capped=res.capped,
-         pacer=pacer, **cpu.figures(), **problems(res))
+         pacer=pacer, webhook_connections=connections or "unlimited", **cpu.figures(), **problems(res))
 
 
 async def run_baseline(fake: RecordingFake, mode: Mode, answers: list[tuple[str, str]], tmp: Path,
@@ -565,8 +595,9 @@ async def run_baseline(fake: RecordingFake, mode: Mode, answers: list[tuple[str,
     info = await child.start()
     try:
         cpu = Cpu(child)
+        connections = webhook_connections(fake, opts)
         res = await Officers(fake, info["port"], answers).run(
-            mode.officers, think=mode.think, max_seconds=opts.max_seconds, grace=opts.grace)
+            mode.officers, think=mode.think, max_seconds=opts.max_seconds, grace=opts.grace, connections=connections)
         cpu.stop()
     finally:
         child.crash()  # SIGKILL: what PicklePersistence had not written yet is gone
@@ -575,7 +606,8 @@ async def run_baseline(fake: RecordingFake, mode: Mode, answers: list[tuple[str,
          officers=mode.officers, questions=len(answers), **figures(res), durable_before_reply=False,
          persistence_interval_s=info["persistence_interval"],
          answers_acked=sum(len(v) for v in res.acked.values()), lost_answers=lost, capped=res.capped,
-         concurrent_updates=info["concurrent_updates"], **cpu.figures(), **problems(res))
+         concurrent_updates=info["concurrent_updates"], webhook_connections=connections or "unlimited",
+         **cpu.figures(), **problems(res))
 
 
 async def pg_reachable(url: str) -> str | None:
@@ -606,6 +638,9 @@ async def main() -> None:
                         help="cap per run: no officer starts a new update after this many seconds")
     parser.add_argument("--grace", type=float, default=10.0,
                         help="after the cap, wait this long for replies in flight, then cut the run")
+    parser.add_argument("--max-connections", type=int, default=None,
+                        help="webhook requests in flight at once (default: what the bot set with setWebhook, "
+                             "Telegram's default 40; 0 = unlimited)")
     parser.add_argument("--pacer-off", action="store_true",
                         help="diagnostic: run ours with its outgoing Pacer lifted (not the product's configuration)")
     parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL",

@@ -32,8 +32,11 @@ class Pacer:
         per_chat_burst: int = 3,
         group_per_minute: int | None = 20,
         window_limit: int | None = None,
+        lanes: int = 2,
     ) -> None:
-        self.interval = 1.0 / per_second
+        # Planned slots run a little faster than the limit: the sliding window on actual
+        # start times is what holds the rate, and it can then make up for late wake-ups.
+        self.interval = 1.0 / (per_second * 1.05)
         self.window_limit = window_limit or max(1, int(per_second))
         self.per_chat_rate = per_chat_per_second
         self.per_chat_burst = per_chat_burst
@@ -41,7 +44,7 @@ class Pacer:
         self._next_slot = 0.0
         self._recent: deque[float] = deque()
         self._started: deque[float] = deque()
-        self._lane = asyncio.Lock()
+        self._lane = asyncio.Semaphore(lanes)
         self._paused_until = 0.0
         self._chats: dict[str, _Bucket] = {}
         self._lock = asyncio.Lock()
@@ -70,11 +73,11 @@ class Pacer:
     async def sending(self, chat_id: str, *, is_group: bool = False, per_chat: bool = True) -> AsyncIterator[None]:
         """Hold this around one platform request.
 
-        Requests leave one at a time: with several in flight, a busy event loop or network
+        At most ``lanes`` requests are in flight: with many, a busy event loop or network
         reorders and bunches them, and the platform's one-second window sees more than we
-        counted. Serialised, arrival times follow start times, and the sliding window is
-        enforced on actual starts. One request takes milliseconds, so 30/s is far from
-        what a single lane can carry.
+        counted. With few, arrival times follow start times (give or take one request,
+        which the one-message margin under the limit absorbs), and the sliding window is
+        enforced on actual starts. Two lanes carry 30/s even when one request takes 60 ms.
         """
         await self.wait(chat_id, is_group=is_group, per_chat=per_chat)
         async with self._lane:

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.core import (
@@ -31,11 +32,12 @@ from bot.core import (
     Clock,
     InvalidMessage,
     Outbound,
+    Part,
     RateLimited,
     RecipientBlocked,
     SendError,
 )
-from bot.services.announcements import announcement_outbound
+from bot.services.announcements import ack_choices, announcement_outbound
 from storage.models import Announcement, BindingStatus, Delivery, DeliveryStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -75,6 +77,7 @@ class OutboxDispatcher:
         self._inflight: set[asyncio.Task[None]] = set()
         self._sem = asyncio.Semaphore(concurrency)
         self._announcements: dict[int, Announcement] = {}
+        self._rendered: dict[int, list[Part]] = {}
         self._paused_until = 0.0
         self.sent = 0
 
@@ -158,15 +161,24 @@ class OutboxDispatcher:
         raise TimeoutError(f"outbox[{self.channel.name}] still busy after {timeout}s")
 
     # ---- one delivery --------------------------------------------------------------------
-    def compose(self, d: Delivery) -> Outbound:
-        if d.announcement_id is not None:
-            return announcement_outbound(self._announcements[d.announcement_id], d.id)
-        return notice_outbound(d.payload)
+    def parts_for(self, d: Delivery) -> list[Part]:
+        """Rendered parts of this delivery. An announcement is rendered and split once for
+        all its recipients (a 10 000-character decree costs milliseconds); only the
+        per-recipient button is attached to the last part."""
+        if d.announcement_id is None:
+            return self.channel.render(notice_outbound(d.payload))
+        announcement = self._announcements[d.announcement_id]
+        cached = self._rendered.get(d.announcement_id)
+        if cached is None:
+            cached = self._rendered[d.announcement_id] = self.channel.render(announcement_outbound(announcement, None))
+        if not announcement.needs_ack:
+            return cached
+        return [*cached[:-1], replace(cached[-1], choices=ack_choices(d.id))]
 
     async def _deliver(self, d: Delivery) -> None:
         address = Address(d.channel, d.chat_id)
         try:
-            parts = self.channel.render(self.compose(d))
+            parts = self.parts_for(d)
             for index in range(d.parts_sent, len(parts)):
                 message_id = await self.channel.send_part(address, parts[index])
                 await self._record_part(d.id, index + 1, message_id, final=index + 1 == len(parts))
