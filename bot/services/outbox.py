@@ -108,7 +108,13 @@ class OutboxDispatcher:
 
     # ---- loop ----------------------------------------------------------------------------
     async def _run(self) -> None:
+        logged_at, logged_sent = 0.0, 0
+        loop = asyncio.get_running_loop()
         while True:
+            if self.sent != logged_sent and loop.time() - logged_at >= 10:
+                log.info("outbox[%s]: %d messages delivered so far, %d in flight",
+                         self.channel.name, self.sent, len(self._inflight))
+                logged_at, logged_sent = loop.time(), self.sent
             try:
                 claimed = await self.drain_once()
             except asyncio.CancelledError:
