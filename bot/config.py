@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     files_dir: str = "./data/files"
     forms_dir: str = ""
 
-    telegram_rate: float = Field(default=29.0, gt=0, le=30)
+    telegram_rate: float = Field(default=30.0, gt=0, le=30)
     telegram_group_per_minute: int = Field(default=20, gt=0, le=20)
 
     zalo_bot_token: str = ""

@@ -32,11 +32,15 @@ class Pacer:
         per_chat_burst: int = 3,
         group_per_minute: int | None = 20,
         window_limit: int | None = None,
-        lanes: int = 2,
+        guard: float = 0.03,
+        lanes: int = 1,
     ) -> None:
-        # Planned slots run a little faster than the limit: the sliding window on actual
-        # start times is what holds the rate, and it can then make up for late wake-ups.
-        self.interval = 1.0 / (per_second * 1.05)
+        # ``per_second`` is the platform's own limit. At most that many requests start in
+        # any window of 1 s + ``guard``: the guard absorbs the jitter between our start
+        # and the platform's arrival clock. Planned slots run a little faster than that,
+        # so the window on actual start times holds the rate and late wake-ups are made up.
+        self.window = 1.0 + guard
+        self.interval = self.window / (per_second * 1.05)
         self.window_limit = window_limit or max(1, int(per_second))
         self.per_chat_rate = per_chat_per_second
         self.per_chat_burst = per_chat_burst
@@ -59,10 +63,10 @@ class Pacer:
         async with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_slot, self._paused_until, chat_ready)
-            while self._recent and self._recent[0] <= slot - 1.0:
+            while self._recent and self._recent[0] <= slot - self.window:
                 self._recent.popleft()
             if len(self._recent) >= self.window_limit:
-                slot = max(slot, self._recent[-self.window_limit] + 1.0 + 1e-3)
+                slot = max(slot, self._recent[-self.window_limit] + self.window + 1e-3)
             self._next_slot = slot + self.interval
             self._recent.append(slot)
         delay = slot - time.monotonic()
@@ -73,11 +77,10 @@ class Pacer:
     async def sending(self, chat_id: str, *, is_group: bool = False, per_chat: bool = True) -> AsyncIterator[None]:
         """Hold this around one platform request.
 
-        At most ``lanes`` requests are in flight: with many, a busy event loop or network
-        reorders and bunches them, and the platform's one-second window sees more than we
-        counted. With few, arrival times follow start times (give or take one request,
-        which the one-message margin under the limit absorbs), and the sliding window is
-        enforced on actual starts. Two lanes carry 30/s even when one request takes 60 ms.
+        At most ``lanes`` requests are in flight (one by default): with many, a busy event
+        loop or network reorders and bunches them, and the platform's one-second window
+        sees more than we counted. Serialised, arrival times follow start times within the
+        guard band. One request takes a few milliseconds, far below the 33 ms a slot lasts.
         """
         await self.wait(chat_id, is_group=is_group, per_chat=per_chat)
         async with self._lane:
@@ -93,12 +96,12 @@ class Pacer:
             if self._paused_until > now:
                 await asyncio.sleep(self._paused_until - now)
                 continue
-            while self._started and self._started[0] <= now - 1.0:
+            while self._started and self._started[0] <= now - self.window:
                 self._started.popleft()
             if len(self._started) < self.window_limit:
                 self._started.append(now)
                 return
-            await asyncio.sleep(self._started[0] + 1.0 + 0.005 - now)
+            await asyncio.sleep(self._started[0] + self.window + 0.001 - now)
 
     def _reserve_chat(self, chat_id: str, is_group: bool) -> float:
         """Earliest time this chat may receive the next message (token bucket per chat)."""
