@@ -6,6 +6,7 @@ import re
 
 from bot.core import Choice, InboundKind, Router, rows
 from bot.services.members import InviteError, RedeemOutcome
+from handlers.broadcasts import ack_typed
 from handlers.context import Ctx, Handler, requires
 
 ROLE_LABELS = {"officer": "cán bộ phụ trách thi đua – khen thưởng", "admin": "quản trị (cơ quan Nội vụ)"}
@@ -150,8 +151,6 @@ async def invite(ctx: Ctx) -> None:
 
 async def fallback(ctx: Ctx) -> None:
     """Free text, files or stickers outside any guided flow."""
-    from handlers.broadcasts import ack_typed
-
     if ctx.inbound.kind is InboundKind.TEXT:
         if ctx.member is None and CODE_RE.fullmatch(ctx.inbound.text.strip().upper()):
             await redeem(ctx, ctx.inbound.text.strip())

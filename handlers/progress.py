@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import Attachment, Choice, Outbound, Router, rows
-from bot.forms.engine import FormContext, FormEngine
+from bot.forms.engine import FormEngine
 from bot.rendering.templates import md_escape
 from bot.services.audience import AudienceError, describe
 from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
@@ -141,10 +141,7 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
     period = await ctx.services.reports.period(sub.period_id)
     assert period
     engine = FormEngine(ctx.services.forms[period.form_id])
-    today = ctx.services.clock.now().astimezone(ZoneInfo(ctx.settings.timezone)).date()
-    year = period.cutoff.year if period.cutoff else period.due_at.year
-    fctx = FormContext(unit_kind=sub.unit.kind, today=today, cutoff=period.cutoff, default_year=year, report_year=year)
-    lines = engine.summary(sub.answers, fctx)
+    lines = engine.summary(sub.answers, ctx.services.form_context(period, sub.unit.kind))
     buttons = []
     if sub.status == "submitted":
         buttons = [Choice("↩️ Trả lại", f"td:r:{sub.id}"), Choice("✅ Tiếp nhận", f"td:a:{sub.id}")]

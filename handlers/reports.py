@@ -8,9 +8,6 @@ exactly where the officer was.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from bot.core import Choice, InboundKind, Outbound, Router, rows
 from bot.core.text import fold
 from bot.forms.engine import FileInput, FormContext, FormEngine
@@ -35,10 +32,7 @@ def engine_for(ctx: Ctx, form_id: str) -> FormEngine:
 
 
 def form_context(ctx: Ctx, draft: DraftView) -> FormContext:
-    today = ctx.services.clock.now().astimezone(ZoneInfo(ctx.settings.timezone)).date()
-    cutoff = draft.period.cutoff
-    year = cutoff.year if cutoff else draft.period.due_at.year
-    return FormContext(unit_kind=draft.unit.kind, today=today, cutoff=cutoff, default_year=year, report_year=year)
+    return ctx.services.form_context(draft.period, draft.unit.kind)
 
 
 # ---- entering the flow --------------------------------------------------------------------
@@ -361,6 +355,3 @@ async def my_status(ctx: Ctx) -> None:
         items.append((p, prog.states[member.unit.id], sub))
     await ctx.say("report_my_status", items=items, now=ctx.services.clock.now())
 
-
-def local_now(ctx: Ctx) -> datetime:
-    return ctx.services.clock.now().astimezone(ZoneInfo(ctx.settings.timezone))
