@@ -243,3 +243,23 @@ async def test_admin_opens_a_period_in_chat_with_preview(bot: Harness) -> None:
     periods = await bot.app.services.reports.periods()
     assert len(periods) == 1 and periods[0].remind_offsets == ("7d", "3d", "1d")
     assert await bot.app.services.reminder_plan(periods[0].id)
+
+
+async def test_same_chat_in_order_other_chats_concurrently(bot: Harness) -> None:
+    await open_period(bot.app)
+    await bot.bind(OFFICER, "X_CAOLOC")
+    await bot.bind(OFFICER2, "X_DONGDANG")
+    await bot.say(OFFICER, "/baocao")
+    await bot.say(OFFICER2, "/baocao")
+    handled = bot.app.dispatcher.handled
+    for value in ("40", "2", "1", "0"):          # typed fast, without waiting for replies
+        await bot.tg.push_text(OFFICER, value)
+        await bot.tg.push_text(OFFICER2, value)
+    await bot.tg.wait_for(lambda: bot.app.dispatcher.handled >= handled + 8, timeout=10)
+    for chat in (OFFICER, OFFICER2):
+        prompts = [m.text for m in bot.tg.messages_to(chat)[-4:]]
+        assert [p.split("/", 1)[0] for p in prompts] == ["Câu 2", "Câu 3", "Câu 4", "Câu 5"], prompts
+        member = await bot.app.services.members.member_at(bot_addr(chat))
+        draft = await bot.app.services.reports.draft_of_member(member.id, 1)  # type: ignore[union-attr]
+        assert draft is not None and [draft.answers[q] for q in ("tong_cbcc", "vb_chi_dao", "pt_thuong_xuyen",
+                                                                 "pt_chuyen_de")] == [40, 2, 1, 0]
