@@ -48,10 +48,13 @@ Each run is capped: after ``--max-seconds`` (30) no officer starts a new update,
 flight get ``--grace`` (10) more seconds, then the run is cut (``"capped": true``,
 ``unfinished_at_cut`` = officers still waiting).  Figures count answered updates only; seconds run
 from the first POST to the last reply.  ``cpu_s_*`` = CPU used during the run by the bot process
-and by this one (fake + officers).  ``--pacer-off`` is a diagnostic (ours with its Pacer lifted).
+and by this one (fake + officers).  Diagnostics, not the benchmark: ``--pacer-off`` (ours with its
+Pacer lifted), ``--api-latency S`` (the fake answers every Bot API call after S seconds, like a
+distant Telegram).
 
     python bench/conversation.py [--officers-saturation 1000] [--officers-realistic 200] [--questions 12]
         [--max-seconds 30] [--grace 10] [--max-connections N] [--pg URL] [--skip-pg] [--skip-baseline]
+        [--pacer-off] [--api-latency S]
 """
 
 from __future__ import annotations
@@ -641,6 +644,8 @@ async def main() -> None:
     parser.add_argument("--max-connections", type=int, default=None,
                         help="webhook requests in flight at once (default: what the bot set with setWebhook, "
                              "Telegram's default 40; 0 = unlimited)")
+    parser.add_argument("--api-latency", type=float, default=0.0,
+                        help="diagnostic: seconds the fake Bot API waits before answering each call (0 = none)")
     parser.add_argument("--pacer-off", action="store_true",
                         help="diagnostic: run ours with its outgoing Pacer lifted (not the product's configuration)")
     parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL",
@@ -661,7 +666,7 @@ async def main() -> None:
             backends.append(("postgresql", args.pg))
         else:
             emit(bench="conversation", impl="tdkt-bot", backend="postgresql", skipped=f"unreachable: {why}")
-    fake = RecordingFake(limits=False)
+    fake = RecordingFake(limits=False, latency=args.api_latency)
     await fake.start()
     try:
         for mode in modes:
