@@ -8,6 +8,8 @@ exactly where the officer was.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core import Choice, InboundKind, Outbound, Router, rows
 from bot.core.text import fold
 from bot.forms.engine import FileInput, FormContext, FormEngine
@@ -111,8 +113,7 @@ async def ask(ctx: Ctx, draft: DraftView) -> None:
     fctx = form_context(ctx, draft)
     pos = position_of(engine, draft, fctx)
     if pos != draft.position:
-        await ctx.services.reports.save_draft(draft.session_id, answers=draft.answers, history=draft.history,
-                                              position=pos, return_to_summary=draft.return_to_summary)
+        draft = await save(ctx, draft, position=pos)
     if pos == SUMMARY:
         await show_summary(ctx, draft, engine, fctx)
         return
@@ -159,13 +160,19 @@ async def save_and_continue(ctx: Ctx, draft: DraftView, question_id: str, value:
         pending = engine.next_question(answers, fctx)
         nxt = pending if pending and engine.spec.index(pending.id) > engine.spec.index(question_id) else None
     position = nxt.id if nxt else SUMMARY
-    await ctx.services.reports.save_draft(draft.session_id, answers=answers, history=history, position=position,
-                                          return_to_summary=draft.return_to_summary or position == SUMMARY)
+    fresh = await save(ctx, draft, answers=answers, history=history, position=position,
+                       return_to_summary=draft.return_to_summary or position == SUMMARY)
     if warnings:
         await ctx.reply("⚠️ Lưu ý: " + md_escape(" ".join(warnings)))
-    fresh = await ctx.services.reports.draft(draft.session_id)
-    assert fresh
     await ask(ctx, fresh)
+
+
+async def save(ctx: Ctx, draft: DraftView, **changes: object) -> DraftView:
+    """Commit the draft's new state before anything is said back, and return it as a view."""
+    fresh = replace(draft, **changes)  # type: ignore[arg-type]
+    await ctx.services.reports.save_draft(fresh.session_id, answers=fresh.answers, history=fresh.history,
+                                          position=fresh.position, return_to_summary=fresh.return_to_summary)
+    return fresh
 
 
 # ---- input --------------------------------------------------------------------------------
@@ -237,11 +244,7 @@ async def edit_question(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: Fo
         total = len(engine.applicable(draft.answers, fctx))
         await ctx.reply(f"Không có câu {n}. Các câu được đánh số từ 1 đến {total}.")
         return
-    await ctx.services.reports.save_draft(draft.session_id, answers=draft.answers, history=draft.history,
-                                          position=q.id, return_to_summary=True)
-    fresh = await ctx.services.reports.draft(draft.session_id)
-    assert fresh
-    await ask(ctx, fresh)
+    await ask(ctx, await save(ctx, draft, position=q.id, return_to_summary=True))
 
 
 async def go_back(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext, current: str | None) -> None:
@@ -250,11 +253,7 @@ async def go_back(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormCont
         await ctx.reply("Đây là câu đầu tiên.")
         await ask(ctx, draft)
         return
-    await ctx.services.reports.save_draft(draft.session_id, answers=draft.answers, history=draft.history,
-                                          position=prev, return_to_summary=draft.return_to_summary)
-    fresh = await ctx.services.reports.draft(draft.session_id)
-    assert fresh
-    await ask(ctx, fresh)
+    await ask(ctx, await save(ctx, draft, position=prev))
 
 
 # ---- buttons ------------------------------------------------------------------------------
@@ -303,11 +302,7 @@ async def on_button(ctx: Ctx) -> None:
         total = len(engine.applicable(draft.answers, fctx))
         await ctx.reply(f"Gõ số câu cần sửa (từ 1 đến {total}), ví dụ: sửa 5")
     elif action == "sum":
-        await ctx.services.reports.save_draft(draft.session_id, answers=draft.answers, history=draft.history,
-                                              position=SUMMARY, return_to_summary=True)
-        fresh = await ctx.services.reports.draft(draft.session_id)
-        assert fresh
-        await ask(ctx, fresh)
+        await ask(ctx, await save(ctx, draft, position=SUMMARY, return_to_summary=True))
     else:
         await ctx.say("stale_button")
 

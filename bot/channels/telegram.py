@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -88,6 +89,7 @@ class TelegramChannel:
         self._sink: InboundSink | None = None
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._recent_updates: OrderedDict[int, None] = OrderedDict()
 
     # ---- lifecycle -------------------------------------------------------------------------
     def register_routes(self, app: web.Application) -> None:
@@ -173,10 +175,20 @@ class TelegramChannel:
             update = Update.de_json(data, self.bot)
         except Exception:
             return web.json_response({"ok": False, "error": "bad update"}, status=400)
+        if update is not None and self._seen_before(update.update_id):
+            return web.json_response({"ok": True})  # Telegram re-sent it (our answer was slow): once is enough
         inbound = self.to_inbound(update) if update else None
         if inbound is not None:
             await self._deliver(inbound)
         return web.json_response({"ok": True})
+
+    def _seen_before(self, update_id: int) -> bool:
+        if update_id in self._recent_updates:
+            return True
+        self._recent_updates[update_id] = None
+        if len(self._recent_updates) > 10_000:
+            self._recent_updates.popitem(last=False)
+        return False
 
     def to_inbound(self, update: Update) -> Inbound | None:
         """Translate a Telegram update into the neutral ``Inbound`` (None: not for us)."""
@@ -232,29 +244,36 @@ class TelegramChannel:
         parts[-1] = Part(text=last.text, choices=message.choices, document=last.document)
         return parts
 
-    async def send_part(self, address: Address, part: Part, *, reply: bool = False) -> str:
+    async def send_part(self, address: Address, part: Part) -> str:
+        """One part of an outbox delivery: paced to Telegram's limits."""
         chat_id = int(address.chat_id)
+        async with self.pacer.sending(address.chat_id, is_group=chat_id < 0):
+            return await self._request(chat_id, part)
+
+    async def _request(self, chat_id: int, part: Part) -> str:
         markup = _keyboard(part)
         try:
-            async with self.pacer.sending(address.chat_id, is_group=chat_id < 0, per_chat=not reply):
-                if part.document is not None:
-                    doc = part.document
-                    msg = await self.bot.send_document(
-                        chat_id, document=doc.content or doc.ref, filename=doc.name,
-                        caption=part.text[:CAPTION_LIMIT] or None, parse_mode=ParseMode.HTML, reply_markup=markup,
-                    )
-                else:
-                    msg = await self.bot.send_message(
-                        chat_id, part.text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                        link_preview_options=NO_PREVIEW,
-                    )
+            if part.document is not None:
+                doc = part.document
+                msg = await self.bot.send_document(
+                    chat_id, document=doc.content or doc.ref, filename=doc.name,
+                    caption=part.text[:CAPTION_LIMIT] or None, parse_mode=ParseMode.HTML, reply_markup=markup,
+                )
+            else:
+                msg = await self.bot.send_message(
+                    chat_id, part.text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                    link_preview_options=NO_PREVIEW,
+                )
         except tg_error.TelegramError as exc:
             raise self._classify(exc) from exc
         return str(msg.message_id)
 
     async def send(self, address: Address, message: Outbound) -> Sent:
-        """A direct reply in a conversation: paced overall, not per chat."""
-        ids = [await self.send_part(address, part, reply=True) for part in self.render(message)]
+        """A direct reply in a conversation: not queued behind broadcasts, only a 429 pause holds it."""
+        ids = []
+        for part in self.render(message):
+            await self.pacer.reply_allowed()
+            ids.append(await self._request(int(address.chat_id), part))
         return Sent(tuple(ids))
 
     async def edit(self, address: Address, message_id: str, message: Outbound) -> None:

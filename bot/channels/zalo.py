@@ -452,12 +452,19 @@ class ZaloChannel:
         texts[-1] = f"{texts[-1]}\n\n{menu}"
         return texts
 
-    async def send_part(self, address: Address, part: Part) -> str:
-        """Send one part (paced, spaced within the chat); remember the menu it shows."""
+    async def send_part(self, address: Address, part: Part, *, reply: bool = False) -> str:
+        """Send one part (paced, spaced within the chat); remember the menu it shows.
+
+        Replies to someone who just wrote skip the overall pacing (only a 429 pause holds
+        them): a conversation must not queue behind a broadcast."""
         await self._space_in_chat(address.chat_id)
         try:
-            async with self.pacer.sending(address.chat_id):
+            if reply:
+                await self.pacer.reply_allowed()
                 result = await self._call("sendMessage", {"chat_id": address.chat_id, "text": part.text})
+            else:
+                async with self.pacer.sending(address.chat_id):
+                    result = await self._call("sendMessage", {"chat_id": address.chat_id, "text": part.text})
         except ZaloApiError as exc:
             raise await self._classify(exc) from exc
         except _NetworkError as exc:
@@ -487,7 +494,7 @@ class ZaloChannel:
 
     async def send(self, address: Address, message: Outbound) -> Sent:
         """Every part in order (spaced by ``part_delay``); raises on the first failure."""
-        ids = [await self.send_part(address, part) for part in self.render(message)]
+        ids = [await self.send_part(address, part, reply=True) for part in self.render(message)]
         return Sent(tuple(ids))
 
     async def edit(self, address: Address, message_id: str, message: Outbound) -> None:

@@ -73,6 +73,12 @@ class Pacer:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    async def reply_allowed(self) -> None:
+        """Direct replies to someone who just wrote are not bulk sending: they only respect
+        a pause the platform asked for (429), so a conversation never queues behind a broadcast."""
+        while (wait := self._paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+
     @asynccontextmanager
     async def sending(self, chat_id: str, *, is_group: bool = False, per_chat: bool = True) -> AsyncIterator[None]:
         """Hold this around one platform request.

@@ -15,8 +15,10 @@ def binding_view(b: ChatBinding) -> BindingView:
     return BindingView(channel=b.channel, chat_id=b.chat_id, status=b.status, bound_at=b.bound_at)
 
 
-def member_view(m: Member) -> MemberView:
+def member_view(m: Member, bindings: list[ChatBinding] | None = None) -> MemberView:
+    """``bindings`` given explicitly avoids a lazy load (the member's own list may be unloaded)."""
+    chats = bindings if bindings is not None else m.bindings
     return MemberView(
         id=m.id, name=m.name, role=m.role, unit=unit_view(m.unit) if m.unit else None,
-        preferred_channel=m.preferred_channel, bindings=tuple(binding_view(b) for b in m.bindings),
+        preferred_channel=m.preferred_channel, bindings=tuple(binding_view(b) for b in chats),
     )

@@ -58,6 +58,26 @@ def describe(audience: Audience) -> str:
     return "Tất cả đơn vị"
 
 
+def _audience_filter(audience: Audience):  # type: ignore[no-untyped-def]
+    """The WHERE clause on ``Unit`` an audience stands for (open units only)."""
+    cond = Unit.closed_on.is_(None)
+    if audience.get("all") or not audience:
+        return cond & Unit.kind.not_in(["tinh"])
+    if "units" in audience:
+        return cond & Unit.code.in_([c.upper() for c in audience["units"]])
+    if "groups" in audience:
+        return cond & Unit.id.in_(select(UnitGroup.unit_id).where(UnitGroup.name.in_(list(audience["groups"]))))
+    if "kinds" in audience:
+        return cond & Unit.kind.in_(list(audience["kinds"]))
+    return cond
+
+
+async def unit_in_audience(uow: UnitOfWork, unit_id: int, audience: Audience) -> bool:
+    """One indexed lookup, for the hot path of a conversation (not a list of every unit)."""
+    found = await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id, _audience_filter(audience)))
+    return found is not None
+
+
 async def resolve_units(uow: UnitOfWork, audience: Audience) -> list[Unit]:
     """The open units an audience designates (unknown codes are an error, not silence)."""
     stmt = select(Unit).where(Unit.closed_on.is_(None))

@@ -153,8 +153,8 @@ class MemberService:
             b = await uow.bindings.at(address.channel, address.chat_id)
             if b is None or b.status != BindingStatus.ACTIVE:
                 return None
-            await uow.session.refresh(b.member, attribute_names=["bindings"])
-            return member_view(b.member)
+            bindings = await uow.bindings.of_member(b.member_id)
+            return member_view(b.member, bindings)
 
     async def admins(self) -> list[MemberView]:
         async with self.uow() as uow:

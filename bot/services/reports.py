@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core import Clock
 from bot.services._convert import unit_view
-from bot.services.audience import Audience, describe, resolve_units
+from bot.services.audience import Audience, describe, resolve_units, unit_in_audience
 from bot.services.views import UnitView
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision
 from storage.uow import UnitOfWorkFactory
@@ -220,7 +220,7 @@ class ReportService:
         async with self.uow() as uow:
             out = []
             for p in await uow.reports.periods("open"):
-                if unit_id in {u.id for u in await resolve_units(uow, p.audience)}:
+                if await unit_in_audience(uow, unit_id, p.audience):
                     out.append(period_view(p))
             return sorted(out, key=lambda v: v.due_at)
 
@@ -233,7 +233,7 @@ class ReportService:
             unit = await uow.units.get(unit_id)
             if p is None or unit is None or p.status != "open":
                 return StartResult(StartOutcome.CLOSED)
-            if unit_id not in {u.id for u in await resolve_units(uow, p.audience)}:
+            if not await unit_in_audience(uow, unit_id, p.audience):
                 return StartResult(StartOutcome.NOT_IN_AUDIENCE)
             sub = await uow.reports.submission_for(unit_id, period_id)
             draft = await uow.reports.session_for(unit_id, period_id)
