@@ -142,7 +142,10 @@ class App:
             self.dispatcher.add_channel(ch)
             await ch.start(self.dispatcher)
             self.channels.append(ch)
-            outbox = OutboxDispatcher(self.uow, self.clock, ch, single_writer=is_sqlite(s.database_url))
+            # A console process delivers only its own chat: another terminal plays another person.
+            only_chat = ch.chat_id if isinstance(ch, ConsoleChannel) else None
+            outbox = OutboxDispatcher(self.uow, self.clock, ch, single_writer=is_sqlite(s.database_url),
+                                      only_chat=only_chat)
             await outbox.start()
             self.outboxes[ch.name] = outbox
             log.info("channel %s up", ch.name)

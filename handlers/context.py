@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.core import Address, Channel, Choice, Inbound, Outbound, Sent
 from bot.rendering.templates import render
+from bot.services.conversations import FlowState
 from bot.services.registry import Services
 from bot.services.views import MemberView
 
@@ -27,6 +28,8 @@ class Ctx:
     services: Services
     settings: Settings
     channels: Mapping[str, Channel]
+    state: FlowState | None = None
+    """The chat's guided flow as it was when this message arrived."""
     replies: list[Sent] = field(default_factory=list)
 
     @property

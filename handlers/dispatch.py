@@ -48,9 +48,9 @@ class Dispatcher:
     async def _handle(self, inbound: Inbound) -> None:
         ctx: Ctx | None = None
         try:
-            member = await self.services.members.member_at(inbound.address)
+            member, state = await self.services.members.chat_context(inbound.address)
             ctx = Ctx(inbound=inbound, member=member, services=self.services, settings=self.settings,
-                      channels=self.channels)
+                      channels=self.channels, state=state)
             handler = await self._resolve(ctx)
             if handler is None:
                 return
@@ -89,7 +89,7 @@ class Dispatcher:
                 await ctx.answer_button("Nút không còn hiệu lực")
                 await ctx.say("stale_button")
             return handler
-        state = await self.services.conversations.get(inbound.address)
+        state = ctx.state
         if state is not None and state.flow in self.router.flows:
             return self.router.flows[state.flow]
         return self.router.fallback

@@ -87,7 +87,7 @@ async def enter(ctx: Ctx, period_id: int) -> None:
 
 
 async def current_draft(ctx: Ctx) -> DraftView | None:
-    state = await ctx.services.conversations.get(ctx.address)
+    state = ctx.state
     if state is None or state.flow != FLOW:
         return None
     draft = await ctx.services.reports.draft(int(state.data.get("session_id", 0)))

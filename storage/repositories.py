@@ -179,7 +179,8 @@ class DeliveryRepository(_Repo):
     async def get(self, delivery_id: int) -> Delivery | None:
         return await self.session.get(Delivery, delivery_id)
 
-    async def claim_due(self, channel: str, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
+    async def claim_due(self, channel: str, now: datetime, lease_until: datetime, limit: int,
+                        chat_id: str | None = None) -> list[Delivery]:
         """Atomically take due rows: queued and due, or 'sending' whose lease ran out.
 
         ``FOR UPDATE SKIP LOCKED`` on PostgreSQL lets several processes drain one outbox
@@ -196,6 +197,8 @@ class DeliveryRepository(_Repo):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        if chat_id is not None:
+            due = due.where(Delivery.chat_id == chat_id)
         ids = list(await self.session.scalars(due))
         if not ids:
             return []
@@ -210,12 +213,12 @@ class DeliveryRepository(_Repo):
         )
         return list(rows)
 
-    async def release_claims(self, channel: str) -> int:
+    async def release_claims(self, channel: str, chat_id: str | None = None) -> int:
         """Put rows left 'sending' by a dead process of this (single-writer) deployment back in the queue."""
-        result = await self.session.execute(
-            update(Delivery).where(Delivery.channel == channel, Delivery.status == DeliveryStatus.SENDING)
-            .values(status=DeliveryStatus.QUEUED, claimed_until=None)
-        )
+        stmt = update(Delivery).where(Delivery.channel == channel, Delivery.status == DeliveryStatus.SENDING)
+        if chat_id is not None:
+            stmt = stmt.where(Delivery.chat_id == chat_id)
+        result = await self.session.execute(stmt.values(status=DeliveryStatus.QUEUED, claimed_until=None))
         return int(result.rowcount or 0)
 
     async def counts(self, announcement_id: int) -> dict[str, int]:

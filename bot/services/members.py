@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core import Address, Clock
 from bot.services._convert import member_view, unit_view
+from bot.services.conversations import FlowState
 from bot.services.views import InviteView, MemberView
 from storage.models import BindingStatus, ChatBinding, Invite, Member, Role
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -146,6 +147,17 @@ class MemberService:
                 member.preferred_channel = channel
                 uow.audit.record(self.clock.now(), f"member:{member_id}", "member.channel", channel=channel)
                 await uow.commit()
+
+    async def chat_context(self, address: Address) -> tuple[MemberView | None, FlowState | None]:
+        """Who speaks in this chat and which guided flow it is in: one short transaction,
+        read once per incoming message."""
+        async with self.uow() as uow:
+            state = await uow.chat_states.get(address.channel, address.chat_id)
+            flow = FlowState(state.flow, dict(state.data)) if state else None
+            b = await uow.bindings.at(address.channel, address.chat_id)
+            if b is None or b.status != BindingStatus.ACTIVE:
+                return None, flow
+            return member_view(b.member, await uow.bindings.of_member(b.member_id)), flow
 
     async def member_at(self, address: Address) -> MemberView | None:
         """The member an active chat speaks for, or None for a stranger."""

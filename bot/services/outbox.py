@@ -61,6 +61,7 @@ class OutboxDispatcher:
         max_attempts: int = 6,
         idle_poll: float = 1.0,
         single_writer: bool = True,
+        only_chat: str | None = None,
         on_progress: Callable[[int | None], None] | None = None,
     ) -> None:
         self.uow = uow
@@ -71,6 +72,7 @@ class OutboxDispatcher:
         self.max_attempts = max_attempts
         self.idle_poll = idle_poll
         self.single_writer = single_writer
+        self.only_chat = only_chat
         self.on_progress = on_progress or (lambda _ann: None)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -85,7 +87,7 @@ class OutboxDispatcher:
     async def start(self) -> None:
         if self.single_writer:
             async with self.uow() as uow:
-                n = await uow.deliveries.release_claims(self.channel.name)
+                n = await uow.deliveries.release_claims(self.channel.name, self.only_chat)
                 await uow.commit()
             if n:
                 log.info("outbox[%s]: %d deliveries were in flight at the last stop; sending them again",
@@ -135,7 +137,7 @@ class OutboxDispatcher:
             return 1
         now = self.clock.now()
         async with self.uow() as uow:
-            rows = await uow.deliveries.claim_due(self.channel.name, now, now + self.lease, free)
+            rows = await uow.deliveries.claim_due(self.channel.name, now, now + self.lease, free, self.only_chat)
             for d in rows:
                 if d.announcement_id and d.announcement_id not in self._announcements:
                     a = await uow.announcements.get(d.announcement_id)
