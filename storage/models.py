@@ -91,7 +91,8 @@ class Member(Base):
     created_at: Mapped[datetime]
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
-    bindings: Mapped[list[ChatBinding]] = relationship(back_populates="member", lazy="selectin")
+    bindings: Mapped[list[ChatBinding]] = relationship(back_populates="member", lazy="raise")
+    """Never loaded implicitly (async): repositories load a member's chats when asked."""
 
     @property
     def is_admin(self) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from storage.models import (
     Announcement,
@@ -82,7 +83,8 @@ class MemberRepository(_Repo):
         return await self.session.get(Member, member_id)
 
     async def admins(self) -> list[Member]:
-        rows = await self.session.scalars(select(Member).where(Member.role == Role.ADMIN).order_by(Member.id))
+        rows = await self.session.scalars(
+            select(Member).where(Member.role == Role.ADMIN).order_by(Member.id).options(selectinload(Member.bindings)))
         return list(rows)
 
     async def of_unit(self, unit_id: int) -> list[Member]:
