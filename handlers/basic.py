@@ -108,8 +108,9 @@ async def redeem(ctx: Ctx, code: str) -> None:
 
 @requires(member=True)
 async def whoami(ctx: Ctx) -> None:
-    assert ctx.member
-    await ctx.say("whoami", member=ctx.member, role_label=ROLE_LABELS[ctx.member.role],
+    member = await ctx.services.members.member_at(ctx.address)  # with the unit's cụm/khối
+    assert member
+    await ctx.say("whoami", member=member, role_label=ROLE_LABELS[member.role],
                   channel_labels=CHANNEL_LABELS, status_labels=STATUS_LABELS)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from storage.models import (
     Announcement,
@@ -98,9 +98,25 @@ class BindingRepository(_Repo):
             select(ChatBinding).where(ChatBinding.channel == channel, ChatBinding.chat_id == chat_id)
         )
 
+    async def speaker(self, channel: str, chat_id: str) -> tuple[Member, Unit | None] | None:
+        """Member and unit behind an active chat, in one query (read on every message).
+
+        The unit's groups are not loaded here (build its view with ``groups=()``).
+        """
+        row = (await self.session.execute(
+            select(Member, Unit)
+            .join(ChatBinding, ChatBinding.member_id == Member.id)
+            .outerjoin(Unit, Unit.id == Member.unit_id)
+            .where(ChatBinding.channel == channel, ChatBinding.chat_id == chat_id,
+                   ChatBinding.status == BindingStatus.ACTIVE)
+            .options(lazyload(Member.unit), lazyload(Unit.group_links))
+        )).first()
+        return (row[0], row[1]) if row else None
+
     async def of_member(self, member_id: int) -> list[ChatBinding]:
         rows = await self.session.scalars(
             select(ChatBinding).where(ChatBinding.member_id == member_id).order_by(ChatBinding.id)
+            .options(lazyload(ChatBinding.member))
         )
         return list(rows)
 

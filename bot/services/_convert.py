@@ -6,9 +6,10 @@ from bot.services.views import BindingView, MemberView, UnitView
 from storage.models import ChatBinding, Member, Unit
 
 
-def unit_view(u: Unit, parent_code: str | None = None) -> UnitView:
+def unit_view(u: Unit, parent_code: str | None = None, *, groups: tuple[str, ...] | None = None) -> UnitView:
+    """``groups`` given (even empty) means: do not touch the unit's group links (not loaded)."""
     return UnitView(id=u.id, code=u.code, name=u.name, kind=u.kind, parent_code=parent_code,
-                    groups=tuple(u.groups), closed=u.closed_on is not None)
+                    groups=tuple(u.groups) if groups is None else groups, closed=u.closed_on is not None)
 
 
 def binding_view(b: ChatBinding) -> BindingView:

@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import Address, Clock
-from bot.services._convert import member_view, unit_view
+from bot.services._convert import binding_view, member_view, unit_view
 from bot.services.conversations import FlowState
 from bot.services.views import InviteView, MemberView
 from storage.models import BindingStatus, ChatBinding, Invite, Member, Role
@@ -154,10 +154,15 @@ class MemberService:
         async with self.uow() as uow:
             state = await uow.chat_states.get(address.channel, address.chat_id)
             flow = FlowState(state.flow, dict(state.data)) if state else None
-            b = await uow.bindings.at(address.channel, address.chat_id)
-            if b is None or b.status != BindingStatus.ACTIVE:
+            row = await uow.bindings.speaker(address.channel, address.chat_id)
+            if row is None:
                 return None, flow
-            return member_view(b.member, await uow.bindings.of_member(b.member_id)), flow
+            member, unit = row
+            bindings = await uow.bindings.of_member(member.id)
+            return MemberView(id=member.id, name=member.name, role=member.role,
+                              unit=unit_view(unit, groups=()) if unit is not None else None,
+                              preferred_channel=member.preferred_channel,
+                              bindings=tuple(binding_view(b) for b in bindings)), flow
 
     async def member_at(self, address: Address) -> MemberView | None:
         """The member an active chat speaks for, or None for a stranger."""

@@ -11,13 +11,15 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from bot.core import Clock
 from bot.services._convert import unit_view
 from bot.services.audience import Audience, describe, resolve_units, unit_in_audience
 from bot.services.views import UnitView
-from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision
+from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
 from storage.uow import UnitOfWorkFactory
 
 
@@ -257,19 +259,27 @@ class ReportService:
                 outcome = StartOutcome.NEW
             return StartResult(outcome, draft=self._draft_view(draft, p, unit))
 
-    def _draft_view(self, d: FormSession, p: ReportPeriod, unit: Any) -> DraftView:
-        return DraftView(session_id=d.id, period=period_view(p), unit=unit_view(unit), member_id=d.member_id,
+    def _draft_view(self, d: FormSession, p: ReportPeriod, unit: Any,
+                    groups: tuple[str, ...] | None = None) -> DraftView:
+        return DraftView(session_id=d.id, period=period_view(p), unit=unit_view(unit, groups=groups),
+                         member_id=d.member_id,
                          answers=dict(d.answers), history=list(d.history), position=d.position,
                          return_to_summary=d.return_to_summary, updated_at=d.updated_at)
 
     async def draft(self, session_id: int) -> DraftView | None:
+        """The draft with its period and unit, in one query (read on every answer)."""
         async with self.uow() as uow:
-            d = await uow.reports.form_session(session_id)
-            if d is None:
+            row = (await uow.session.execute(
+                select(FormSession, ReportPeriod, Unit)
+                .join(ReportPeriod, ReportPeriod.id == FormSession.period_id)
+                .join(Unit, Unit.id == FormSession.unit_id)
+                .where(FormSession.id == session_id)
+                .options(lazyload(Unit.group_links))
+            )).first()
+            if row is None:
                 return None
-            p = await uow.reports.period(d.period_id)
-            unit = await uow.units.get(d.unit_id)
-            return self._draft_view(d, p, unit)  # type: ignore[arg-type]
+            d, p, unit = row
+            return self._draft_view(d, p, unit, groups=())
 
     async def draft_of_member(self, member_id: int, period_id: int) -> DraftView | None:
         async with self.uow() as uow:
@@ -295,11 +305,11 @@ class ReportService:
                          position: str | None, return_to_summary: bool) -> None:
         """Write the draft's whole state in one short transaction (it is small JSON)."""
         async with self.uow() as uow:
-            d = await uow.reports.form_session(session_id)
-            if d is None:
-                return
-            d.answers, d.history, d.position = dict(answers), list(history), position
-            d.return_to_summary, d.updated_at = return_to_summary, self.clock.now()
+            await uow.session.execute(
+                update(FormSession).where(FormSession.id == session_id)
+                .values(answers=dict(answers), history=list(history), position=position,
+                        return_to_summary=return_to_summary, updated_at=self.clock.now())
+                .execution_options(synchronize_session=False))
             await uow.commit()
 
     async def discard_draft(self, session_id: int) -> None:
