@@ -29,7 +29,10 @@ def parse_duration(text: str) -> timedelta:
     return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
 
 
-def setup_logging(level: str) -> None:
+def setup_logging(level: str, *, console: bool = False) -> None:
+    """INFO shows what the bot does; in a terminal chat only warnings interrupt the conversation."""
+    if console and level == "INFO":
+        level = "WARNING"
     logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -110,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"tdkt-bot: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level,
+                  console=args.verb == "console" or (args.verb == "run" and not settings.telegram_bot_token
+                                                     and not settings.zalo_bot_token))
     handler = VERBS[args.verb]
     try:
         return asyncio.run(handler(settings, args)) or 0
@@ -145,7 +150,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     app = App(settings)
     console = None
-    if not settings.telegram_bot_token:
+    if not settings.telegram_bot_token and not settings.zalo_bot_token:
         await app.prepare(demo=True)
         member = await app.services.members.ensure_console_member(
             _console_address("admin"), unit_code=None, role="admin")
@@ -180,7 +185,7 @@ async def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChannel
 
     app = App(settings)
-    await app.prepare(demo=not settings.telegram_bot_token)
+    await app.prepare(demo=not settings.telegram_bot_token and not settings.zalo_bot_token)
     if args.admin:
         chat_id, role, unit = "admin", "admin", None
     elif args.unit:
