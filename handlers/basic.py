@@ -38,7 +38,7 @@ CODE_RE = re.compile(r"[A-Z2-9]{8}")
 
 @requires(member=True)
 async def channels(ctx: Ctx) -> None:
-    member = ctx.member
+    member = await ctx.services.members.member_at(ctx.address)  # with all the member's chats
     assert member
     active = sorted({b.channel for b in member.bindings if b.status == "active"})
     choices = [Choice(f"Nhận qua {CHANNEL_LABELS.get(c, c)}", f"kenh:set:{c}") for c in active]
@@ -51,7 +51,7 @@ async def channels(ctx: Ctx) -> None:
 
 @requires(member=True)
 async def on_channel_button(ctx: Ctx) -> None:
-    member = ctx.member
+    member = await ctx.services.members.member_at(ctx.address)
     assert member
     parts = ctx.inbound.payload.split(":")
     if parts[1:2] == ["link"]:

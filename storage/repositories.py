@@ -98,20 +98,24 @@ class BindingRepository(_Repo):
             select(ChatBinding).where(ChatBinding.channel == channel, ChatBinding.chat_id == chat_id)
         )
 
-    async def speaker(self, channel: str, chat_id: str) -> tuple[Member, Unit | None] | None:
-        """Member and unit behind an active chat, in one query (read on every message).
+    async def speaker(self, channel: str, chat_id: str) -> tuple[Member | None, Unit | None, ChatState | None] | None:
+        """Member, unit and flow state behind a chat, in one query (read on every message).
 
-        The unit's groups are not loaded here (build its view with ``groups=()``).
+        Starts from the chat's state or binding, whichever exists; None when neither does.
+        The unit's groups and the member's relationships are not loaded.
         """
+        binding = (select(ChatBinding.member_id)
+                   .where(ChatBinding.channel == channel, ChatBinding.chat_id == chat_id,
+                          ChatBinding.status == BindingStatus.ACTIVE).scalar_subquery())
+        state_row = (await self.session.execute(
+            select(ChatState).where(ChatState.channel == channel, ChatState.chat_id == chat_id))).scalar()
         row = (await self.session.execute(
-            select(Member, Unit)
-            .join(ChatBinding, ChatBinding.member_id == Member.id)
-            .outerjoin(Unit, Unit.id == Member.unit_id)
-            .where(ChatBinding.channel == channel, ChatBinding.chat_id == chat_id,
-                   ChatBinding.status == BindingStatus.ACTIVE)
+            select(Member, Unit).outerjoin(Unit, Unit.id == Member.unit_id).where(Member.id == binding)
             .options(lazyload(Member.unit), lazyload(Unit.group_links))
         )).first()
-        return (row[0], row[1]) if row else None
+        if row is None and state_row is None:
+            return None
+        return (row[0] if row else None, row[1] if row else None, state_row)
 
     async def of_member(self, member_id: int) -> list[ChatBinding]:
         rows = await self.session.scalars(

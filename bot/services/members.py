@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import Address, Clock
-from bot.services._convert import binding_view, member_view, unit_view
+from bot.services._convert import member_view, unit_view
 from bot.services.conversations import FlowState
 from bot.services.views import InviteView, MemberView
 from storage.models import BindingStatus, ChatBinding, Invite, Member, Role
@@ -149,20 +149,21 @@ class MemberService:
                 await uow.commit()
 
     async def chat_context(self, address: Address) -> tuple[MemberView | None, FlowState | None]:
-        """Who speaks in this chat and which guided flow it is in: one short transaction,
-        read once per incoming message."""
+        """Who speaks in this chat and which guided flow it is in: one query, read once per
+        incoming message. The view carries neither the member's other chats nor the unit's
+        groups (``member_at`` has them, for the few commands that show them)."""
         async with self.uow() as uow:
-            state = await uow.chat_states.get(address.channel, address.chat_id)
-            flow = FlowState(state.flow, dict(state.data)) if state else None
             row = await uow.bindings.speaker(address.channel, address.chat_id)
-            if row is None:
-                return None, flow
-            member, unit = row
-            bindings = await uow.bindings.of_member(member.id)
-            return MemberView(id=member.id, name=member.name, role=member.role,
-                              unit=unit_view(unit, groups=()) if unit is not None else None,
-                              preferred_channel=member.preferred_channel,
-                              bindings=tuple(binding_view(b) for b in bindings)), flow
+        if row is None:
+            return None, None
+        member, unit, state = row
+        flow = FlowState(state.flow, dict(state.data)) if state is not None else None
+        if member is None:
+            return None, flow
+        view = MemberView(id=member.id, name=member.name, role=member.role,
+                          unit=unit_view(unit, groups=()) if unit is not None else None,
+                          preferred_channel=member.preferred_channel)
+        return view, flow
 
     async def member_at(self, address: Address) -> MemberView | None:
         """The member an active chat speaks for, or None for a stranger."""

@@ -96,7 +96,11 @@ async def test_blocked_migrated_and_retried_chats(bot: Harness, clock) -> None: 
     ann = bot.app.services.announcements
     a = await ann.create(doc_type="Công văn", number="45/SNV-TĐKT", summary="V/v thử", body="Nội dung ngắn.",
                          audience={"units": list(chats)})
-    await asyncio.sleep(1.0)
+    for _ in range(200):  # until the 502 has been seen and the retry scheduled
+        lines = {d.unit_code: d for d in await ann.deliveries(a.id)}
+        if lines["X_CHILANG"].attempts == 1 and lines["X_CHILANG"].status == "queued":
+            break
+        await asyncio.sleep(0.05)
     clock.advance(minutes=10)  # the 502 retry is due
     await bot.drain()
     by_unit = {d.unit_code: d for d in await ann.deliveries(a.id)}
@@ -119,8 +123,9 @@ async def test_429_is_honoured_for_the_whole_bot(bot: Harness, clock) -> None:  
                      parameters={"retry_after": 1})
     a = await bot.app.services.announcements.create(doc_type="Thông báo", summary="x", body="y",
                                                     audience={"units": list(chats)})
-    await asyncio.sleep(0.2)
-    assert bot.app.outboxes["telegram"].channel.pacer.paused_for > 0  # type: ignore[attr-defined]
+    pacer = bot.app.outboxes["telegram"].channel.pacer  # type: ignore[attr-defined]
+    await bot.tg.wait_for(lambda: bot.tg.http_429 == 1, timeout=10)
+    assert pacer.paused_for > 0
     clock.advance(seconds=2)  # the outbox's own clock decides when the row is due again
     await bot.drain()
     assert (await bot.app.services.announcements.counts(a.id)).sent == 2
@@ -201,9 +206,12 @@ async def test_thongbao_guided_flow_with_preview_and_live_report(bot: Harness) -
     report = replies[-1]
     assert "Đã gửi" in report.text
     await bot.drain()
-    await asyncio.sleep(2.5)  # the live report refreshes every 2 s
-    edits = [m for m in bot.tg.sent if m.method == "editMessageText" and m.message_id == report.message_id]
-    assert edits and "Đã gửi 2/2" in edits[-1].text
+
+    def refreshed() -> bool:  # the live report refreshes itself every 2 s
+        edits = [m for m in bot.tg.sent if m.method == "editMessageText" and m.message_id == report.message_id]
+        return bool(edits) and "Đã gửi 2/2" in (edits[-1].text or "")
+
+    await bot.tg.wait_for(refreshed, timeout=10)
     assert "45/SNV-TĐKT" in bot.last_text(chats["X_CAOLOC"])
     missing = await bot.press_label(ADMIN, "Đơn vị chưa nhận")
     assert "X_HUULUNG" in missing[-1].text
