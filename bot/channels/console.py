@@ -2,8 +2,8 @@
 
 It is a real channel over the same handlers and database, not a test double: buttons
 are shown as numbered options, files can be sent with ``/tep PATH`` and documents the
-bot sends are saved to a folder. Messages for other chats (e.g. a broadcast to every
-unit) are shown with their address, so an admin trying a broadcast sees what went out.
+bot sends are saved to a folder. Each console process delivers only its own chat's
+outbox rows, so two terminals can play an admin and an officer side by side.
 """
 
 from __future__ import annotations
@@ -125,7 +125,6 @@ class ConsoleChannel:
         return [Part(text=text, choices=message.choices, document=message.document, numbered=message.numbered)]
 
     async def send_part(self, address: Address, part: Part) -> str:
-        prefix = "" if address.chat_id == self.chat_id else f"[→ {address.chat_id}] "
         lines = [part.text] if part.text else []
         if part.document is not None:
             self.files_dir.mkdir(parents=True, exist_ok=True)
@@ -138,7 +137,7 @@ class ConsoleChannel:
             self.menus.remember(self.chat_id, flat, numbered=part.numbered)
             if flat:
                 lines.append(menu_text(flat, numbered=part.numbered))
-        self._write("\n" + prefix + "\n".join(lines).replace("\n", "\n" + prefix) + "\n")
+        self._write("\n" + "\n".join(lines) + "\n")
         self._next_id += 1
         return str(self._next_id)
 

@@ -46,7 +46,6 @@ class Pacer:
         self.per_chat_burst = per_chat_burst
         self.group_interval = 60.0 / group_per_minute if group_per_minute else None
         self._next_slot = 0.0
-        self._recent: deque[float] = deque()
         self._started: deque[float] = deque()
         self._lane = asyncio.Semaphore(lanes)
         self._paused_until = 0.0
@@ -63,12 +62,7 @@ class Pacer:
         async with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_slot, self._paused_until, chat_ready)
-            while self._recent and self._recent[0] <= slot - self.window:
-                self._recent.popleft()
-            if len(self._recent) >= self.window_limit:
-                slot = max(slot, self._recent[-self.window_limit] + self.window + 1e-3)
             self._next_slot = slot + self.interval
-            self._recent.append(slot)
         delay = slot - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import Attachment, Choice, Clock, Outbound
@@ -228,8 +229,6 @@ class AnnouncementService:
 
     async def ack_of_last_for_chat(self, channel: str, chat_id: str) -> int | None:
         """The newest unacknowledged delivery needing acknowledgement in this chat (for 'đã nhận' typed)."""
-        from sqlalchemy import select
-
         async with self.uow() as uow:
             stmt = (
                 select(Delivery.id).join(Announcement, Delivery.announcement_id == Announcement.id)

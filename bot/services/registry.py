@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.core import Clock
 from bot.forms.engine import FormContext, FormEngine
@@ -103,22 +104,33 @@ class Services:
                                             issued_on=self.clock.now().date())
         return period
 
-    def compose_reminder(self, due: DueReminder, admin_names: str,
-                         cache: dict[tuple[object, ...], str] | None = None) -> tuple[str, list[list[tuple[str, str]]]]:
-        """Reminder text for one unit; identical texts (same period, kind, progress) render once."""
-        period = period_view(due.period)
+    def reminder_text(self, period: PeriodView, unit_kind: str | None, draft_answers: dict[str, Any] | None, *,
+                      overdue_days: int = 0, admin_names: str = "",
+                      cache: dict[tuple[object, ...], str] | None = None) -> str:
+        """The reminder a unit gets: which report, the deadline, how far its draft is.
+
+        One wording for the scheduler and for "Nhắc ngay"; with ``cache``, identical texts
+        (same period, kind, progress) render once in a tick of thousands.
+        """
         progress = None
-        if due.draft_answers is not None:
+        if draft_answers is not None:
             progress = FormEngine(self.forms[period.form_id]).progress(
-                due.draft_answers, self.form_context(period, due.unit.kind))
-        admins = admin_names if due.overdue_days >= self.escalate_after_days else ""
-        key = (period.id, due.kind, progress, admins)
+                draft_answers, self.form_context(period, unit_kind))
+        admins = admin_names if overdue_days >= self.escalate_after_days else ""
+        key = (period.id, overdue_days, progress, admins)
         text = cache.get(key) if cache is not None else None
         if text is None:
             text = render("reminder", p=period, progress=progress, now=self.clock.now(),
-                          kind="overdue" if due.overdue_days else "before", admins=admins, office=self.office_name)
+                          kind="overdue" if overdue_days else "before", admins=admins, office=self.office_name)
             if cache is not None:
                 cache[key] = text
+        return text
+
+    def compose_reminder(self, due: DueReminder, admin_names: str,
+                         cache: dict[tuple[object, ...], str] | None = None) -> tuple[str, list[list[tuple[str, str]]]]:
+        period = period_view(due.period)
+        text = self.reminder_text(period, due.unit.kind, due.draft_answers, overdue_days=due.overdue_days,
+                                  admin_names=admin_names, cache=cache)
         return text, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period.id}")]]
 
     async def send_due_reminders(self) -> tuple[int, int]:
@@ -179,26 +191,13 @@ class Services:
         return FormContext(unit_kind=unit_kind, today=today, cutoff=period.cutoff, default_year=year,
                            report_year=year)
 
-    async def draft_progress(self, period: PeriodView, unit_id: int, unit_kind: str) -> tuple[int, int] | None:
-        """(answered, total) of the unit's draft, or None when nobody started."""
-        answers = await self.reports.draft_answers(unit_id, period.id)
-        if answers is None:
-            return None
-        return FormEngine(self.forms[period.form_id]).progress(answers, self.form_context(period, unit_kind))
-
-    async def reminder_text(self, period: PeriodView, unit_id: int, unit_kind: str, *, kind: str = "now",
-                            admins: str = "") -> str:
-        """The reminder a unit gets: which report, the deadline, how far its draft is."""
-        progress = await self.draft_progress(period, unit_id, unit_kind)
-        return render("reminder", p=period, progress=progress, now=self.clock.now(), kind=kind, admins=admins,
-                      office=self.office_name)
-
     async def remind_missing_now(self, period_id: int) -> int:
         """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted."""
         prog = await self.reports.progress(period_id)
         if prog is None:
             return 0
-        texts = {u.id: await self.reminder_text(prog.period, u.id, u.kind) for u, _ in prog.missing}
+        texts = {u.id: self.reminder_text(prog.period, u.kind, await self.reports.draft_answers(u.id, period_id))
+                 for u, _ in prog.missing}
         return await self.notices.to_units(texts, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period_id}")]], kind="reminder")
 
     async def notify_returned(self, sub: SubmissionView, period: PeriodView) -> int:
