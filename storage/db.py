@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_inline import inline_creator
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -19,7 +21,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
     SQLite gets exactly one pooled connection: every write in this process is serialised
     through it, which is both the fastest and the only deadlock-free way to use SQLite
-    from many coroutines. WAL lets other processes (the CLI) read meanwhile.
+    from many coroutines. WAL lets other processes (the CLI) read meanwhile. Its statements
+    run on the event loop's thread (``storage.sqlite_inline`` says why).
     """
     u = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -27,7 +30,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         db = u.database or ""
         if db and db != ":memory:":
             Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=120)
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=120, async_creator=inline_creator(url))
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)

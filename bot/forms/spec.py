@@ -180,9 +180,14 @@ class FormSpec:
     _by_id: Mapping[str, Question] = field(
         init=False, repr=False, compare=False, default_factory=lambda: MappingProxyType({})
     )
+    _index: Mapping[str, int] = field(
+        init=False, repr=False, compare=False, default_factory=lambda: MappingProxyType({})
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", MappingProxyType({q.id: q for q in self.questions}))
+        # Looked up several times per answer: a dict, not tuple.index (which compares whole questions).
+        object.__setattr__(self, "_index", MappingProxyType({q.id: i for i, q in enumerate(self.questions)}))
 
     def question(self, question_id: str) -> Question:
         """The question with this id (KeyError if the spec has none)."""
@@ -193,7 +198,7 @@ class FormSpec:
 
     def index(self, question_id: str) -> int:
         """Position of the question in the form (0-based)."""
-        return self.questions.index(self._by_id[question_id])
+        return self._index[question_id]
 
     @property
     def ids(self) -> tuple[str, ...]:

@@ -250,4 +250,6 @@ class OutboxDispatcher:
                 else:
                     backoff = min(2 ** row.attempts, 300) * random.uniform(0.8, 1.2)
                     row.status, row.next_try_at = DeliveryStatus.QUEUED, now + timedelta(seconds=backoff)
+                    log.info("outbox[%s]: delivery %s attempt %d failed (%s); retrying in %.0fs",
+                             self.channel.name, row.id, row.attempts, exc.reason, backoff)
             await uow.commit()

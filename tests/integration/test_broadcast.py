@@ -96,9 +96,10 @@ async def test_blocked_migrated_and_retried_chats(bot: Harness, clock) -> None: 
     ann = bot.app.services.announcements
     a = await ann.create(doc_type="Công văn", number="45/SNV-TĐKT", summary="V/v thử", body="Nội dung ngắn.",
                          audience={"units": list(chats)})
-    for _ in range(200):  # until the 502 has been seen and the retry scheduled
+    for _ in range(200):  # until the 502 has been seen and the retry scheduled, and nothing is in flight
         lines = {d.unit_code: d for d in await ann.deliveries(a.id)}
-        if lines["X_CHILANG"].attempts == 1 and lines["X_CHILANG"].status == "queued":
+        settled = all(d.status != "sending" for d in lines.values())
+        if settled and lines["X_CHILANG"].attempts == 1 and lines["X_CHILANG"].status == "queued":
             break
         await asyncio.sleep(0.05)
     clock.advance(minutes=10)  # the 502 retry is due
@@ -125,7 +126,9 @@ async def test_429_is_honoured_for_the_whole_bot(bot: Harness, clock) -> None:  
                                                     audience={"units": list(chats)})
     pacer = bot.app.outboxes["telegram"].channel.pacer  # type: ignore[attr-defined]
     await bot.tg.wait_for(lambda: bot.tg.http_429 == 1, timeout=10)
-    assert pacer.paused_for > 0
+    # the 429 answer is on its way back to the bot: within its 1 s the whole bot pauses
+    await bot.tg.wait_for(lambda: pacer.paused_for > 0, timeout=0.5, interval=0.001)
+    assert bot.tg.http_429 == 1
     clock.advance(seconds=2)  # the outbox's own clock decides when the row is due again
     await bot.drain()
     assert (await bot.app.services.announcements.counts(a.id)).sent == 2
@@ -145,8 +148,14 @@ async def test_kill_and_resume_delivers_everyone_once(sqlite_url: str, clock) ->
     a = await app.services.announcements.create(doc_type="Chỉ thị", number="12/CT-UBND", summary="Phát động",
                                                 body=body, audience={"groups": ["Cụm thử"]})
     await tg.wait_for(lambda: sum(1 for m in tg.sent if m.method == "sendMessage") > 30, timeout=20)
-    # "kill -9": tasks vanish without running any cleanup, rows stay claimed
+    # "kill -9": tasks vanish without running any cleanup, rows stay claimed, and nothing the
+    # dying tasks still try (record a failure of the cut-off send) reaches the database
     outbox = app.outboxes.pop("telegram")
+
+    def dead_process() -> None:
+        raise RuntimeError("this process was killed")
+
+    outbox.uow = dead_process  # type: ignore[assignment]
     for t in [outbox._task, *outbox._inflight]:
         t.cancel()
     await asyncio.sleep(0.05)
