@@ -20,8 +20,8 @@ from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram import error as tg_error
 from telegram.constants import ParseMode
-from telegram.request import HTTPXRequest
 
+from bot.channels.telegram_http import AiohttpRequest
 from bot.core import (
     Address,
     AddressChanged,
@@ -76,8 +76,8 @@ class TelegramChannel:
             token,
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
-            request=HTTPXRequest(connection_pool_size=connections, read_timeout=15, pool_timeout=30),
-            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10),
+            request=AiohttpRequest(connection_pool_size=connections, read_timeout=15, pool_timeout=30),
+            get_updates_request=AiohttpRequest(connection_pool_size=1, read_timeout=poll_timeout + 10),
         )
         self.mode = mode
         self.webhook_url = webhook_url
