@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, String, and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -31,6 +31,41 @@ from storage.models import (
     Unit,
     UnitGroup,
 )
+
+# ---- statements every incoming message runs, built once -------------------------------------
+# Building a select (operators, coercions, cache key) cost more CPU than SQLite takes to run
+# it, and loading ORM entities more again; these are plain Core statements over the tables,
+# compiled once by SQLAlchemy's cache and answered as rows.
+_units, _members = Unit.__table__, Member.__table__
+_bindings, _states = ChatBinding.__table__, ChatState.__table__
+_periods, _drafts = ReportPeriod.__table__, FormSession.__table__
+
+_chat = select(bindparam("channel", type_=String).label("channel"),
+               bindparam("chat_id", type_=String).label("chat_id")).subquery("chat")
+SPEAKER = (
+    select(*(_members.c[name].label(f"m_{name}") for name in ("id", "name", "role", "preferred_channel")),
+           *(_units.c[name].label(f"u_{name}") for name in ("id", "code", "name", "kind", "closed_on")),
+           _states.c.flow, _states.c.data.label("flow_data"))
+    .select_from(
+        _chat.outerjoin(_states, and_(_states.c.channel == _chat.c.channel, _states.c.chat_id == _chat.c.chat_id))
+        .outerjoin(_bindings, and_(_bindings.c.channel == _chat.c.channel, _bindings.c.chat_id == _chat.c.chat_id,
+                                   _bindings.c.status == BindingStatus.ACTIVE))
+        .outerjoin(_members, _members.c.id == _bindings.c.member_id)
+        .outerjoin(_units, _units.c.id == _members.c.unit_id))
+)
+"""One row per chat, all parts optional: who speaks there (``m_``, ``u_``) and its flow state."""
+
+DRAFT = (
+    select(*(c.label(f"d_{c.name}") for c in _drafts.c), *(c.label(f"p_{c.name}") for c in _periods.c),
+           *(c.label(f"u_{c.name}") for c in _units.c))
+    .join(_periods, _periods.c.id == _drafts.c.period_id)
+    .join(_units, _units.c.id == _drafts.c.unit_id)
+    .where(_drafts.c.id == bindparam("session_id"))
+)
+"""A draft with its period and unit; columns prefixed ``d_``, ``p_``, ``u_``."""
+
+SAVE_DRAFT = update(_drafts).where(_drafts.c.id == bindparam("session_id"))
+"""Executed with the draft's new column values as parameters (the SET clause follows them)."""
 
 
 class _Repo:
@@ -98,24 +133,13 @@ class BindingRepository(_Repo):
             select(ChatBinding).where(ChatBinding.channel == channel, ChatBinding.chat_id == chat_id)
         )
 
-    async def speaker(self, channel: str, chat_id: str) -> tuple[Member | None, Unit | None, ChatState | None] | None:
+    async def speaker(self, channel: str, chat_id: str) -> Row[Any]:
         """Member, unit and flow state behind a chat, in one query (read on every message).
 
-        Starts from the chat's state or binding, whichever exists; None when neither does.
-        The unit's groups and the member's relationships are not loaded.
+        Always one row (see ``SPEAKER``); its member and flow columns are NULL where the chat
+        has no active binding or no flow.
         """
-        binding = (select(ChatBinding.member_id)
-                   .where(ChatBinding.channel == channel, ChatBinding.chat_id == chat_id,
-                          ChatBinding.status == BindingStatus.ACTIVE).scalar_subquery())
-        state_row = (await self.session.execute(
-            select(ChatState).where(ChatState.channel == channel, ChatState.chat_id == chat_id))).scalar()
-        row = (await self.session.execute(
-            select(Member, Unit).outerjoin(Unit, Unit.id == Member.unit_id).where(Member.id == binding)
-            .options(lazyload(Member.unit), lazyload(Unit.group_links))
-        )).first()
-        if row is None and state_row is None:
-            return None
-        return (row[0] if row else None, row[1] if row else None, state_row)
+        return (await self.session.execute(SPEAKER, {"channel": channel, "chat_id": chat_id})).one()
 
     async def of_member(self, member_id: int) -> list[ChatBinding]:
         rows = await self.session.scalars(
@@ -303,6 +327,13 @@ class ReportRepository(_Repo):
         if for_update:
             stmt = stmt.with_for_update()
         return await self.session.scalar(stmt)
+
+    async def draft_row(self, session_id: int) -> Row[Any] | None:
+        """The draft with its period and unit (see ``DRAFT``), read on every answer."""
+        return (await self.session.execute(DRAFT, {"session_id": session_id})).first()
+
+    async def save_draft(self, session_id: int, **values: Any) -> None:
+        await self.session.execute(SAVE_DRAFT, {"session_id": session_id, **values})
 
     async def sessions_of_period(self, period_id: int) -> list[FormSession]:
         return list(await self.session.scalars(select(FormSession).where(FormSession.period_id == period_id)))

@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import Address, Clock
-from bot.services._convert import member_view, unit_view
+from bot.services._convert import member_view, prefixed, unit_view
 from bot.services.conversations import FlowState
 from bot.services.views import InviteView, MemberView
 from storage.models import BindingStatus, ChatBinding, Invite, Member, Role
@@ -154,15 +154,12 @@ class MemberService:
         groups (``member_at`` has them, for the few commands that show them)."""
         async with self.uow() as uow:
             row = await uow.bindings.speaker(address.channel, address.chat_id)
-        if row is None:
-            return None, None
-        member, unit, state = row
-        flow = FlowState(state.flow, dict(state.data)) if state is not None else None
-        if member is None:
+        flow = FlowState(row.flow, dict(row.flow_data or {})) if row.flow is not None else None
+        if row.m_id is None:
             return None, flow
-        view = MemberView(id=member.id, name=member.name, role=member.role,
-                          unit=unit_view(unit, groups=()) if unit is not None else None,
-                          preferred_channel=member.preferred_channel)
+        unit = unit_view(prefixed(row, "u_"), groups=()) if row.u_id is not None else None
+        view = MemberView(id=row.m_id, name=row.m_name, role=row.m_role, unit=unit,
+                          preferred_channel=row.m_preferred_channel)
         return view, flow
 
     async def member_at(self, address: Address) -> MemberView | None:

@@ -11,15 +11,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 
 from bot.core import Clock
-from bot.services._convert import unit_view
+from bot.services._convert import prefixed, unit_view
 from bot.services.audience import Audience, describe, resolve_units, unit_in_audience
 from bot.services.views import UnitView
-from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
+from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision
 from storage.uow import UnitOfWorkFactory
 
 
@@ -269,17 +267,10 @@ class ReportService:
     async def draft(self, session_id: int) -> DraftView | None:
         """The draft with its period and unit, in one query (read on every answer)."""
         async with self.uow() as uow:
-            row = (await uow.session.execute(
-                select(FormSession, ReportPeriod, Unit)
-                .join(ReportPeriod, ReportPeriod.id == FormSession.period_id)
-                .join(Unit, Unit.id == FormSession.unit_id)
-                .where(FormSession.id == session_id)
-                .options(lazyload(Unit.group_links))
-            )).first()
-            if row is None:
-                return None
-            d, p, unit = row
-            return self._draft_view(d, p, unit, groups=())
+            row = await uow.reports.draft_row(session_id)
+        if row is None:
+            return None
+        return self._draft_view(prefixed(row, "d_"), prefixed(row, "p_"), prefixed(row, "u_"), groups=())
 
     async def draft_of_member(self, member_id: int, period_id: int) -> DraftView | None:
         async with self.uow() as uow:
@@ -305,11 +296,8 @@ class ReportService:
                          position: str | None, return_to_summary: bool) -> None:
         """Write the draft's whole state in one short transaction (it is small JSON)."""
         async with self.uow() as uow:
-            await uow.session.execute(
-                update(FormSession).where(FormSession.id == session_id)
-                .values(answers=dict(answers), history=list(history), position=position,
-                        return_to_summary=return_to_summary, updated_at=self.clock.now())
-                .execution_options(synchronize_session=False))
+            await uow.reports.save_draft(session_id, answers=dict(answers), history=list(history), position=position,
+                                         return_to_summary=return_to_summary, updated_at=self.clock.now())
             await uow.commit()
 
     async def discard_draft(self, session_id: int) -> None:
