@@ -652,11 +652,14 @@ async def main() -> None:
                                                        "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--mode", choices=("both", "saturation", "realistic"), default="both",
+                        help="which runs to make (default both)")
     args = parser.parse_args()
     if not 1 <= args.questions <= len(NUMERIC_ANSWERS):
         parser.error(f"--questions must be 1..{len(NUMERIC_ANSWERS)}")
     answers = NUMERIC_ANSWERS[:args.questions]
     modes = [Mode("saturation", args.officers_saturation, 0.0), Mode("realistic", args.officers_realistic, args.think)]
+    modes = [m for m in modes if args.mode in ("both", m.name)]
 
     tmp = Path(tempfile.mkdtemp(prefix="tdkt-bench-conv-"))
     backends = [("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.sqlite3")]

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, String, and_, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -164,14 +166,13 @@ class ChatStateRepository(_Repo):
     async def get(self, channel: str, chat_id: str) -> ChatState | None:
         return await self.session.get(ChatState, (channel, chat_id))
 
-    async def set(self, channel: str, chat_id: str, flow: str, data: dict[str, Any], now: datetime) -> ChatState:
-        state = await self.get(channel, chat_id)
-        if state is None:
-            state = ChatState(channel=channel, chat_id=chat_id, flow=flow, data=data, updated_at=now)
-            self.session.add(state)
-        else:
-            state.flow, state.data, state.updated_at = flow, dict(data), now
-        return state
+    async def set(self, channel: str, chat_id: str, flow: str, data: dict[str, Any], now: datetime) -> None:
+        """One upsert statement (both dialects speak ``ON CONFLICT``): no read, no ORM flush."""
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(ChatState).values(channel=channel, chat_id=chat_id, flow=flow, data=dict(data), updated_at=now)
+        await self.session.execute(stmt.on_conflict_do_update(
+            index_elements=[ChatState.channel, ChatState.chat_id],
+            set_={"flow": stmt.excluded.flow, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at}))
 
     async def clear(self, channel: str, chat_id: str) -> bool:
         result = await self.session.execute(

@@ -51,23 +51,23 @@ __all__ = ["AnswerResult", "FileInput", "FormContext", "FormEngine", "Problem", 
 
 Answers = Mapping[str, Any]
 
-MSG_REQUIRED = "Câu này bắt buộc, không thể bỏ qua. Anh/chị vui lòng trả lời câu hỏi."
+MSG_REQUIRED = "Câu này bắt buộc, không thể bỏ qua. Đồng chí vui lòng trả lời câu hỏi."
 MSG_UNANSWERED = "Câu {n} ({label}) chưa được trả lời."
-MSG_STALE = "Câu {n} ({label}): câu trả lời không còn hợp lệ ({reason}). Anh/chị vui lòng trả lời lại."
-MSG_MIN = "Giá trị phải từ {bound} trở lên. Anh/chị đã nhập: {value}."
-MSG_MAX = "Giá trị không được lớn hơn {bound}. Anh/chị đã nhập: {value}."
+MSG_STALE = "Câu {n} ({label}): câu trả lời không còn hợp lệ ({reason}). Đồng chí vui lòng trả lời lại."
+MSG_MIN = "Giá trị phải từ {bound} trở lên. Đồng chí đã nhập: {value}."
+MSG_MAX = "Giá trị không được lớn hơn {bound}. Đồng chí đã nhập: {value}."
 MSG_PART_MIN = "Phần “{label}” phải từ {bound} trở lên (đã nhập {value})."
 MSG_PART_MAX = "Phần “{label}” không được lớn hơn {bound} (đã nhập {value})."
-MSG_DATE_MIN = "Ngày không được trước {bound}. Anh/chị đã nhập: {value}."
-MSG_DATE_MAX = "Ngày không được sau {bound}. Anh/chị đã nhập: {value}."
+MSG_DATE_MIN = "Ngày không được trước {bound}. Đồng chí đã nhập: {value}."
+MSG_DATE_MAX = "Ngày không được sau {bound}. Đồng chí đã nhập: {value}."
 MSG_TEXT_SHORT = (
-    "Nội dung quá ngắn: cần ít nhất {min} ký tự (hiện có {count}). Anh/chị vui lòng trình bày cụ thể hơn."
+    "Nội dung quá ngắn: cần ít nhất {min} ký tự (hiện có {count}). Đồng chí vui lòng trình bày cụ thể hơn."
 )
 MSG_TEXT_LONG = (
     "Nội dung quá dài: tối đa {max} ký tự (hiện có {count}). "
-    "Anh/chị vui lòng rút gọn, phần chi tiết có thể nêu trong tệp báo cáo."
+    "Đồng chí vui lòng rút gọn, phần chi tiết có thể nêu trong tệp báo cáo."
 )
-MSG_PATTERN = "Chưa đúng định dạng. {hint}Anh/chị đã nhập: {value}."
+MSG_PATTERN = "Chưa đúng định dạng. {hint}Đồng chí đã nhập: {value}."
 MSG_SKIPPED = "(bỏ qua)"
 MSG_NONE_CHOSEN = "(không chọn mục nào)"
 
@@ -411,7 +411,7 @@ class FormEngine:
         if how:
             lines.append(how)
         if not question.required:
-            lines.append("Câu này không bắt buộc: nếu không có nội dung, anh/chị chọn “Bỏ qua”.")
+            lines.append("Câu này không bắt buộc: nếu không có nội dung, đồng chí chọn “Bỏ qua”.")
         if question.id in answers and question.id in env:
             lines.append(f"Trả lời hiện tại: {self.display(question, env[question.id])}")
         return "\n".join(lines)

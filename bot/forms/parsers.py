@@ -7,7 +7,7 @@ ambiguous with :class:`InvalidAnswer`, whose message is polite Vietnamese naming
 and echoing what was typed, so the chat can show it and ask the question again.
 
 Every user-facing message of the forms package lives in this module (``MSG_*``) so the wording
-stays consistent: the officer is addressed as "anh/chị".
+stays consistent: the officer is addressed as "đồng chí".
 """
 
 from __future__ import annotations
@@ -87,28 +87,28 @@ class FileInput:
 
 # --- messages ---------------------------------------------------------------------------------
 
-MSG_EMPTY = "Chưa nhận được câu trả lời. Anh/chị vui lòng nhập nội dung trả lời."
-MSG_INTEGER = "Cần nhập một số nguyên (ví dụ: 12; nếu không có thì nhập 0). Anh/chị đã nhập: {echo}."
-MSG_NEGATIVE = "Số lượng không được là số âm. Anh/chị đã nhập: {echo}."
-MSG_YEAR = "Cần nhập năm gồm 4 chữ số (ví dụ: 2026). Anh/chị đã nhập: {echo}."
-MSG_DECIMAL = "Cần nhập một số (ví dụ: 7,5 hoặc 1.234). Anh/chị đã nhập: {echo}."
-MSG_DATE = "Cần nhập ngày theo dạng ngày/tháng/năm (ví dụ: 18/06/2026). Anh/chị đã nhập: {echo}."
-MSG_DATE_INVALID = "Ngày {echo} không có trên lịch. Anh/chị vui lòng kiểm tra lại ngày, tháng."
+MSG_EMPTY = "Chưa nhận được câu trả lời. Đồng chí vui lòng nhập nội dung trả lời."
+MSG_INTEGER = "Cần nhập một số nguyên (ví dụ: 12; nếu không có thì nhập 0). Đồng chí đã nhập: {echo}."
+MSG_NEGATIVE = "Số lượng không được là số âm. Đồng chí đã nhập: {echo}."
+MSG_YEAR = "Cần nhập năm gồm 4 chữ số (ví dụ: 2026). Đồng chí đã nhập: {echo}."
+MSG_DECIMAL = "Cần nhập một số (ví dụ: 7,5 hoặc 1.234). Đồng chí đã nhập: {echo}."
+MSG_DATE = "Cần nhập ngày theo dạng ngày/tháng/năm (ví dụ: 18/06/2026). Đồng chí đã nhập: {echo}."
+MSG_DATE_INVALID = "Ngày {echo} không có trên lịch. Đồng chí vui lòng kiểm tra lại ngày, tháng."
 MSG_PHONE = (
     "Cần nhập số điện thoại di động gồm 10 chữ số, bắt đầu bằng 0 (ví dụ: 0912 345 678). "
-    "Anh/chị đã nhập: {echo}."
+    "Đồng chí đã nhập: {echo}."
 )
-MSG_CHOICE = "Chưa nhận ra lựa chọn {echo}. Anh/chị vui lòng chọn một trong các mục: {options} (có thể nhập số thứ tự)."
+MSG_CHOICE = "Chưa nhận ra lựa chọn {echo}. Đồng chí vui lòng chọn một trong các mục: {options} (có thể nhập số thứ tự)."
 MSG_MULTI_REQUIRED = "Cần chọn ít nhất một mục: {options} (có thể nhập nhiều số thứ tự, ví dụ: 1, 3)."
 MSG_NUMBERS = (
     "Cần nhập đúng {count} số theo thứ tự: {labels}, cách nhau bởi dấu “/” (ví dụ: {example}). "
-    "Anh/chị đã nhập: {echo}."
+    "Đồng chí đã nhập: {echo}."
 )
-MSG_NUMBERS_PART = "Phần “{label}” cần là một số nguyên không âm. Anh/chị đã nhập: {echo}."
-MSG_FILE_TEXT = "Câu này cần gửi tệp, không phải tin nhắn chữ. Anh/chị vui lòng đính kèm tệp {accept} (tối đa {max_mb} MB)."
+MSG_NUMBERS_PART = "Phần “{label}” cần là một số nguyên không âm. Đồng chí đã nhập: {echo}."
+MSG_FILE_TEXT = "Câu này cần gửi tệp, không phải tin nhắn chữ. Đồng chí vui lòng đính kèm tệp {accept} (tối đa {max_mb} MB)."
 MSG_FILE_TYPE = "Tệp {ext} không được chấp nhận. Vui lòng gửi tệp {accept} (tối đa {max_mb} MB)."
 MSG_FILE_SIZE = "Tệp “{name}” quá lớn ({size}). Vui lòng gửi tệp {accept} không quá {max_mb} MB."
-MSG_FILE_EMPTY = "Tệp “{name}” không có nội dung. Anh/chị vui lòng gửi lại tệp."
+MSG_FILE_EMPTY = "Tệp “{name}” không có nội dung. Đồng chí vui lòng gửi lại tệp."
 MSG_NOT_TEXT = "Câu này cần trả lời bằng tin nhắn chữ, không phải tệp đính kèm."
 
 ZERO_WORDS = frozenset({"khong", "ko", "k", "khong co", "ko co", "chua co", "khong co ai"})

@@ -48,7 +48,7 @@ _InnerFn = Callable[["_Ctx"], str]
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units: the unit Telegram uses for its message limits."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def escape_html(text: str) -> str:

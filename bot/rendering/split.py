@@ -217,6 +217,8 @@ def _extends(ch: str) -> bool:
 def _split(text: str, limit: int, *, html: bool) -> list[str]:
     if limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
+    if utf16_len(text) <= limit:  # most messages: raw and visible sizes are both at most this
+        return [text]
     doc = _Doc(text, html=html)
     if doc.fits(0, len(doc), limit):
         return [text]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import raiseload
 
 from storage.models import BindingStatus, ChatBinding, Member, Role, Unit, UnitGroup, UnitKind
 from storage.uow import UnitOfWork
@@ -76,6 +77,12 @@ async def unit_in_audience(uow: UnitOfWork, unit_id: int, audience: Audience) ->
     """One indexed lookup, for the hot path of a conversation (not a list of every unit)."""
     found = await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id, _audience_filter(audience)))
     return found is not None
+
+
+async def audience_unit(uow: UnitOfWork, unit_id: int, audience: Audience) -> Unit | None:
+    """The unit if the audience includes it, in one lookup; its group links are not loaded (and raise if touched)."""
+    stmt = select(Unit).where(Unit.id == unit_id, _audience_filter(audience)).options(raiseload(Unit.group_links))
+    return await uow.session.scalar(stmt)
 
 
 async def resolve_units(uow: UnitOfWork, audience: Audience) -> list[Unit]:

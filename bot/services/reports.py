@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core import Clock
 from bot.services._convert import prefixed, unit_view
-from bot.services.audience import Audience, describe, resolve_units, unit_in_audience
+from bot.services.audience import Audience, audience_unit, describe, resolve_units, unit_in_audience
 from bot.services.views import UnitView
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision
 from storage.uow import UnitOfWorkFactory
@@ -230,15 +230,15 @@ class ReportService:
         now = self.clock.now()
         async with self.uow() as uow:
             p = await uow.reports.period(period_id)
-            unit = await uow.units.get(unit_id)
-            if p is None or unit is None or p.status != "open":
+            if p is None or p.status != "open":
                 return StartResult(StartOutcome.CLOSED)
-            if not await unit_in_audience(uow, unit_id, p.audience):
+            unit = await audience_unit(uow, unit_id, p.audience)
+            if unit is None:
                 return StartResult(StartOutcome.NOT_IN_AUDIENCE)
             sub = await uow.reports.submission_for(unit_id, period_id)
             draft = await uow.reports.session_for(unit_id, period_id)
             if sub is not None and sub.status != SubmissionStatus.RETURNED and draft is None:
-                return StartResult(StartOutcome.SUBMITTED, submission=submission_view(sub, unit_view(unit)))
+                return StartResult(StartOutcome.SUBMITTED, submission=submission_view(sub, unit_view(unit, groups=())))
             if draft is not None and draft.member_id != member_id:
                 other = await uow.members.get(draft.member_id)
                 return StartResult(StartOutcome.BUSY, other_name=other.name if other else "",
@@ -255,7 +255,7 @@ class ReportService:
                 except IntegrityError:  # another officer of the unit started this very moment
                     return StartResult(StartOutcome.BUSY)
                 outcome = StartOutcome.NEW
-            return StartResult(outcome, draft=self._draft_view(draft, p, unit))
+            return StartResult(outcome, draft=self._draft_view(draft, p, unit, groups=()))
 
     def _draft_view(self, d: FormSession, p: ReportPeriod, unit: Any,
                     groups: tuple[str, ...] | None = None) -> DraftView:

@@ -125,3 +125,18 @@ async def test_times_roundtrip_as_aware_utc(app: App) -> None:
     async with app.uow() as uow:
         row = await uow.session.scalar(select(AuditLog).where(AuditLog.actor == "test"))
         assert row is not None and row.at == app.clock.now()
+
+
+async def test_chat_state_upsert_inserts_then_replaces(app: App) -> None:
+    """The conversation state is one upsert: a second set replaces flow and data, clear removes it."""
+    conversations = app.services.conversations
+    here, other = Address("telegram", "501"), Address("telegram", "502")
+    assert await conversations.get(here) is None
+    await conversations.set(here, "report", {"session_id": 7})
+    await conversations.set(other, "period", {"step": "label"})
+    await conversations.set(here, "report", {"session_id": 8, "note": "Sơ kết"})
+    state = await conversations.get(here)
+    assert state is not None and state.flow == "report" and state.data == {"session_id": 8, "note": "Sơ kết"}
+    assert await conversations.clear(here) is True
+    assert await conversations.get(here) is None
+    assert (await conversations.get(other)).data == {"step": "label"}  # type: ignore[union-attr]

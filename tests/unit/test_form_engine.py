@@ -270,7 +270,7 @@ def test_invalid_input_gives_message_not_exception() -> None:
     result = ENGINE.answer("tong_cbcc", "12a", {}, XA)
     assert not result.ok
     assert (
-        result.error == "Cần nhập một số nguyên (ví dụ: 12; nếu không có thì nhập 0). Anh/chị đã nhập: “12a”."
+        result.error == "Cần nhập một số nguyên (ví dụ: 12; nếu không có thì nhập 0). Đồng chí đã nhập: “12a”."
     )
 
 
@@ -339,7 +339,7 @@ def test_text_length_and_empty() -> None:
 
 def test_date_bounds_today_and_cutoff() -> None:
     late = ENGINE.answer("ngay_ky", "19/6/2026", {}, XA)
-    assert late.error == "Ngày không được sau hôm nay (18/06/2026). Anh/chị đã nhập: 19/06/2026."
+    assert late.error == "Ngày không được sau hôm nay (18/06/2026). Đồng chí đã nhập: 19/06/2026."
     early = ENGINE.answer("ngay_ky", "10/6", {}, XA)
     assert "ngày chốt số liệu (14/06/2026)" in early.error
     assert ENGINE.answer("ngay_ky", "18/06/2026", {}, XA).value == "2026-06-18"

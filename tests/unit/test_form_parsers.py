@@ -83,7 +83,7 @@ def test_integer_message_is_vietnamese_and_echoes_input() -> None:
     with pytest.raises(InvalidAnswer) as info:
         parse_integer("12a")
     assert "Cần nhập một số nguyên (ví dụ: 12" in info.value.message
-    assert "Anh/chị đã nhập: “12a”." in info.value.message
+    assert "Đồng chí đã nhập: “12a”." in info.value.message
 
 
 def test_integer_negative_refused_for_counts() -> None:
