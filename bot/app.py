@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import logging
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import TelegramChannel
@@ -18,11 +19,13 @@ from bot.channels.web import FileLinks, WebServer
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
 from bot.core import Channel, Clock, Pacer, Router, SystemClock
+from bot.demo import DEMO_REMINDERS, demo_period
 from bot.forms.spec import load_specs
 from bot.scheduler import Scheduler
 from bot.services.calendar import WorkCalendar
 from bot.services.outbox import OutboxDispatcher
 from bot.services.registry import Services
+from bot.services.reports import PeriodView
 from handlers import build_router
 from handlers.broadcasts import refresh_reports
 from handlers.context import Handler
@@ -69,14 +72,29 @@ class App:
         for outbox in self.outboxes.values():
             outbox.wake()
 
-    async def prepare(self, *, demo: bool = False) -> None:
-        """Migrate the schema; with ``demo``, load the sample units into an empty database."""
+    async def prepare(self, *, demo: bool = False) -> bool:
+        """Migrate the schema; with ``demo``, load the sample units into an empty database.
+
+        True when demo units were loaded just now (the database is a fresh demo one).
+        """
         before, after = await upgrade(self.engine)
         if before != after:
             log.info("database upgraded %s → %s", before or "(empty)", after)
         if demo and await self.services.units.count() == 0:
             report = await self.services.units.import_file(DEMO_UNITS, actor="demo")
             log.info("loaded %d demo units from %s", len(report.created), DEMO_UNITS.name)
+            return True
+        return False
+
+    async def open_demo_period(self) -> PeriodView:
+        """In a fresh demo database, open the period due next for every unit (and announce it)."""
+        tz = self.settings.timezone
+        demo = demo_period(self.clock.now().astimezone(ZoneInfo(tz)).date())
+        period = await self.services.open_period(
+            form_id=demo.form_id, label=demo.label, due_at=demo.due_at(tz), cutoff=demo.cutoff,
+            audience={"all": True}, remind_offsets=DEMO_REMINDERS, actor="demo")
+        log.info("opened demo period #%d %s", period.id, period.label)
+        return period
 
     def telegram_channel(self) -> TelegramChannel:
         s = self.settings

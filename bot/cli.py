@@ -151,7 +151,8 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     app = App(settings)
     console = None
     if not settings.telegram_bot_token and not settings.zalo_bot_token:
-        await app.prepare(demo=True)
+        if await app.prepare(demo=True):
+            await app.open_demo_period()
         member = await app.services.members.ensure_console_member(
             _console_address("admin"), unit_code=None, role="admin")
         print(_banner(member.name))
@@ -185,7 +186,8 @@ async def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChannel
 
     app = App(settings)
-    await app.prepare(demo=not settings.telegram_bot_token and not settings.zalo_bot_token)
+    if await app.prepare(demo=not settings.telegram_bot_token and not settings.zalo_bot_token):
+        await app.open_demo_period()
     if args.admin:
         chat_id, role, unit = "admin", "admin", None
     elif args.unit:

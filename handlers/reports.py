@@ -45,21 +45,21 @@ async def start_report(ctx: Ctx) -> None:
     if member.unit is None:
         await ctx.reply("Lệnh /baocao dành cho cán bộ các đơn vị. Quản trị theo dõi bằng /tiendo.")
         return
-    periods = await ctx.services.reports.open_periods_for(member.unit.id)
-    if not periods:
-        await ctx.say("report_no_period")
-        return
-    if len(periods) == 1:
-        await enter(ctx, periods[0].id)
-        return
-    choices = [Choice(p.label, f"bc:p:{p.id}") for p in periods]
-    await ctx.say("report_pick_period", periods=periods, choices=rows(*choices))
+    await enter(ctx, None)
 
 
-async def enter(ctx: Ctx, period_id: int) -> None:
+async def enter(ctx: Ctx, period_id: int | None) -> None:
+    """Start or resume the draft for ``period_id`` (None: the unit's only open period)."""
     member = ctx.member
     assert member and member.unit
     result = await ctx.services.reports.start(member.id, member.unit.id, period_id)
+    if result.outcome is StartOutcome.NO_PERIOD:
+        await ctx.say("report_no_period")
+        return
+    if result.outcome is StartOutcome.CHOOSE:
+        choices = [Choice(p.label, f"bc:p:{p.id}") for p in result.periods]
+        await ctx.say("report_pick_period", periods=result.periods, choices=rows(*choices))
+        return
     if result.outcome is StartOutcome.CLOSED:
         await ctx.reply("Kỳ báo cáo này đã đóng hoặc không còn. Gõ /baocao để xem các kỳ đang mở.")
         return
@@ -76,14 +76,15 @@ async def enter(ctx: Ctx, period_id: int) -> None:
     draft = result.draft
     assert draft
     await ctx.services.conversations.set(ctx.address, FLOW, {"session_id": draft.session_id})
+    lead = ""  # said in the same message as the question: one message, one notification
     if result.outcome is StartOutcome.NEW and not draft.answers:
         spec = ctx.services.forms[draft.period.form_id]
-        await ctx.say("report_intro", period=draft.period, unit=draft.unit, title=spec.title,
-                      total=len(engine_for(ctx, draft.period.form_id).applicable({}, form_context(ctx, draft))))
+        lead = ctx.text("report_intro", period=draft.period, unit=draft.unit, title=spec.title,
+                        total=len(engine_for(ctx, draft.period.form_id).applicable({}, form_context(ctx, draft))))
     elif result.outcome is StartOutcome.RESUME:
         answered, total = engine_for(ctx, draft.period.form_id).progress(draft.answers, form_context(ctx, draft))
-        await ctx.say("report_resume", period=draft.period, answered=answered, total=total)
-    await ask(ctx, draft)
+        lead = ctx.text("report_resume", period=draft.period, answered=answered, total=total)
+    await ask(ctx, draft, lead=lead)
 
 
 async def current_draft(ctx: Ctx) -> DraftView | None:
@@ -108,13 +109,16 @@ def position_of(engine: FormEngine, draft: DraftView, fctx: FormContext) -> str:
     return nxt.id if nxt else SUMMARY
 
 
-async def ask(ctx: Ctx, draft: DraftView) -> None:
+async def ask(ctx: Ctx, draft: DraftView, *, lead: str = "") -> None:
+    """Ask the draft's current question (or show the summary), after ``lead`` if given."""
     engine = engine_for(ctx, draft.period.form_id)
     fctx = form_context(ctx, draft)
     pos = position_of(engine, draft, fctx)
     if pos != draft.position:
         draft = await save(ctx, draft, position=pos)
     if pos == SUMMARY:
+        if lead:
+            await ctx.reply(lead)
         await show_summary(ctx, draft, engine, fctx)
         return
     q = engine.spec.question(pos)
@@ -133,6 +137,8 @@ async def ask(ctx: Ctx, draft: DraftView) -> None:
         nav.append(Choice("📋 Về bảng tóm tắt", "bc:sum"))
     layout = rows(*buttons, per_row=2 if len(buttons) > 3 else 1) + (tuple([tuple(nav)]) if nav else ())
     text = md_escape(engine.prompt(q, fctx, draft.answers))
+    if lead:
+        text = f"{lead}\n\n{text}"
     if q.type == "file" and not ctx.channel.capabilities.receives_documents:
         text += "\n\n" + ctx.text("file_photo_only")
     await ctx.reply(Outbound(text=text, choices=layout, numbered=numbered))

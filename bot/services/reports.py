@@ -18,7 +18,7 @@ from bot.services._convert import prefixed, unit_view
 from bot.services.audience import Audience, audience_unit, describe, resolve_units, unit_in_audience
 from bot.services.views import UnitView
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 
 class SubmissionStatus:
@@ -68,6 +68,11 @@ class PeriodView:
     def is_open(self) -> bool:
         return self.status == "open"
 
+    @property
+    def year(self) -> int:
+        """The year the report is about: the data cut-off's, else the deadline's (registration)."""
+        return self.cutoff.year if self.cutoff else self.due_at.year
+
 
 @dataclass(frozen=True)
 class DraftView:
@@ -106,6 +111,8 @@ class StartOutcome(StrEnum):
     SUBMITTED = "submitted"
     CLOSED = "closed"
     NOT_IN_AUDIENCE = "not_in_audience"
+    NO_PERIOD = "no_period"  # no period given and none open for the unit
+    CHOOSE = "choose"  # no period given and several open: ``periods`` lists them
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,7 @@ class StartResult:
     submission: SubmissionView | None = None
     other_name: str = ""
     other_progress_at: datetime | None = None
+    periods: tuple[PeriodView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,18 +226,27 @@ class ReportService:
 
     async def open_periods_for(self, unit_id: int) -> list[PeriodView]:
         async with self.uow() as uow:
-            out = []
-            for p in await uow.reports.periods("open"):
-                if await unit_in_audience(uow, unit_id, p.audience):
-                    out.append(period_view(p))
-            return sorted(out, key=lambda v: v.due_at)
+            return [period_view(p) for p in await _open_periods_of(uow, unit_id)]
 
     # ---- drafts -----------------------------------------------------------------------------
-    async def start(self, member_id: int, unit_id: int, period_id: int) -> StartResult:
-        """Find or create this unit's draft; tell who else is drafting if not this member."""
+    async def start(self, member_id: int, unit_id: int, period_id: int | None = None) -> StartResult:
+        """Find or create this unit's draft; tell who else is drafting if not this member.
+
+        Without ``period_id`` the unit's only open period is meant (/baocao): finding it and
+        starting on it share one transaction, or the outcome says there is none or several.
+        """
         now = self.clock.now()
         async with self.uow() as uow:
-            p = await uow.reports.period(period_id)
+            if period_id is None:
+                periods = await _open_periods_of(uow, unit_id)
+                if not periods:
+                    return StartResult(StartOutcome.NO_PERIOD)
+                if len(periods) > 1:
+                    return StartResult(StartOutcome.CHOOSE, periods=tuple(period_view(p) for p in periods))
+                p: ReportPeriod | None = periods[0]
+                period_id = periods[0].id
+            else:
+                p = await uow.reports.period(period_id)
             if p is None or p.status != "open":
                 return StartResult(StartOutcome.CLOSED)
             unit = await audience_unit(uow, unit_id, p.audience)
@@ -454,3 +471,9 @@ def parse_offsets(text: str) -> list[str]:
 def offset_delta(offset: str) -> timedelta:
     n, unit = int(offset[:-1]), offset[-1]
     return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
+
+
+async def _open_periods_of(uow: UnitOfWork, unit_id: int) -> list[ReportPeriod]:
+    """The open periods whose audience includes the unit, earliest deadline first."""
+    periods = [p for p in await uow.reports.periods("open") if await unit_in_audience(uow, unit_id, p.audience)]
+    return sorted(periods, key=lambda p: p.due_at)

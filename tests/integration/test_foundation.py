@@ -175,3 +175,18 @@ def test_run_without_token_serves_the_console_with_demo_data(tmp_path) -> None: 
     assert "chưa có TELEGRAM_BOT_TOKEN" in out and "/thongbao" in out
     assert "Xã Cao Lộc" in out and "Mã mời" in out
     assert (tmp_path / "data" / "tdkt.sqlite3").exists()
+
+
+def test_console_officer_can_start_a_report_in_a_fresh_demo(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A new user's first try as an officer: the demo has the period due next open, /baocao asks question 1."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/tdkt.sqlite3", LOG_LEVEL="WARNING")
+    run = [sys.executable, "-m", "bot", "console", "--unit", "X_CAOLOC"]
+    first = subprocess.run(run, input="/baocao\n/thoat\n", capture_output=True, text=True, env=env,
+                           timeout=120, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Đơn vị: Xã Cao Lộc" in first.stdout and "hạn nộp" in first.stdout and "Câu 1/" in first.stdout
+    again = subprocess.run(run, input="/baocao\n/thoat\n", capture_output=True, text=True, env=env,
+                           timeout=120, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "Tiếp tục báo cáo" in again.stdout, "the draft and the period survived; no second demo period"
