@@ -75,7 +75,12 @@ async def run_baseline(fake: FakeTelegram, n: int, parts: list[str]) -> None:
     from telegram.error import TelegramError
     from telegram.ext import AIORateLimiter, ExtBot
 
-    bot = ExtBot(fake.token, base_url=f"{fake.root}/bot", rate_limiter=AIORateLimiter(max_retries=5))
+    try:
+        limiter = AIORateLimiter(max_retries=5)
+    except RuntimeError as exc:  # aiolimiter missing: the baseline needs the 'bench' extra
+        emit(bench="broadcast", impl="ptb-AIORateLimiter", skipped=f"{exc} (pip install -e '.[bench]')")
+        return
+    bot = ExtBot(fake.token, base_url=f"{fake.root}/bot", rate_limiter=limiter)
     await bot.initialize()
     since, http429 = len(fake.sent), fake.http_429
     failed = 0

@@ -279,7 +279,7 @@ async def reopen(ctx: Ctx) -> None:
     if out is None:
         await ctx.say("stale_button")
         return
-    await ctx.reply(Outbound(text=out.text, document=out.document))
+    await ctx.reply(Outbound(text=out.text, documents=out.documents))
 
 
 async def refresh_reports(services, channels) -> int:  # type: ignore[no-untyped-def]

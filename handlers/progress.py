@@ -77,7 +77,7 @@ async def send_export(ctx: Ctx, period_id: int) -> None:
         await ctx.reply(f"❌ {exc}")
         return
     doc = Attachment(name=name, mime=XLSX, size=len(data), content=data)
-    await ctx.reply(Outbound(text=f"📥 Tệp tổng hợp kỳ báo cáo số {period_id}: {md_escape(name)}", document=doc))
+    await ctx.reply(Outbound(text=f"📥 Tệp tổng hợp kỳ báo cáo số {period_id}: {md_escape(name)}", documents=(doc,)))
 
 
 @requires(admin=True)
@@ -152,8 +152,8 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
             content = await ctx.services.files.read({"path": f["file_ref"]})
         except OSError:
             continue
-        await ctx.reply(Outbound(document=Attachment(name=f.get("name", "tep"), mime=f.get("mime", ""),
-                                                     size=len(content), content=content)))
+        await ctx.reply(Outbound(documents=(Attachment(name=f.get("name", "tep"), mime=f.get("mime", ""),
+                                                       size=len(content), content=content),)))
 
 
 @requires(admin=True)

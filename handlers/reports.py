@@ -98,6 +98,12 @@ async def current_draft(ctx: Ctx) -> DraftView | None:
     return draft
 
 
+def redelivered(ctx: Ctx, draft: DraftView) -> bool:
+    """This very message was applied to the draft already: the platform sent it again because
+    the bot died before answering. Saying the current question again is the lost reply."""
+    return bool(ctx.inbound.key) and ctx.inbound.key == draft.last_inbound
+
+
 # ---- asking -------------------------------------------------------------------------------
 def position_of(engine: FormEngine, draft: DraftView, fctx: FormContext) -> str:
     if draft.position == SUMMARY:
@@ -175,9 +181,10 @@ async def save_and_continue(ctx: Ctx, draft: DraftView, question_id: str, value:
 
 async def save(ctx: Ctx, draft: DraftView, **changes: object) -> DraftView:
     """Commit the draft's new state before anything is said back, and return it as a view."""
-    fresh = replace(draft, **changes)  # type: ignore[arg-type]
+    fresh = replace(draft, **changes, last_inbound=ctx.inbound.key or None)  # type: ignore[arg-type]
     await ctx.services.reports.save_draft(fresh.session_id, answers=fresh.answers, history=fresh.history,
-                                          position=fresh.position, return_to_summary=fresh.return_to_summary)
+                                          position=fresh.position, return_to_summary=fresh.return_to_summary,
+                                          last_inbound=fresh.last_inbound)
     return fresh
 
 
@@ -187,6 +194,9 @@ async def on_input(ctx: Ctx) -> None:
     draft = await current_draft(ctx)
     if draft is None:
         await ctx.reply("Phiên làm báo cáo đã kết thúc. Gõ /baocao để tiếp tục.")
+        return
+    if redelivered(ctx, draft):
+        await ask(ctx, draft)
         return
     engine = engine_for(ctx, draft.period.form_id)
     fctx = form_context(ctx, draft)
@@ -276,6 +286,9 @@ async def on_button(ctx: Ctx) -> None:
     draft = await current_draft(ctx)
     if draft is None:
         await ctx.say("stale_button")
+        return
+    if redelivered(ctx, draft):
+        await ask(ctx, draft)
         return
     engine = engine_for(ctx, draft.period.form_id)
     fctx = form_context(ctx, draft)

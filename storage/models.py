@@ -266,6 +266,9 @@ class FormSession(Base):
     history: Mapped[list[Any]] = mapped_column(default=list)
     position: Mapped[str | None] = mapped_column(String(60))
     return_to_summary: Mapped[bool] = mapped_column(default=False)
+    # Platform id of the last message or button press applied (see Inbound.key): a redelivery
+    # of that same message after a crash re-asks the question instead of answering the next one.
+    last_inbound: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

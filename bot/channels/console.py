@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import mimetypes
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -56,7 +57,9 @@ class ConsoleChannel:
         self.menus = MenuMemory()
         self.closed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
-        self._next_id = 0
+        # Ids keep growing across restarts (milliseconds at start): a message id is never
+        # reused, so an old id in a draft (Inbound.key) cannot match a new message.
+        self._next_id = time.time_ns() // 1_000_000
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -120,9 +123,13 @@ class ConsoleChannel:
     # ---- sending ---------------------------------------------------------------------------
     def render(self, message: Outbound) -> list[Part]:
         text = markdown_to_plain(message.text) if message.text else ""
-        if not text and message.document is None:
+        if not text and not message.documents:
             raise InvalidMessage("empty message")
-        return [Part(text=text, choices=message.choices, document=message.document, numbered=message.numbered)]
+        parts = [Part(text=text)] if text else []
+        parts.extend(Part(text="", document=doc) for doc in message.documents)
+        last = parts[-1]
+        parts[-1] = Part(text=last.text, choices=message.choices, document=last.document, numbered=message.numbered)
+        return parts
 
     async def send_part(self, address: Address, part: Part) -> str:
         lines = [part.text] if part.text else []

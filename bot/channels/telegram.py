@@ -236,8 +236,7 @@ class TelegramChannel:
             html = markdown_to_telegram_html(message.text)
             texts = split_message(html, limit=self.capabilities.max_text, markup="html")
             parts = [Part(text=t) for t in texts]
-        if message.document is not None:
-            parts.append(Part(text="", document=message.document))
+        parts.extend(Part(text="", document=doc) for doc in message.documents)
         if not parts:
             raise InvalidMessage("empty message")
         last = parts[-1]

@@ -421,9 +421,9 @@ class ZaloChannel:
     def render(self, message: Outbound) -> list[Part]:
         """Plain text, the menu as numbered lines in the last part, every part ≤ 2000 chars."""
         body = nfc(markdown_to_plain(message.text)).strip() if message.text else ""
-        if message.document is not None:
-            link = self.link_for(message.document) if self.link_for else None
-            doc = message.document if link is None else replace(message.document, ref=link)
+        for document in message.documents:
+            link = self.link_for(document) if self.link_for else None
+            doc = document if link is None else replace(document, ref=link)
             body = f"{body}\n\n{_document_line(doc)}".strip()
         flat = message.flat_choices
         menu = nfc(menu_text(flat, numbered=message.numbered)) if flat else ""

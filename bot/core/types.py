@@ -70,6 +70,15 @@ class Inbound:
     is_private: bool = True
     received_at: datetime | None = None
 
+    @property
+    def key(self) -> str:
+        """The platform's own id of this message or button press ("" when it has none):
+        the same key again means the platform delivered the same thing twice."""
+        where = f"{self.address.channel}:{self.address.chat_id}"
+        if self.callback_id:
+            return f"{where}:c:{self.callback_id}"
+        return f"{where}:m:{self.message_id}" if self.message_id else ""
+
     def __post_init__(self) -> None:
         # Every channel's text enters here: NFC once, so nothing downstream stores NFD.
         for name in ("text", "args", "sender_name"):
@@ -106,7 +115,8 @@ class Choice:
 class Outbound:
     """A message to send. ``text`` is Markdown; each channel renders it to its own markup.
 
-    ``choices`` are rows of buttons. ``document`` is a file to send along.
+    ``choices`` are rows of buttons. ``documents`` are files to send along, in order (a decree
+    and its appendices); the buttons go with the last thing sent.
     ``numbered`` says whether, on a channel without buttons, the person may pick a choice
     by typing its number. It is False while the question itself expects a number (how
     many staff?): then "1" must stay the answer 1, and the choices (Quay lại, Bỏ qua) can
@@ -115,7 +125,7 @@ class Outbound:
 
     text: str = ""
     choices: tuple[tuple[Choice, ...], ...] = ()
-    document: Attachment | None = None
+    documents: tuple[Attachment, ...] = ()
     numbered: bool = True
 
     @property

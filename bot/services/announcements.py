@@ -76,15 +76,11 @@ def announcement_markdown(a: Announcement) -> str:
 
 
 def announcement_outbound(a: Announcement, delivery_id: int | None) -> Outbound:
-    """What one recipient gets; the first attached file goes along as a document
-    (further ones are named in the text and can be asked for)."""
+    """What one recipient gets: the text, then every attached file as a document."""
     choices = ack_choices(delivery_id) if a.needs_ack and delivery_id is not None else ()
-    document = None
-    if a.attachments:
-        f = a.attachments[0]
-        document = Attachment(name=f["name"], mime=f.get("mime", ""), size=int(f.get("size", 0)),
-                              ref=f.get("path", ""), content=_read(f.get("path", "")))
-    return Outbound(text=announcement_markdown(a), choices=choices, document=document)
+    documents = tuple(Attachment(name=f["name"], mime=f.get("mime", ""), size=int(f.get("size", 0)),
+                                 ref=f.get("path", ""), content=_read(f.get("path", ""))) for f in a.attachments)
+    return Outbound(text=announcement_markdown(a), choices=choices, documents=documents)
 
 
 def ack_choices(delivery_id: int) -> tuple[tuple[Choice, ...], ...]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import raiseload
 
 from bot.core import Clock
 from bot.services.audience import recipient_bindings, resolve_units
@@ -143,7 +144,8 @@ class ReminderService:
             period_ids = {r.period_id for r in claimed}
             unit_ids = {r.unit_id for r in claimed}
             periods = {p.id: p for p in await s.scalars(select(ReportPeriod).where(ReportPeriod.id.in_(period_ids)))}
-            units = {u.id: u for u in await s.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+            units = {u.id: u for u in await s.scalars(  # the wording needs the unit, not its cụm/khối
+                select(Unit).where(Unit.id.in_(unit_ids)).options(raiseload(Unit.group_links)))}
             done = set((await s.execute(select(Submission.period_id, Submission.unit_id).where(
                 Submission.period_id.in_(period_ids), Submission.status != SubmissionStatus.RETURNED))).all())
             drafts = {(d.period_id, d.unit_id): d.answers for d in await s.scalars(
@@ -178,8 +180,8 @@ class ReminderService:
                     rows.append(notice_row(b, r.unit_id, text, choices, now, kind="reminder", priority=4))
                 counts[r.id] = len(bindings_by_unit.get(r.unit_id, []))
                 by_status["sent"].append(r.id)
-            if rows:
-                await s.execute(insert(Delivery), rows)
+            if rows:  # Core executemany: thousands of plain rows, no ORM bookkeeping
+                await s.execute(insert(Delivery.__table__), rows)
             for status, ids in by_status.items():
                 for chunk in range(0, len(ids), 5000):
                     await s.execute(update(Reminder).where(Reminder.id.in_(ids[chunk:chunk + 5000]))

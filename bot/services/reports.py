@@ -85,6 +85,7 @@ class DraftView:
     position: str | None
     return_to_summary: bool
     updated_at: datetime
+    last_inbound: str | None = None  # Inbound.key of the last message applied
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,8 @@ class ReportService:
         return DraftView(session_id=d.id, period=period_view(p), unit=unit_view(unit, groups=groups),
                          member_id=d.member_id,
                          answers=dict(d.answers), history=list(d.history), position=d.position,
-                         return_to_summary=d.return_to_summary, updated_at=d.updated_at)
+                         return_to_summary=d.return_to_summary, updated_at=d.updated_at,
+                         last_inbound=d.last_inbound)
 
     async def draft(self, session_id: int) -> DraftView | None:
         """The draft with its period and unit, in one query (read on every answer)."""
@@ -310,11 +312,13 @@ class ReportService:
             return dict(s.answers) if s is not None and s.status == SubmissionStatus.RETURNED else None
 
     async def save_draft(self, session_id: int, *, answers: dict[str, Any], history: list[str],
-                         position: str | None, return_to_summary: bool) -> None:
-        """Write the draft's whole state in one short transaction (it is small JSON)."""
+                         position: str | None, return_to_summary: bool, last_inbound: str | None) -> None:
+        """Write the draft's whole state in one short transaction (it is small JSON), with the
+        key of the message that caused it, so a redelivery of that message is recognised."""
         async with self.uow() as uow:
             await uow.reports.save_draft(session_id, answers=dict(answers), history=list(history), position=position,
-                                         return_to_summary=return_to_summary, updated_at=self.clock.now())
+                                         return_to_summary=return_to_summary, last_inbound=last_inbound,
+                                         updated_at=self.clock.now())
             await uow.commit()
 
     async def discard_draft(self, session_id: int) -> None:

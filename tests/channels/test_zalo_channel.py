@@ -426,12 +426,14 @@ async def test_document_becomes_a_line_with_its_link_or_a_hint(zalo: FakeZalo) -
         await zalo.push_text(USER, "chào")
         await zalo.wait_for(lambda: sink.items)
         address = Address("zalo", USER)
-        await channel.send(address, Outbound("Công văn mới", document=link))
-        await channel.send(address, Outbound(document=local))
-    first, second = (m.text or "" for m in zalo.messages_to(USER))
+        await channel.send(address, Outbound("Công văn mới", documents=(link,)))
+        await channel.send(address, Outbound(documents=(local,)))
+        await channel.send(address, Outbound("Kèm phụ lục", documents=(link, local)))
+    first, second, both = (m.text or "" for m in zalo.messages_to(USER))
     assert first.startswith("Công văn mới") and "Cong van 12.pdf" in first
     assert "https://bot.example.vn/f/abc?sig=xyz" in first
     assert "Bieu mau.xlsx" in second and "Telegram" in second and "BQACAgIAAxkBAAI" not in second
+    assert both.index("Cong van 12.pdf") < both.index("Bieu mau.xlsx"), "every file named, in order"
 
 
 async def test_edit_sends_anew_and_other_no_ops(zalo: FakeZalo) -> None:

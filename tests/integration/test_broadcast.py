@@ -87,6 +87,30 @@ async def test_long_decree_split_in_order_and_acknowledged(bot: Harness) -> None
     assert not again or "trước đó" in again[-1].text or "Đã nhận" in again[-1].text
 
 
+async def test_every_attachment_goes_along_with_the_ack_button_last(bot: Harness) -> None:
+    """A decree with its appendix: the text, then each file as a document, in order; 'Đã nhận' on the last."""
+    chats = await bind_units(bot, ["X_CAOLOC"])
+    before = len(bot.tg.messages_to(chats["X_CAOLOC"]))  # the welcome on binding
+    files = bot.app.services.files
+    decree = await files.store("12-CT-UBND.pdf", "application/pdf", b"%PDF-1.4 chi thi 12")
+    appendix = await files.store("phu-luc-bieu-mau.docx", "application/vnd.openxmlformats-officedocument"
+                                 ".wordprocessingml.document", b"PK appendix")
+    a = await bot.app.services.announcements.create(
+        doc_type="Chỉ thị", number="12/CT-UBND", summary="V/v phát động thi đua", body="Nội dung chỉ thị.",
+        audience={"units": ["X_CAOLOC"]}, attachments=[decree, appendix], needs_ack=True)
+    await bot.drain()
+    got = bot.tg.messages_to(chats["X_CAOLOC"])[before:]
+    assert [m.method for m in got] == ["sendMessage", "sendDocument", "sendDocument"]
+    assert "12-CT-UBND.pdf; phu-luc-bieu-mau.docx" in (got[0].plain or "")
+    assert got[1].document == ("12-CT-UBND.pdf", b"%PDF-1.4 chi thi 12")
+    assert got[2].document == ("phu-luc-bieu-mau.docx", b"PK appendix")
+    assert got[0].reply_markup is None and got[1].reply_markup is None
+    button = got[2].reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+    assert "Đã nhận" in button["text"]
+    await bot.press(chats["X_CAOLOC"], button["callback_data"], got[2].message_id)
+    assert (await bot.app.services.announcements.counts(a.id)).acknowledged == 1
+
+
 async def test_blocked_migrated_and_retried_chats(bot: Harness, clock) -> None:  # type: ignore[no-untyped-def]
     chats = await bind_units(bot, ["X_CAOLOC", "X_DONGDANG", "X_CHILANG", "X_DONGMO"])
     bot.tg.block_chat(chats["X_CAOLOC"])

@@ -134,6 +134,42 @@ async def test_bad_answers_back_skip_edit_and_cross_field(bot: Harness) -> None:
     assert draft is not None and "ten_pt_chuyen_de" not in draft.answers and draft.answers["dk_ca_nhan"] == 39
 
 
+async def test_message_delivered_again_after_a_crash_is_not_applied_twice(sqlite_url: str, clock) -> None:  # type: ignore[no-untyped-def]
+    """The bot died after saving an answer but before replying; Telegram sends that message again to
+    the restarted bot. It must re-ask the current question, not take "30" as the answer to question 2."""
+    from tests.integration.conftest import start_harness
+
+    app, tg = await start_harness(sqlite_url, clock)
+    bot = Harness(app, tg)
+    period_id = await open_period(app)
+    await bot.bind(OFFICER, "X_CAOLOC")
+    await bot.say(OFFICER, "/baocao")
+    handled = app.dispatcher.handled
+    answer = await tg.push_text(OFFICER, "30")
+    await tg.wait_for(lambda: app.dispatcher.handled > handled, timeout=10)
+    unit = (await app.services.members.member_at(bot_addr(OFFICER))).unit  # type: ignore[union-attr]
+    assert unit is not None
+    assert await app.services.reports.draft_answers(unit.id, period_id) == {"tong_cbcc": 30}
+    await app.stop()
+    app2 = App(make_settings(sqlite_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root), clock=clock)
+    await app2.prepare()
+    await app2.start(scheduler=False)
+    bot2 = Harness(app2, tg)
+    try:
+        before = len(tg.messages_to(OFFICER))
+        await tg.push_update({"message": answer["message"]})  # the very same message, again
+        await tg.wait_for(lambda: app2.dispatcher.handled > 0, timeout=10)
+        again = tg.messages_to(OFFICER)[before:]
+        assert len(again) == 1 and "Câu 2/" in (again[0].text or "") and "❌" not in (again[0].text or "")
+        assert await app2.services.reports.draft_answers(unit.id, period_id) == {"tong_cbcc": 30}
+        await bot2.say(OFFICER, "2")  # a new message answers question 2 as usual
+        answers = await app2.services.reports.draft_answers(unit.id, period_id)
+        assert answers is not None and answers["tong_cbcc"] == 30 and len(answers) == 2
+    finally:
+        await app2.stop()
+        await tg.stop()
+
+
 async def test_resume_after_restart_and_stale_button(sqlite_url: str, clock) -> None:  # type: ignore[no-untyped-def]
     from tests.integration.conftest import start_harness
 
