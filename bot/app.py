@@ -50,7 +50,8 @@ class App:
         self.services = Services.build(
             self.uow, self.clock, forms=load_specs(settings.forms_dir or None), files_dir=Path(settings.files_dir),
             on_queued=self.wake_outboxes, office_name=settings.office_name, timezone=settings.timezone,
-            calendar=WorkCalendar(settings.timezone, settings.quiet_hours, settings.rest_days),
+            calendar=WorkCalendar(settings.timezone, settings.quiet_hours, settings.rest_days,
+                                  holidays=settings.holiday_dates),
             overdue_days=settings.overdue_days, escalate_after_days=settings.escalate_after_days,
             digest_time=settings.digest_time)
         self.scheduler: Scheduler | None = None
@@ -87,12 +88,13 @@ class App:
         return False
 
     async def open_demo_period(self) -> PeriodView:
-        """In a fresh demo database, open the period due next for every unit (and announce it)."""
+        """In a fresh demo database, open the period due next for every unit. Not announced:
+        no officer's chat is bound yet, the announcement would reach nobody."""
         tz = self.settings.timezone
-        demo = demo_period(self.clock.now().astimezone(ZoneInfo(tz)).date())
+        demo = demo_period(self.clock.now(), tz)
         period = await self.services.open_period(
-            form_id=demo.form_id, label=demo.label, due_at=demo.due_at(tz), cutoff=demo.cutoff,
-            audience={"all": True}, remind_offsets=DEMO_REMINDERS, actor="demo")
+            form_id=demo.form_id, label=demo.label, due_at=demo.due_at(ZoneInfo(tz)), cutoff=demo.cutoff,
+            audience={"all": True}, remind_offsets=DEMO_REMINDERS, actor="demo", announce=False)
         log.info("opened demo period #%d %s", period.id, period.label)
         return period
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.services.calendar import parse_holidays
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tdkt-bot.sqlite3"
 
@@ -46,6 +49,7 @@ class Settings(BaseSettings):
     scheduler_interval: int = Field(default=30, ge=1)
     quiet_hours: str = "21:00-07:00"
     rest_days: str = "sun"
+    holidays: str = ""  # lunar holidays of the year, e.g. "14/02/2026-22/02/2026,27/04/2026"
     digest_time: str = "08:00"
     overdue_days: int = Field(default=5, ge=0)
     escalate_after_days: int = Field(default=2, ge=1)
@@ -81,6 +85,16 @@ class Settings(BaseSettings):
         if v and not re.fullmatch(r"\d{1,2}:\d{2}-\d{1,2}:\d{2}", v):
             raise ValueError("must look like 21:00-07:00 (or be empty)")
         return v
+
+    @field_validator("holidays")
+    @classmethod
+    def _holiday_dates(cls, v: str) -> str:
+        parse_holidays(v)
+        return v
+
+    @property
+    def holiday_dates(self) -> tuple[date, ...]:
+        return parse_holidays(self.holidays)
 
     @field_validator("digest_time")
     @classmethod

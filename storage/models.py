@@ -151,7 +151,7 @@ class AuditLog(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(120))
+    actor: Mapped[str] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
@@ -266,9 +266,9 @@ class FormSession(Base):
     history: Mapped[list[Any]] = mapped_column(default=list)
     position: Mapped[str | None] = mapped_column(String(60))
     return_to_summary: Mapped[bool] = mapped_column(default=False)
-    # Platform id of the last message or button press applied (see Inbound.key): a redelivery
+    # Digest of the last message or button press applied (Inbound.key): a redelivery
     # of that same message after a crash re-asks the question instead of answering the next one.
-    last_inbound: Mapped[str | None] = mapped_column(String(120))
+    last_inbound: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -107,8 +107,7 @@ class ConsoleChannel:
             return None
         choice = self.menus.resolve(self.chat_id, text)
         if choice is not None:
-            return Inbound(address=self.address, kind=InboundKind.CALLBACK, payload=choice.payload,
-                           callback_id=f"console-{self._next_id}", **common)
+            return Inbound(address=self.address, kind=InboundKind.CALLBACK, payload=choice.payload, **common)
         if text.lower().startswith("/tep "):
             path = Path(text[5:].strip().strip('"')).expanduser()
             if not path.is_file():

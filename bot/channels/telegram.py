@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from aiohttp import web
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram import error as tg_error
 from telegram.constants import ParseMode
 
@@ -90,6 +90,7 @@ class TelegramChannel:
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._recent_updates: OrderedDict[int, None] = OrderedDict()
+        self._file_ids: dict[str, str] = {}  # stored file path → Telegram file_id of its first upload
 
     # ---- lifecycle -------------------------------------------------------------------------
     def register_routes(self, app: web.Application) -> None:
@@ -253,11 +254,7 @@ class TelegramChannel:
         markup = _keyboard(part)
         try:
             if part.document is not None:
-                doc = part.document
-                msg = await self.bot.send_document(
-                    chat_id, document=doc.content or doc.ref, filename=doc.name,
-                    caption=part.text[:CAPTION_LIMIT] or None, parse_mode=ParseMode.HTML, reply_markup=markup,
-                )
+                msg = await self._send_document(chat_id, part, markup)
             else:
                 msg = await self.bot.send_message(
                     chat_id, part.text, parse_mode=ParseMode.HTML, reply_markup=markup,
@@ -266,6 +263,26 @@ class TelegramChannel:
         except tg_error.TelegramError as exc:
             raise self._classify(exc) from exc
         return str(msg.message_id)
+
+    async def _send_document(self, chat_id: int, part: Part, markup: InlineKeyboardMarkup | None) -> Message:
+        """Upload a stored file once; later recipients get Telegram's file_id (a decree's PDF
+        to 3000 chats is one upload, not 3000)."""
+        doc = part.document
+        assert doc is not None
+        key = doc.ref if doc.content is not None and doc.ref else ""
+        caption = part.text[:CAPTION_LIMIT] or None
+        file_id = self._file_ids.get(key) if key else None
+        if file_id:
+            try:
+                return await self.bot.send_document(chat_id, document=file_id, caption=caption,
+                                                    parse_mode=ParseMode.HTML, reply_markup=markup)
+            except tg_error.BadRequest:  # the id is no longer accepted: upload again below
+                self._file_ids.pop(key, None)
+        msg = await self.bot.send_document(chat_id, document=doc.content or doc.ref, filename=doc.name,
+                                           caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup)
+        if key and msg.document is not None:
+            self._file_ids[key] = msg.document.file_id
+        return msg
 
     async def send(self, address: Address, message: Outbound) -> Sent:
         """A direct reply in a conversation: not queued behind broadcasts, only a 429 pause holds it."""

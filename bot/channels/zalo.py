@@ -405,8 +405,8 @@ class ZaloChannel:
             text = nfc(str(message.get("text") or "")).strip()
             choice = self.menus.resolve(chat_id, text)
             if choice is not None:
-                return Inbound(address=address, kind=InboundKind.CALLBACK, payload=choice.payload,
-                               callback_id=f"zalo-{message_id}", **common)
+                # A typed pick is still the typed message: it keeps that message's id (Inbound.key).
+                return Inbound(address=address, kind=InboundKind.CALLBACK, payload=choice.payload, **common)
             return Inbound.from_text(address, text, **common)
         if event == "message.image.received":
             url = str(message.get("photo") or message.get("photo_url") or "")

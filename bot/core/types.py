@@ -6,6 +6,7 @@ Telegram works unchanged on Zalo or the console.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -72,12 +73,17 @@ class Inbound:
 
     @property
     def key(self) -> str:
-        """The platform's own id of this message or button press ("" when it has none):
-        the same key again means the platform delivered the same thing twice."""
+        """A fixed-length digest of the platform's own id of this message or button press
+        ("" when it has none): the same key again means the platform delivered it twice.
+        A pick typed on a channel without buttons has no callback id and keys as its message."""
         where = f"{self.address.channel}:{self.address.chat_id}"
         if self.callback_id:
-            return f"{where}:c:{self.callback_id}"
-        return f"{where}:m:{self.message_id}" if self.message_id else ""
+            raw = f"{where}:c:{self.callback_id}"
+        elif self.message_id:
+            raw = f"{where}:m:{self.message_id}"
+        else:
+            return ""
+        return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
 
     def __post_init__(self) -> None:
         # Every channel's text enters here: NFC once, so nothing downstream stores NFD.

@@ -6,8 +6,31 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-# Solar public holidays (Bộ luật Lao động 2019, Điều 112); Tết and Giỗ Tổ are lunar: add them per year.
+# Solar public holidays (Bộ luật Lao động 2019, Điều 112). Tết and Giỗ Tổ are lunar and the
+# government fixes the days off each year (with swapped working days): the office lists them
+# in the HOLIDAYS setting, see ``parse_holidays``.
 FIXED_HOLIDAYS = {(1, 1), (30, 4), (1, 5), (2, 9), (1, 9)}
+
+
+def parse_holidays(text: str) -> tuple[date, ...]:
+    """``14/02/2026-22/02/2026, 27/04/2026`` → every day listed (ranges inclusive).
+
+    Raises ValueError naming the piece that is not a date or a range.
+    """
+    days: list[date] = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        try:
+            first, _, last = piece.partition("-")
+            start = datetime.strptime(first.strip(), "%d/%m/%Y").date()
+            end = datetime.strptime(last.strip(), "%d/%m/%Y").date() if last else start
+        except ValueError:
+            raise ValueError(f"{piece!r} is not dd/mm/yyyy or dd/mm/yyyy-dd/mm/yyyy") from None
+        if end < start or (end - start).days > 31:
+            raise ValueError(f"{piece!r}: a range runs forwards and lasts at most a month")
+        days.extend(start + timedelta(days=i) for i in range((end - start).days + 1))
+    return tuple(days)
 
 
 class WorkCalendar:

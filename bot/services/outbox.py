@@ -125,6 +125,9 @@ class OutboxDispatcher:
                 log.exception("outbox[%s]: claiming failed; retrying shortly", self.channel.name)
                 claimed = 0
             if claimed == 0:
+                if not self._inflight:  # idle: rendered decrees and their files need not stay in memory
+                    self._announcements.clear()
+                    self._rendered.clear()
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)

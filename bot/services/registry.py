@@ -78,7 +78,7 @@ class Services:
             spec = self.forms[form_id]
             body = render("period_announcement", p=period, title=spec.title, office=self.office_name)
             ann = await self.announcements.create(
-                doc_type="Thông báo", summary=f"V/v {spec.title[0].lower()}{spec.title[1:]} {period.year} — {label}", body=body,
+                doc_type="Thông báo", summary=f"V/v {spec.title[0].lower()}{spec.title[1:]} {period.year}", body=body,
                 audience=audience, issuer=self.office_name, created_by=created_by, actor=actor,
                 issued_on=self.clock.now().date())
             await self.reports.link_announcement(period.id, ann.id)

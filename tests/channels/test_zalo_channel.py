@@ -311,7 +311,10 @@ async def test_numbered_menu_reply_becomes_the_button_payload(zalo: FakeZalo) ->
     cb = InboundKind.CALLBACK
     assert got == [(cb, "nav:back"), (cb, "nav:back"), (cb, "help"), (cb, "help"), (cb, "rpt:1"),
                    (InboundKind.TEXT, "7"), (InboundKind.TEXT, "xin chào")]
-    assert answers[0].callback_id == f"zalo-{pushed[0]['message']['message_id']}"
+    # a typed pick keeps the typed message's id: it keys (Inbound.key) like that message would
+    assert answers[0].callback_id == "" and answers[0].message_id == pushed[0]["message"]["message_id"]
+    assert answers[0].key == Inbound.from_text(answers[0].address, "2",
+                                               message_id=answers[0].message_id).key != ""
     assert answers[0].message_id == pushed[0]["message"]["message_id"]
 
 

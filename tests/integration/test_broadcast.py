@@ -88,26 +88,33 @@ async def test_long_decree_split_in_order_and_acknowledged(bot: Harness) -> None
 
 
 async def test_every_attachment_goes_along_with_the_ack_button_last(bot: Harness) -> None:
-    """A decree with its appendix: the text, then each file as a document, in order; 'Đã nhận' on the last."""
-    chats = await bind_units(bot, ["X_CAOLOC"])
-    before = len(bot.tg.messages_to(chats["X_CAOLOC"]))  # the welcome on binding
+    """A decree with its appendix: the text, then each file as a document, in order; 'Đã nhận' on the
+    last. Each file is uploaded once; the next chats get Telegram's file_id."""
+    chats = await bind_units(bot, ["X_CAOLOC", "X_DONGDANG", "X_CHILANG"])
+    before = {code: len(bot.tg.messages_to(chat)) for code, chat in chats.items()}  # the welcome on binding
     files = bot.app.services.files
     decree = await files.store("12-CT-UBND.pdf", "application/pdf", b"%PDF-1.4 chi thi 12")
     appendix = await files.store("phu-luc-bieu-mau.docx", "application/vnd.openxmlformats-officedocument"
                                  ".wordprocessingml.document", b"PK appendix")
     a = await bot.app.services.announcements.create(
         doc_type="Chỉ thị", number="12/CT-UBND", summary="V/v phát động thi đua", body="Nội dung chỉ thị.",
-        audience={"units": ["X_CAOLOC"]}, attachments=[decree, appendix], needs_ack=True)
+        audience={"units": list(chats)}, attachments=[decree, appendix], needs_ack=True)
     await bot.drain()
-    got = bot.tg.messages_to(chats["X_CAOLOC"])[before:]
-    assert [m.method for m in got] == ["sendMessage", "sendDocument", "sendDocument"]
-    assert "12-CT-UBND.pdf; phu-luc-bieu-mau.docx" in (got[0].plain or "")
-    assert got[1].document == ("12-CT-UBND.pdf", b"%PDF-1.4 chi thi 12")
-    assert got[2].document == ("phu-luc-bieu-mau.docx", b"PK appendix")
-    assert got[0].reply_markup is None and got[1].reply_markup is None
-    button = got[2].reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+    uploads = 0
+    for code, chat in chats.items():
+        got = bot.tg.messages_to(chat)[before[code]:]
+        assert [m.method for m in got] == ["sendMessage", "sendDocument", "sendDocument"], code
+        assert "12-CT-UBND.pdf; phu-luc-bieu-mau.docx" in (got[0].plain or "")
+        assert got[1].document == ("12-CT-UBND.pdf", b"%PDF-1.4 chi thi 12")
+        assert got[2].document == ("phu-luc-bieu-mau.docx", b"PK appendix")
+        assert got[0].reply_markup is None and got[1].reply_markup is None
+        uploads += sum(not isinstance(m.params.get("document"), str) for m in got[1:])
+    assert uploads == 2, "each file uploaded once, then sent by file_id"
+    chat = chats["X_CAOLOC"]
+    last = bot.tg.messages_to(chat)[-1]
+    button = last.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
     assert "Đã nhận" in button["text"]
-    await bot.press(chats["X_CAOLOC"], button["callback_data"], got[2].message_id)
+    await bot.press(chat, button["callback_data"], last.message_id)
     assert (await bot.app.services.announcements.counts(a.id)).acknowledged == 1
 
 

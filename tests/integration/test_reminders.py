@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.core import FixedClock
-from bot.services.calendar import WorkCalendar
+from bot.services.calendar import WorkCalendar, parse_holidays
 from storage.models import Delivery, Reminder
 from tests.integration.conftest import Harness
 
@@ -49,6 +49,39 @@ def test_calendar_shifts_quiet_hours_and_sunday() -> None:
     assert cal.previous_allowed(hn(2026, 6, 22, 5, 0)) == hn(2026, 6, 20, 20, 59)
     assert cal.working_days_after(date(2026, 6, 19), 1) == date(2026, 6, 20)    # Sat is a working day here
     assert cal.working_days_after(date(2026, 6, 20), 1) == date(2026, 6, 22)
+
+
+def test_holidays_setting_lists_days_and_ranges() -> None:
+    days = parse_holidays("04/02/2027-10/02/2027, 16/04/2027")
+    assert days[0] == date(2027, 2, 4) and days[6] == date(2027, 2, 10) and days[-1] == date(2027, 4, 16)
+    assert len(days) == 8 and parse_holidays("") == ()
+    for bad in ("30/02/2027", "10/02/2027-04/02/2027", "Tết"):
+        with pytest.raises(ValueError):
+            parse_holidays(bad)
+    cal = WorkCalendar("Asia/Ho_Chi_Minh", "21:00-07:00", "sun", holidays=days)
+    assert cal.next_allowed(hn(2027, 2, 5, 9, 0)) == hn(2027, 2, 11, 7, 0)      # Tết (Sun 7/2 too) → Thu
+    assert cal.working_days_after(date(2027, 2, 3), 1) == date(2027, 2, 11)
+
+
+async def test_reminders_skip_the_offices_lunar_holidays(db_url: str, clock: FixedClock) -> None:
+    """HOLIDAYS (Tết as the government fixes it that year): no reminder is planned on those days."""
+    from tests.conftest import make_settings
+
+    clock.at = hn(2027, 1, 20, 9, 0).astimezone(UTC)
+    app = App(make_settings(db_url, holidays="04/02/2027-10/02/2027"), clock=clock)
+    await app.prepare(demo=True)
+    try:
+        period = await open_period(app, hn(2027, 2, 12, 10, 0), ["X_CAOLOC"])
+        plan = await app.services.reminder_plan(period)
+        before = [line for line in plan if not line.kind.startswith("od")]
+        assert before, plan
+        tet = {date(2027, 2, 4) + timedelta(days=i) for i in range(7)}
+        assert all(line.send_at.astimezone(HN).date() not in tet for line in plan), plan
+        moved = [line for line in before if line.planned_for.astimezone(HN).date() in tet]
+        # the first working morning after Tết, still before the deadline
+        assert moved and all(hn(2027, 2, 11, 7, 0) <= line.send_at < hn(2027, 2, 12, 10, 0) for line in moved)
+    finally:
+        await app.stop()
 
 
 async def test_whole_period_offsets_submission_quiet_hours_overdue_escalation(bot: Harness, clock: FixedClock) -> None:

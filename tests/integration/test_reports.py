@@ -301,3 +301,29 @@ async def test_same_chat_in_order_other_chats_concurrently(bot: Harness) -> None
         draft = await bot.app.services.reports.draft_of_member(member.id, 1)  # type: ignore[union-attr]
         assert draft is not None and [draft.answers[q] for q in ("tong_cbcc", "vb_chi_dao", "pt_thuong_xuyen",
                                                                  "pt_chuyen_de")] == [40, 2, 1, 0]
+
+
+async def test_several_open_periods_are_offered_and_the_audience_is_respected(bot: Harness) -> None:
+    """Two periods open for a commune: /baocao asks which; a unit outside an audience is told so."""
+    six = await open_period(bot.app)
+    reg = (await bot.app.services.open_period(
+        form_id="dang-ky-thi-dua", label="Đăng ký thi đua năm 2026", due_at=datetime(2026, 6, 30, 10, 0, tzinfo=UTC),
+        cutoff=None, audience={"units": ["X_CAOLOC"]}, remind_offsets=[], announce=False)).id
+    await bot.bind(OFFICER, "X_CAOLOC")
+    await bot.bind(OFFICER2, "X_DONGDANG")
+    offer = await bot.say(OFFICER, "/baocao")
+    assert len(offer) == 1 and "2 kỳ báo cáo mở" in (offer[0].text or "")
+    labels = [text for text, _ in bot.tg.buttons(offer[0])]
+    assert labels == ["Sơ kết 6 tháng đầu năm 2026", "Đăng ký thi đua năm 2026"]  # earliest deadline first
+    first = await bot.press_label(OFFICER, "Đăng ký thi đua")
+    assert len(first) >= 1 and "Đăng ký thi đua năm 2026" in (first[-1].text or "") and "Câu 1/" in (first[-1].text or "")
+    # X_DONGDANG is only in the six-monthly audience: straight in, no choice to make
+    only = await bot.say(OFFICER2, "/baocao")
+    assert "Câu 1/" in (only[-1].text or "") and "6 tháng đầu năm 2026" in (only[-1].text or "")
+    # an old button for a period the unit is not asked for
+    refused = await bot.press(OFFICER2, f"bc:p:{reg}", only[-1].message_id)
+    assert "không thuộc đối tượng báo cáo" in (refused[-1].text or "")
+    await bot.app.services.change_period(six, status="closed")
+    await bot.app.services.change_period(reg, status="closed")
+    none = await bot.say(OFFICER, "/baocao")
+    assert "Hiện không có kỳ báo cáo nào đang mở" in (none[-1].text or "")

@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("form_sessions") as batch:
-        batch.add_column(sa.Column("last_inbound", sa.String(120), nullable=True))
+        batch.add_column(sa.Column("last_inbound", sa.String(40), nullable=True))
 
 
 def downgrade() -> None:
