@@ -146,7 +146,8 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
     if sub.status == "submitted":
         buttons = [Choice("↩️ Trả lại", f"td:r:{sub.id}"), Choice("✅ Tiếp nhận", f"td:a:{sub.id}")]
     await ctx.say("submission_detail", s=sub, period=period, lines=lines, choices=rows(*buttons, per_row=2))
-    files = [v for v in sub.answers.values() if isinstance(v, dict) and v.get("sha256") and v.get("file_ref")]
+    files = [f for v in sub.answers.values() if isinstance(v, dict) and v.get("file_ref")
+             for f in (v, *v.get("more", [])) if f.get("sha256") and f.get("file_ref")]
     for f in files:
         try:
             content = await ctx.services.files.read({"path": f["file_ref"]})

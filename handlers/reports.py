@@ -203,7 +203,10 @@ async def on_input(ctx: Ctx) -> None:
     pos = position_of(engine, draft, fctx)
     inbound = ctx.inbound
     if pos == SUMMARY:
-        await summary_text(ctx, draft, engine, fctx)
+        if inbound.kind is InboundKind.FILE:
+            await extra_file(ctx, draft, engine, fctx)
+        else:
+            await summary_text(ctx, draft, engine, fctx)
         return
     q = engine.spec.question(pos)
     if inbound.kind is InboundKind.FILE:
@@ -211,15 +214,7 @@ async def on_input(ctx: Ctx) -> None:
             await ctx.reply("Câu này cần trả lời bằng chữ, chưa cần gửi tệp.")
             await ask(ctx, draft)
             return
-        att = inbound.attachment
-        assert att
-        if att.size > MAX_FILE_BYTES:
-            result = engine.answer(q.id, FileInput(att.name, att.mime, att.size, "", ""), draft.answers, fctx)
-        else:
-            content = await ctx.channel.fetch_file(inbound)
-            stored = await ctx.services.files.store(att.name, att.mime, content)
-            result = engine.answer(q.id, FileInput(att.name, att.mime, len(content), stored["path"],
-                                                   stored["sha256"]), draft.answers, fctx)
+        result = engine.answer(q.id, await received_file(ctx), draft.answers, fctx)
     elif inbound.kind is InboundKind.TEXT:
         word = fold(inbound.text)
         if word in {"quay lai", "lui"}:
@@ -239,6 +234,40 @@ async def on_input(ctx: Ctx) -> None:
         await ask(ctx, draft)
         return
     await save_and_continue(ctx, draft, q.id, result.value, result.warnings)
+
+
+async def received_file(ctx: Ctx) -> FileInput:
+    """The file just sent, stored by its hash; one over the size limit is not even downloaded
+    (the engine refuses it by its announced size)."""
+    att = ctx.inbound.attachment
+    assert att
+    if att.size > MAX_FILE_BYTES:
+        return FileInput(att.name, att.mime, att.size, "", "")
+    content = await ctx.channel.fetch_file(ctx.inbound)
+    stored = await ctx.services.files.store(att.name, att.mime, content)
+    return FileInput(att.name, att.mime, len(content), stored["path"], stored["sha256"])
+
+
+async def extra_file(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext) -> None:
+    """A file after the file question was answered: the next page of the signed report, sent
+    photo by photo (Zalo sends only photos; a Telegram album arrives one photo at a time)."""
+    q = next((q for q in reversed(engine.applicable(draft.answers, fctx))
+              if q.type == "file" and isinstance(draft.answers.get(q.id), dict)), None)
+    if q is None:
+        await ctx.reply("Báo cáo này không cần gửi tệp ở bước này.")
+        await show_summary(ctx, draft, engine, fctx)
+        return
+    result = engine.add_file(q.id, await received_file(ctx), draft.answers, fctx)
+    if not result.ok:
+        await ctx.reply("❌ " + md_escape(result.error or "Tệp chưa hợp lệ."))
+        return
+    await save(ctx, draft, answers={**draft.answers, q.id: result.value})
+    added = result.value["more"][-1]
+    count = 1 + len(result.value["more"])
+    button = (Choice("📋 Xem bảng tóm tắt", "bc:sum") if engine.final_problems(draft.answers, fctx)
+              else Choice("📤 Gửi báo cáo", f"bc:submit:{draft.session_id}"))
+    await ctx.reply(f"📎 Đã thêm tệp “{md_escape(added['name'])}” vào câu “{md_escape(q.label)}” "
+                    f"(tất cả {count} tệp). Còn trang khác thì gửi tiếp.", ((button,),))
 
 
 async def summary_text(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext) -> None:

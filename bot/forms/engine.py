@@ -23,6 +23,7 @@ from bot.forms import expressions
 from bot.forms.parsers import (
     MSG_EMPTY,
     MSG_FILE_TEXT,
+    MSG_FILE_TOO_MANY,
     MSG_NOT_TEXT,
     FileInput,
     InvalidAnswer,
@@ -50,6 +51,8 @@ from bot.forms.spec import DEFAULT_ACCEPT, DEFAULT_MAX_SIZE_MB, PLACEHOLDER, For
 __all__ = ["AnswerResult", "FileInput", "FormContext", "FormEngine", "Problem", "SummaryLine"]
 
 Answers = Mapping[str, Any]
+
+MAX_FILES = 10  # per file question: a report photographed page by page
 
 MSG_REQUIRED = "Câu này bắt buộc, không thể bỏ qua. Đồng chí vui lòng trả lời câu hỏi."
 MSG_UNANSWERED = "Câu {n} ({label}) chưa được trả lời."
@@ -243,6 +246,25 @@ class FormEngine:
             return AnswerResult(ok=False, question_id=question_id, error=exc.message)
         return self._with_checks(question, value, answers, ctx)
 
+    def add_file(self, question_id: str, raw: FileInput, answers: Answers, ctx: FormContext) -> AnswerResult:
+        """One more file for an answered file question: the further pages of a report sent as
+        photos one by one (Zalo sends only photos; a Telegram album arrives photo by photo).
+        The answer stays the first file's dict, the others listed under ``more``."""
+        question = self.spec.question(question_id)
+        first = answers.get(question_id)
+        if question.type != "file" or not isinstance(first, Mapping):
+            return self.answer(question_id, raw, answers, ctx)
+        more = list(first.get("more", []))
+        try:
+            if len(more) + 1 >= MAX_FILES:
+                n = next(i for i, q in enumerate(self.applicable(answers, ctx), 1) if q.id == question_id)
+                raise InvalidAnswer(MSG_FILE_TOO_MANY.format(label=question.label, count=len(more) + 1,
+                                                             max=MAX_FILES, n=n))
+            value = self._parse(question, raw, ctx)
+        except InvalidAnswer as exc:
+            return AnswerResult(ok=False, question_id=question_id, error=exc.message)
+        return AnswerResult(ok=True, question_id=question_id, value={**first, "more": [*more, value]})
+
     def skip(self, question_id: str, answers: Answers, ctx: FormContext) -> AnswerResult:
         """The "Bỏ qua" button: allowed only for optional questions; records ``None``."""
         question = self.spec.question(question_id)
@@ -389,7 +411,9 @@ class FormEngine:
                     numbers = " / ".join(format_integer(value.get(p.key, 0)) for p in question.parts)
                     return f"{numbers} ({' / '.join(p.label for p in question.parts)})"
                 case "file":
-                    return f"{value.get('name', 'tệp')} ({format_size(int(value.get('size', 0)))})"
+                    files = [value, *value.get("more", [])]
+                    shown = "; ".join(f"{f.get('name', 'tệp')} ({format_size(int(f.get('size', 0)))})" for f in files)
+                    return shown if len(files) == 1 else f"{len(files)} tệp: {shown}"
                 case "phone":
                     return format_phone(value)
                 case _:
@@ -441,7 +465,8 @@ class FormEngine:
             case "file":
                 accept = describe_accept(question.accept or DEFAULT_ACCEPT)
                 limit = format_decimal(question.max_size_mb or DEFAULT_MAX_SIZE_MB)
-                return f"Gửi tệp {accept}, dung lượng tối đa {limit} MB."
+                return (f"Gửi tệp {accept}, dung lượng tối đa {limit} MB. "
+                        "Báo cáo chụp thành nhiều ảnh thì gửi lần lượt từng trang.")
             case "text":
                 if question.pattern_hint:
                     return question.pattern_hint

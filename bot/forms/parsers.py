@@ -109,6 +109,10 @@ MSG_FILE_TEXT = "Câu này cần gửi tệp, không phải tin nhắn chữ. Đ
 MSG_FILE_TYPE = "Tệp {ext} không được chấp nhận. Vui lòng gửi tệp {accept} (tối đa {max_mb} MB)."
 MSG_FILE_SIZE = "Tệp “{name}” quá lớn ({size}). Vui lòng gửi tệp {accept} không quá {max_mb} MB."
 MSG_FILE_EMPTY = "Tệp “{name}” không có nội dung. Đồng chí vui lòng gửi lại tệp."
+MSG_FILE_TOO_MANY = (
+    "Câu “{label}” đã có {count} tệp (tối đa {max}). Đồng chí gộp các trang thành một tệp PDF "
+    "rồi gửi lại bằng “Sửa câu {n}”."
+)
 MSG_NOT_TEXT = "Câu này cần trả lời bằng tin nhắn chữ, không phải tệp đính kèm."
 
 ZERO_WORDS = frozenset({"khong", "ko", "k", "khong co", "ko co", "chua co", "khong co ai"})

@@ -51,7 +51,9 @@ def _cell_value(q: Question, part: str | None, value: Any) -> Any:
         case "multichoice":
             return "; ".join(next((o.label for o in q.options if o.key == k), k) for k in value)
         case "file":
-            return value.get("name") if isinstance(value, dict) else str(value)
+            if not isinstance(value, dict):
+                return str(value)
+            return "; ".join(str(f.get("name", "")) for f in (value, *value.get("more", [])))
         case _:
             return str(value)
 

@@ -72,6 +72,15 @@ async def test_whole_report_through_telegram_and_export(bot: Harness) -> None:
     replies = await send_file(bot, OFFICER, "bao-cao-45.pdf", "application/pdf", b"%PDF-1.4 signed")
     summary = replies[-1]
     assert "Tóm tắt báo cáo" in summary.text and "1.234" in summary.text
+    # two more pages photographed: added to the signed-report answer, no summary repeated
+    for page in (b"\xff\xd8 trang 2", b"\xff\xd8 trang 3"):
+        handled = bot.app.dispatcher.handled
+        before = len(bot.tg.messages_to(OFFICER))
+        await bot.tg.push_photo(OFFICER, page)
+        await bot.tg.wait_for(lambda h=handled: bot.app.dispatcher.handled > h)
+        acks = bot.tg.messages_to(OFFICER)[before:]
+        assert len(acks) == 1 and "Đã thêm tệp" in (acks[0].text or "") and "Tóm tắt" not in (acks[0].text or "")
+    assert "tất cả 3 tệp" in (acks[0].text or "")
     submit = next(d for t, d in bot.tg.buttons(summary) if "Gửi báo cáo" in t)
     receipt = await bot.press(OFFICER, submit, summary.message_id)
     assert "Số tiếp nhận" in receipt[-1].text
@@ -80,6 +89,7 @@ async def test_whole_report_through_telegram_and_export(bot: Harness) -> None:
     sub = await bot.app.services.reports.submission(
         (await bot.app.services.members.member_at(bot_addr(OFFICER))).unit.id, period_id)  # type: ignore[union-attr]
     assert sub is not None and sub.revision == 1 and sub.answers["dk_gia_dinh"] == 1234
+    assert sub.answers["file"]["name"] == "bao-cao-45.pdf" and len(sub.answers["file"]["more"]) == 2
     assert sub.answers["kt_tham_quyen"] == {"tap_the": 3, "ca_nhan": 12, "ho_gia_dinh": 5} or \
         sorted(sub.answers["kt_tham_quyen"].values()) == [3, 5, 12]
     revisions = await bot.app.services.reports.revisions(sub.id)
@@ -97,6 +107,8 @@ async def test_whole_report_through_telegram_and_export(bot: Harness) -> None:
     date_col = "Ngày ký"
     assert isinstance(values[date_col], datetime) and values[date_col].date() == date(2026, 6, 5)
     assert ws.freeze_panes == "D2"
+    files_cell = str(values["Tệp báo cáo đã ký"])
+    assert files_cell.startswith("bao-cao-45.pdf; anh_") and files_cell.count(".jpg") == 2
     totals = wb["Tổng hợp"]
     total_rows = {r[0]: r[1] for r in totals.iter_rows(min_row=2, values_only=True) if r and r[0]}
     assert total_rows[staff_col] == 42

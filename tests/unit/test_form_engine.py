@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.forms.engine import FileInput, FormContext, FormEngine
+from bot.forms.engine import MAX_FILES, FileInput, FormContext, FormEngine
 from bot.forms.spec import parse_spec
 
 SPEC = yaml.safe_load(
@@ -380,6 +380,28 @@ def test_file_question_wrong_type_and_too_big() -> None:
     assert "Tệp .xlsx không được chấp nhận" in ENGINE.answer("file", xlsx, {}, XA).error
     big = FileInput(name="scan.pdf", mime="application/pdf", size=21 * 1024 * 1024, file_ref="x", sha256="")
     assert "quá lớn (21 MB)" in ENGINE.answer("file", big, {}, XA).error
+
+
+def test_further_pages_are_added_to_the_file_answer() -> None:
+    """Photos sent page by page: the first is the answer, the next ones are kept under "more"."""
+    first = ENGINE.answer("file", PDF, {}, XA)
+    answers = {"file": first.value}
+    pages = [FileInput(name=f"trang-{i}.jpg", mime="image/jpeg", size=200_000, file_ref=f"tg:p{i}",
+                       sha256=f"{i:02d}" * 32) for i in range(2, 4)]
+    for page in pages:
+        result = ENGINE.add_file("file", page, answers, XA)
+        assert result.ok, result.error
+        answers = {"file": result.value}
+    assert answers["file"]["name"] == "bao-cao.pdf"
+    assert [f["name"] for f in answers["file"]["more"]] == ["trang-2.jpg", "trang-3.jpg"]
+    shown = next(line for line in ENGINE.summary(answers, XA) if line.question_id == "file").value
+    assert shown.startswith("3 tệp: bao-cao.pdf") and "trang-3.jpg" in shown
+    exe = FileInput(name="virus.exe", mime="application/x-msdownload", size=1000, file_ref="x", sha256="")
+    refused = ENGINE.add_file("file", exe, answers, XA)
+    assert not refused.ok and "không được chấp nhận" in (refused.error or "")
+    full = {"file": {**answers["file"], "more": [answers["file"]["more"][0]] * (MAX_FILES - 1)}}
+    over = ENGINE.add_file("file", pages[0], full, XA)
+    assert not over.ok and f"tối đa {MAX_FILES}" in (over.error or "") and "gộp các trang" in (over.error or "")
 
 
 def test_text_question_refuses_file() -> None:
