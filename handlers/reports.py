@@ -251,19 +251,18 @@ async def received_file(ctx: Ctx) -> FileInput:
 async def extra_file(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext) -> None:
     """A file after the file question was answered: the next page of the signed report, sent
     photo by photo (Zalo sends only photos; a Telegram album arrives one photo at a time)."""
-    q = next((q for q in reversed(engine.applicable(draft.answers, fctx))
-              if q.type == "file" and isinstance(draft.answers.get(q.id), dict)), None)
+    q = next((q for q in reversed(engine.applicable(draft.answers, fctx)) if q.type == "file"), None)
     if q is None:
-        await ctx.reply("Báo cáo này không cần gửi tệp ở bước này.")
+        await ctx.reply("Báo cáo này không cần gửi tệp.")
         await show_summary(ctx, draft, engine, fctx)
         return
-    result = engine.add_file(q.id, await received_file(ctx), draft.answers, fctx)
+    result = engine.add_file(q.id, await received_file(ctx), draft.answers, fctx)  # a skipped one: answered
     if not result.ok:
         await ctx.reply("❌ " + md_escape(result.error or "Tệp chưa hợp lệ."))
         return
-    await save(ctx, draft, answers={**draft.answers, q.id: result.value})
-    added = result.value["more"][-1]
-    count = 1 + len(result.value["more"])
+    draft = await save(ctx, draft, answers={**draft.answers, q.id: result.value})
+    files = [result.value, *result.value.get("more", [])]
+    added, count = files[-1], len(files)
     button = (Choice("📋 Xem bảng tóm tắt", "bc:sum") if engine.final_problems(draft.answers, fctx)
               else Choice("📤 Gửi báo cáo", f"bc:submit:{draft.session_id}"))
     await ctx.reply(f"📎 Đã thêm tệp “{md_escape(added['name'])}” vào câu “{md_escape(q.label)}” "
