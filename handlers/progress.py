@@ -93,9 +93,8 @@ async def on_button(ctx: Ctx) -> None:
     elif action == "x":
         await send_export(ctx, arg)  # type: ignore[arg-type]
     elif action == "n":
-        n = await ctx.services.remind_missing_now(arg)  # type: ignore[arg-type]
-        await ctx.reply(f"🔔 Đã gửi nhắc tới {n} đơn vị chưa nộp báo cáo." if n else
-                        "Không có đơn vị nào cần nhắc (hoặc các đơn vị chưa nộp chưa liên kết kênh nhắn tin).")
+        n, unreachable = await ctx.services.remind_missing_now(arg)  # type: ignore[arg-type]
+        await ctx.say("remind_now_result", reached=n, unreachable=unreachable)
     elif action == "l":
         await list_submissions(ctx, arg)  # type: ignore[arg-type]
     elif action == "s":
@@ -173,8 +172,10 @@ async def return_input(ctx: Ctx) -> None:
         return
     period = await ctx.services.reports.period(sub.period_id)
     assert period
-    n = await ctx.services.notify_returned(sub, period)
-    await ctx.reply(f"↩️ Đã trả lại báo cáo của {md_escape(sub.unit.name)}; đã báo cho {n} kênh của đơn vị.")
+    told = await ctx.services.notify_returned(sub, period)
+    await ctx.reply(f"↩️ Đã trả lại báo cáo của {md_escape(sub.unit.name)}; "
+                    + ("đơn vị đã được báo qua tin nhắn." if told else
+                       "đơn vị chưa liên kết kênh nhắn tin nào, cần báo trực tiếp (điện thoại)."))
 
 
 # ---- /kybaocao ---------------------------------------------------------------------------

@@ -42,20 +42,21 @@ class NoticeService:
         self.clock = clock
         self.on_queued = on_queued or (lambda: None)
 
-    async def to_units(self, texts: dict[int, str], choices: ChoiceRows = (), *, kind: str = "notice") -> int:
-        """Queue one message per recipient chat of each unit (text may differ per unit)."""
+    async def to_units(self, texts: dict[int, str], choices: ChoiceRows = (), *, kind: str = "notice") -> set[int]:
+        """Queue one message per recipient chat of each unit (text may differ per unit);
+        returns the units reached (a unit with no active chat is not among them)."""
         now = self.clock.now()
-        count = 0
+        reached: set[int] = set()
         async with self.uow() as uow:
             bindings = await recipient_bindings(uow, list(texts))
             for b in bindings:
                 unit_id = b.unit_id
                 queue_notice(uow, b, unit_id, texts[unit_id], choices, now, kind=kind)  # type: ignore[index]
-                count += 1
+                reached.add(unit_id)
             await uow.commit()
-        if count:
+        if reached:
             self.on_queued()
-        return count
+        return reached
 
     async def to_admins(self, text: str, choices: ChoiceRows = (), *, kind: str = "notice") -> int:
         now = self.clock.now()

@@ -23,6 +23,7 @@ from bot.services.notices import NoticeService
 from bot.services.reminders import DueReminder, PlanLine, ReminderService
 from bot.services.reports import PeriodView, ReportService, SubmissionView, UnitState, period_view
 from bot.services.units import UnitService
+from bot.services.views import UnitView
 from storage.uow import UnitOfWorkFactory
 
 
@@ -191,18 +192,22 @@ class Services:
         return FormContext(unit_kind=unit_kind, today=today, cutoff=period.cutoff, default_year=year,
                            report_year=year)
 
-    async def remind_missing_now(self, period_id: int) -> int:
-        """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted."""
+    async def remind_missing_now(self, period_id: int) -> tuple[int, list[UnitView]]:
+        """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted.
+        Returns how many were reached and the missing units no chat reaches (to phone)."""
         prog = await self.reports.progress(period_id)
         if prog is None:
-            return 0
+            return 0, []
         texts = {u.id: self.reminder_text(prog.period, u.kind, await self.reports.draft_answers(u.id, period_id))
                  for u, _ in prog.missing}
-        return await self.notices.to_units(texts, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period_id}")]], kind="reminder")
+        reached = await self.notices.to_units(texts, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period_id}")]],
+                                              kind="reminder")
+        return len(reached), [u for u, _ in prog.missing if u.id not in reached]
 
-    async def notify_returned(self, sub: SubmissionView, period: PeriodView) -> int:
+    async def notify_returned(self, sub: SubmissionView, period: PeriodView) -> bool:
+        """Tell the unit its report came back; False when no chat of the unit can be reached."""
         text = render("report_returned", s=sub, period=period, office=self.office_name)
-        return await self.notices.to_units({sub.unit.id: text}, [[("✏️ Sửa báo cáo", f"bc:p:{period.id}")]])
+        return bool(await self.notices.to_units({sub.unit.id: text}, [[("✏️ Sửa báo cáo", f"bc:p:{period.id}")]]))
 
 
 __all__ = ["Services", "UnitState"]

@@ -255,7 +255,7 @@ async def test_two_officers_one_unit_and_return_revise_late(bot: Harness, clock)
 
 
 async def test_progress_remind_now_targets_only_missing(bot: Harness) -> None:
-    await open_period(bot.app, audience={"units": ["X_CAOLOC", "X_DONGDANG"]})
+    await open_period(bot.app, audience={"units": ["X_CAOLOC", "X_DONGDANG", "X_CHILANG"]})
     await bot.bind(OFFICER, "X_CAOLOC")
     await bot.bind(OFFICER2, "X_DONGDANG")
     await bot.bind(ADMIN, None, role="admin")
@@ -267,7 +267,10 @@ async def test_progress_remind_now_targets_only_missing(bot: Harness) -> None:
     progress = await bot.say(ADMIN, "/tiendo")
     assert "X_DONGDANG" in progress[-1].text and "X_CAOLOC" not in progress[-1].text.split("chưa nộp")[-1]
     before_1 = len(bot.tg.messages_to(OFFICER))
-    await bot.press_label(ADMIN, "Nhắc ngay")
+    said = await bot.press_label(ADMIN, "Nhắc ngay")
+    # X_DONGDANG is reminded; X_CHILANG has no chat bound: named, to be phoned
+    assert "Đã gửi nhắc tới 1 đơn vị" in said[-1].text and "X_CHILANG — Xã Chi Lăng" in said[-1].text
+    assert "X_DONGDANG" not in said[-1].text
     await bot.drain()
     assert "Nhắc hạn" in bot.last_text(OFFICER2)
     assert len(bot.tg.messages_to(OFFICER)) == before_1
