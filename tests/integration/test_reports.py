@@ -119,6 +119,14 @@ async def test_whole_report_through_telegram_and_export(bot: Harness) -> None:
     assert any(m.method == "sendDocument" and m.document and m.document[0].endswith(".xlsx") for m in listing)
 
 
+async def restarted(db_url: str, tg, clock) -> Harness:  # type: ignore[no-untyped-def]
+    """A new bot process over the same database and the same fake Telegram (after app.stop())."""
+    app = App(make_settings(db_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root), clock=clock)
+    await app.prepare()
+    await app.start(scheduler=False)
+    return Harness(app, tg)
+
+
 def bot_addr(chat: int):  # type: ignore[no-untyped-def]
     from bot.core import Address
 
@@ -163,10 +171,8 @@ async def test_message_delivered_again_after_a_crash_is_not_applied_twice(sqlite
     assert unit is not None
     assert await app.services.reports.draft_answers(unit.id, period_id) == {"tong_cbcc": 30}
     await app.stop()
-    app2 = App(make_settings(sqlite_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root), clock=clock)
-    await app2.prepare()
-    await app2.start(scheduler=False)
-    bot2 = Harness(app2, tg)
+    bot2 = await restarted(sqlite_url, tg, clock)
+    app2 = bot2.app
     try:
         before = len(tg.messages_to(OFFICER))
         await tg.push_update({"message": answer["message"]})  # the very same message, again
@@ -195,10 +201,8 @@ async def test_resume_after_restart_and_stale_button(sqlite_url: str, clock) -> 
     old_back = next(d for t, d in tg.buttons(q2[-1]) if "Quay lại" in t)
     old_msg = q2[-1].message_id
     await app.stop()
-    app2 = App(make_settings(sqlite_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root), clock=clock)
-    await app2.prepare()
-    await app2.start(scheduler=False)
-    bot2 = Harness(app2, tg)
+    bot2 = await restarted(sqlite_url, tg, clock)
+    app2 = bot2.app
     try:
         resumed = await bot2.say(OFFICER, "/baocao")
         assert len(resumed) == 1 and "đã trả lời 2/" in resumed[0].text and "Câu 3/" in resumed[0].text
