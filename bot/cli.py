@@ -174,8 +174,8 @@ def _banner(name: str) -> str:
         "──────────────────────────────────────────────────────────────\n"
         " tdkt-bot — chưa có TELEGRAM_BOT_TOKEN: chạy kênh console với dữ liệu mẫu\n"
         f" Bạn đang đóng vai: {name}\n"
-        " Thử: /trogiup  /donvi  /moi X_CAOLOC  /toi      (thoát: Ctrl+D hoặc /thoat)\n"
-        " Đóng vai cán bộ xã:   tdkt-bot console --unit X_CAOLOC\n"
+        " Thử: /trogiup  /tiendo  /donvi  /thongbao  /moi X_CAOLOC   (thoát: Ctrl+D hoặc /thoat)\n"
+        " Đóng vai cán bộ xã (rồi gõ /baocao):   tdkt-bot console --unit X_CAOLOC\n"
         " Kết nối Telegram: đặt TELEGRAM_BOT_TOKEN (lấy từ @BotFather) trong .env rồi chạy lại.\n"
         "──────────────────────────────────────────────────────────────"
     )
