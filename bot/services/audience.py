@@ -73,14 +73,9 @@ def _audience_filter(audience: Audience):  # type: ignore[no-untyped-def]
     return cond
 
 
-async def unit_in_audience(uow: UnitOfWork, unit_id: int, audience: Audience) -> bool:
-    """One indexed lookup, for the hot path of a conversation (not a list of every unit)."""
-    found = await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id, _audience_filter(audience)))
-    return found is not None
-
-
 async def audience_unit(uow: UnitOfWork, unit_id: int, audience: Audience) -> Unit | None:
-    """The unit if the audience includes it, in one lookup; its group links are not loaded (and raise if touched)."""
+    """The unit if the audience includes it: one indexed lookup, for the hot path of a
+    conversation (not a list of every unit); its group links are not loaded (and raise if touched)."""
     stmt = select(Unit).where(Unit.id == unit_id, _audience_filter(audience)).options(raiseload(Unit.group_links))
     return await uow.session.scalar(stmt)
 

@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core import Clock
 from bot.services._convert import prefixed, unit_view
-from bot.services.audience import Audience, audience_unit, describe, resolve_units, unit_in_audience
+from bot.services.audience import Audience, audience_unit, describe, resolve_units
 from bot.services.views import UnitView
-from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision
+from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 
@@ -227,7 +227,7 @@ class ReportService:
 
     async def open_periods_for(self, unit_id: int) -> list[PeriodView]:
         async with self.uow() as uow:
-            return [period_view(p) for p in await _open_periods_of(uow, unit_id)]
+            return [period_view(p) for p, _ in await _open_periods_of(uow, unit_id)]
 
     # ---- drafts -----------------------------------------------------------------------------
     async def start(self, member_id: int, unit_id: int, period_id: int | None = None) -> StartResult:
@@ -243,16 +243,18 @@ class ReportService:
                 if not periods:
                     return StartResult(StartOutcome.NO_PERIOD)
                 if len(periods) > 1:
-                    return StartResult(StartOutcome.CHOOSE, periods=tuple(period_view(p) for p in periods))
-                p: ReportPeriod | None = periods[0]
-                period_id = periods[0].id
+                    return StartResult(StartOutcome.CHOOSE, periods=tuple(period_view(p) for p, _ in periods))
+                p, unit = periods[0]
+                period_id = p.id
             else:
-                p = await uow.reports.period(period_id)
-            if p is None or p.status != "open":
-                return StartResult(StartOutcome.CLOSED)
-            unit = await audience_unit(uow, unit_id, p.audience)
-            if unit is None:
-                return StartResult(StartOutcome.NOT_IN_AUDIENCE)
+                found = await uow.reports.period(period_id)
+                if found is None or found.status != "open":
+                    return StartResult(StartOutcome.CLOSED)
+                p = found
+                in_audience = await audience_unit(uow, unit_id, p.audience)
+                if in_audience is None:
+                    return StartResult(StartOutcome.NOT_IN_AUDIENCE)
+                unit = in_audience
             sub = await uow.reports.submission_for(unit_id, period_id)
             draft = await uow.reports.session_for(unit_id, period_id)
             if sub is not None and sub.status != SubmissionStatus.RETURNED and draft is None:
@@ -477,7 +479,12 @@ def offset_delta(offset: str) -> timedelta:
     return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
 
 
-async def _open_periods_of(uow: UnitOfWork, unit_id: int) -> list[ReportPeriod]:
-    """The open periods whose audience includes the unit, earliest deadline first."""
-    periods = [p for p in await uow.reports.periods("open") if await unit_in_audience(uow, unit_id, p.audience)]
-    return sorted(periods, key=lambda p: p.due_at)
+async def _open_periods_of(uow: UnitOfWork, unit_id: int) -> list[tuple[ReportPeriod, Unit]]:
+    """The open periods whose audience includes the unit (with the unit, read once), earliest
+    deadline first."""
+    found = []
+    for p in await uow.reports.periods("open"):
+        unit = await audience_unit(uow, unit_id, p.audience)
+        if unit is not None:
+            found.append((p, unit))
+    return sorted(found, key=lambda pair: pair[0].due_at)
