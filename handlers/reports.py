@@ -158,8 +158,12 @@ async def show_summary(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: For
     buttons = (*rows(*fix, per_row=3), (Choice("✏️ Sửa câu khác", "bc:edit"),))
     if not problems:
         buttons = ((Choice("📤 Gửi báo cáo", f"bc:submit:{draft.session_id}"),), *buttons)
-    await ctx.say("report_summary", period=draft.period, unit=draft.unit, lines=lines, problems=problems,
-                  warnings=warnings, choices=buttons)
+    # Typed digits at the summary are question numbers ("5" edits question 5, as the text says):
+    # on channels without buttons the choices are typed by name, never by a number that could
+    # send the report when question 1 was meant.
+    text = ctx.text("report_summary", period=draft.period, unit=draft.unit, lines=lines, problems=problems,
+                    warnings=warnings)
+    await ctx.reply(Outbound(text=text, choices=buttons, numbered=False))
 
 
 async def save_and_continue(ctx: Ctx, draft: DraftView, question_id: str, value: object, warnings: tuple[str, ...]) -> None:
