@@ -28,7 +28,7 @@ async def test_schema_matches_models(app: App) -> None:
     from storage.models import Base
 
     def diff(conn):  # type: ignore[no-untyped-def]
-        ctx = MigrationContext.configure(conn, opts={"compare_type": False})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return compare_metadata(ctx, Base.metadata)
 
     async with app.engine.connect() as conn:
