@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import Attachment, Choice, Outbound, Router, rows
-from bot.forms.engine import FormEngine
+from bot.forms.engine import FormEngine, answer_files
 from bot.rendering.templates import md_escape
 from bot.services.audience import AudienceError, describe
 from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
@@ -145,8 +145,7 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
     if sub.status == "submitted":
         buttons = [Choice("↩️ Trả lại", f"td:r:{sub.id}"), Choice("✅ Tiếp nhận", f"td:a:{sub.id}")]
     await ctx.say("submission_detail", s=sub, period=period, lines=lines, choices=rows(*buttons, per_row=2))
-    files = [f for v in sub.answers.values() if isinstance(v, dict) and v.get("file_ref")
-             for f in (v, *v.get("more", [])) if f.get("sha256") and f.get("file_ref")]
+    files = [f for v in sub.answers.values() for f in answer_files(v) if f.get("sha256") and f.get("file_ref")]
     for f in files:
         try:
             content = await ctx.services.files.read({"path": f["file_ref"]})

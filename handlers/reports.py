@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from bot.core import Choice, InboundKind, Outbound, Router, rows
 from bot.core.text import fold
-from bot.forms.engine import FileInput, FormContext, FormEngine
+from bot.forms.engine import FileInput, FormContext, FormEngine, answer_files
 from bot.rendering.templates import md_escape
 from bot.services.reports import DraftView, StartOutcome
 from handlers.context import Ctx, Handler, requires
@@ -265,7 +265,7 @@ async def extra_file(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormC
         await ctx.reply("❌ " + md_escape(result.error or "Tệp chưa hợp lệ."))
         return
     draft = await save(ctx, draft, answers={**draft.answers, q.id: result.value})
-    files = [result.value, *result.value.get("more", [])]
+    files = answer_files(result.value)
     added, count = files[-1], len(files)
     button = (Choice("📋 Xem bảng tóm tắt", "bc:sum") if engine.final_problems(draft.answers, fctx)
               else Choice("📤 Gửi báo cáo", f"bc:submit:{draft.session_id}"))

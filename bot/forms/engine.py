@@ -27,6 +27,7 @@ from bot.forms.parsers import (
     MSG_NOT_TEXT,
     FileInput,
     InvalidAnswer,
+    answer_files,
     describe_accept,
     echo,
     format_date,
@@ -48,7 +49,7 @@ from bot.forms.parsers import (
 )
 from bot.forms.spec import DEFAULT_ACCEPT, DEFAULT_MAX_SIZE_MB, PLACEHOLDER, FormSpec, Question
 
-__all__ = ["AnswerResult", "FileInput", "FormContext", "FormEngine", "Problem", "SummaryLine"]
+__all__ = ["AnswerResult", "FileInput", "FormContext", "FormEngine", "Problem", "SummaryLine", "answer_files"]
 
 Answers = Mapping[str, Any]
 
@@ -254,16 +255,16 @@ class FormEngine:
         first = answers.get(question_id)
         if question.type != "file" or not isinstance(first, Mapping):
             return self.answer(question_id, raw, answers, ctx)
-        more = list(first.get("more", []))
+        files = answer_files(first)
         try:
-            if len(more) + 1 >= MAX_FILES:
+            if len(files) >= MAX_FILES:
                 n = next(i for i, q in enumerate(self.applicable(answers, ctx), 1) if q.id == question_id)
-                raise InvalidAnswer(MSG_FILE_TOO_MANY.format(label=question.label, count=len(more) + 1,
+                raise InvalidAnswer(MSG_FILE_TOO_MANY.format(label=question.label, count=len(files),
                                                              max=MAX_FILES, n=n))
             value = self._parse(question, raw, ctx)
         except InvalidAnswer as exc:
             return AnswerResult(ok=False, question_id=question_id, error=exc.message)
-        return AnswerResult(ok=True, question_id=question_id, value={**first, "more": [*more, value]})
+        return AnswerResult(ok=True, question_id=question_id, value={**first, "more": [*files[1:], value]})
 
     def skip(self, question_id: str, answers: Answers, ctx: FormContext) -> AnswerResult:
         """The "Bỏ qua" button: allowed only for optional questions; records ``None``."""
@@ -411,7 +412,7 @@ class FormEngine:
                     numbers = " / ".join(format_integer(value.get(p.key, 0)) for p in question.parts)
                     return f"{numbers} ({' / '.join(p.label for p in question.parts)})"
                 case "file":
-                    files = [value, *value.get("more", [])]
+                    files = answer_files(value)
                     shown = "; ".join(f"{f.get('name', 'tệp')} ({format_size(int(f.get('size', 0)))})" for f in files)
                     return shown if len(files) == 1 else f"{len(files)} tệp: {shown}"
                 case "phone":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ __all__ = [
     "MIME_EXTENSIONS",
     "FileInput",
     "InvalidAnswer",
+    "answer_files",
     "describe_accept",
     "echo",
     "fold",
@@ -83,6 +84,14 @@ class FileInput:
             "file_ref": self.file_ref,
             "sha256": self.sha256,
         }
+
+
+def answer_files(value: Any) -> list[dict[str, Any]]:
+    """Every file of a file question's answer, in the order sent: the answer is the first
+    file's dict, further pages (photos sent one by one) are listed under its ``more``."""
+    if not isinstance(value, Mapping):
+        return []
+    return [dict(value), *value.get("more", [])]
 
 
 # --- messages ---------------------------------------------------------------------------------

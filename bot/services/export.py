@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from bot.forms.parsers import answer_files
 from bot.forms.spec import FormSpec, Question
 from bot.services.reports import STATE_LABELS, PeriodView, SubmissionView, UnitState
 from bot.services.views import UnitView
@@ -51,9 +52,7 @@ def _cell_value(q: Question, part: str | None, value: Any) -> Any:
         case "multichoice":
             return "; ".join(next((o.label for o in q.options if o.key == k), k) for k in value)
         case "file":
-            if not isinstance(value, dict):
-                return str(value)
-            return "; ".join(str(f.get("name", "")) for f in (value, *value.get("more", [])))
+            return "; ".join(str(f.get("name", "")) for f in answer_files(value)) or str(value)
         case _:
             return str(value)
 
