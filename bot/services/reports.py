@@ -238,6 +238,8 @@ class ReportService:
         """
         now = self.clock.now()
         async with self.uow() as uow:
+            p: ReportPeriod | None
+            unit: Unit | None
             if period_id is None:
                 periods = await _open_periods_of(uow, unit_id)
                 if not periods:
@@ -247,14 +249,12 @@ class ReportService:
                 p, unit = periods[0]
                 period_id = p.id
             else:
-                found = await uow.reports.period(period_id)
-                if found is None or found.status != "open":
+                p = await uow.reports.period(period_id)
+                if p is None or p.status != "open":
                     return StartResult(StartOutcome.CLOSED)
-                p = found
-                in_audience = await audience_unit(uow, unit_id, p.audience)
-                if in_audience is None:
+                unit = await audience_unit(uow, unit_id, p.audience)
+                if unit is None:
                     return StartResult(StartOutcome.NOT_IN_AUDIENCE)
-                unit = in_audience
             sub = await uow.reports.submission_for(unit_id, period_id)
             draft = await uow.reports.session_for(unit_id, period_id)
             if sub is not None and sub.status != SubmissionStatus.RETURNED and draft is None:
