@@ -198,7 +198,9 @@ class Services:
         prog = await self.reports.progress(period_id)
         if prog is None:
             return 0, []
-        texts = {u.id: self.reminder_text(prog.period, u.kind, await self.reports.draft_answers(u.id, period_id))
+        in_progress = await self.reports.answers_in_progress(period_id)
+        cache: dict[tuple[object, ...], str] = {}
+        texts = {u.id: self.reminder_text(prog.period, u.kind, in_progress.get(u.id), cache=cache)
                  for u, _ in prog.missing}
         reached = await self.notices.to_units(texts, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period_id}")]],
                                               kind="reminder")

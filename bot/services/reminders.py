@@ -21,8 +21,8 @@ from bot.core import Clock
 from bot.services.audience import recipient_bindings, resolve_units
 from bot.services.calendar import WorkCalendar
 from bot.services.notices import notice_row
-from bot.services.reports import SubmissionStatus, offset_delta
-from storage.models import Delivery, FormSession, JobRun, Reminder, ReportPeriod, Submission, Unit
+from bot.services.reports import SubmissionStatus, answers_in_progress, offset_delta
+from storage.models import Delivery, JobRun, Reminder, ReportPeriod, Submission, Unit
 from storage.uow import UnitOfWorkFactory
 
 STATUS_LABELS = {"planned": "dự kiến", "sent": "đã gửi", "skipped": "bỏ qua (đơn vị đã nộp)",
@@ -148,11 +148,7 @@ class ReminderService:
                 select(Unit).where(Unit.id.in_(unit_ids)).options(raiseload(Unit.group_links)))}
             done = set((await s.execute(select(Submission.period_id, Submission.unit_id).where(
                 Submission.period_id.in_(period_ids), Submission.status != SubmissionStatus.RETURNED))).all())
-            drafts = {(d.period_id, d.unit_id): d.answers for d in await s.scalars(
-                select(FormSession).where(FormSession.period_id.in_(period_ids)))}
-            returned = {(r.period_id, r.unit_id): r.answers for r in (await s.execute(
-                select(Submission.period_id, Submission.unit_id, Submission.answers).where(
-                    Submission.period_id.in_(period_ids), Submission.status == SubmissionStatus.RETURNED))).all()}
+            in_progress = await answers_in_progress(uow, period_ids)
             bindings_by_unit: dict[int, list[Any]] = {}
             for b in await recipient_bindings(uow, list(unit_ids)):
                 bindings_by_unit.setdefault(b.unit_id, []).append(b)
@@ -174,7 +170,7 @@ class ReminderService:
                 reminded.add((r.period_id, r.unit_id))
                 kind = r.kind.split("@")[0]
                 overdue = int(kind[2:]) if kind.startswith("od") else 0
-                answers = drafts.get((r.period_id, r.unit_id), returned.get((r.period_id, r.unit_id)))
+                answers = in_progress.get((r.period_id, r.unit_id))
                 text, choices = compose(DueReminder(r.id, p, units[r.unit_id], kind, overdue, answers))
                 for b in bindings_by_unit.get(r.unit_id, []):
                     rows.append(notice_row(b, r.unit_id, text, choices, now, kind="reminder", priority=4))

@@ -6,11 +6,13 @@ only stores: every answer the moment it is given, every submitted revision forev
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import Clock
@@ -307,11 +309,12 @@ class ReportService:
 
     async def draft_answers(self, unit_id: int, period_id: int) -> dict[str, Any] | None:
         async with self.uow() as uow:
-            d = await uow.reports.session_for(unit_id, period_id)
-            if d is not None:
-                return dict(d.answers)
-            s = await uow.reports.submission_for(unit_id, period_id)
-            return dict(s.answers) if s is not None and s.status == SubmissionStatus.RETURNED else None
+            return (await answers_in_progress(uow, [period_id], [unit_id])).get((period_id, unit_id))
+
+    async def answers_in_progress(self, period_id: int) -> dict[int, dict[str, Any]]:
+        """Unit id → answers so far (its draft, else its returned report), for the whole period."""
+        async with self.uow() as uow:
+            return {unit_id: a for (_, unit_id), a in (await answers_in_progress(uow, [period_id])).items()}
 
     async def save_draft(self, session_id: int, *, answers: dict[str, Any], history: list[str],
                          position: str | None, return_to_summary: bool, last_inbound: str | None) -> None:
@@ -488,3 +491,21 @@ async def _open_periods_of(uow: UnitOfWork, unit_id: int) -> list[tuple[ReportPe
         if unit is not None:
             found.append((p, unit))
     return sorted(found, key=lambda pair: pair[0].due_at)
+
+
+async def answers_in_progress(uow: UnitOfWork, period_ids: Iterable[int],
+                              unit_ids: Iterable[int] | None = None) -> dict[tuple[int, int], dict[str, Any]]:
+    """(period id, unit id) → the answers given so far: the unit's draft, else its report that
+    was returned for revision. Two queries for any number of units (reminders word progress)."""
+    periods = list(period_ids)
+    draft_q = select(FormSession.period_id, FormSession.unit_id, FormSession.answers).where(
+        FormSession.period_id.in_(periods))
+    returned_q = select(Submission.period_id, Submission.unit_id, Submission.answers).where(
+        Submission.period_id.in_(periods), Submission.status == SubmissionStatus.RETURNED)
+    if unit_ids is not None:
+        units = list(unit_ids)
+        draft_q = draft_q.where(FormSession.unit_id.in_(units))
+        returned_q = returned_q.where(Submission.unit_id.in_(units))
+    found = {(r.period_id, r.unit_id): dict(r.answers) for r in (await uow.session.execute(returned_q)).all()}
+    found.update({(r.period_id, r.unit_id): dict(r.answers) for r in (await uow.session.execute(draft_q)).all()})
+    return found
