@@ -104,6 +104,7 @@ class App:
             s.telegram_bot_token, api_base_url=s.telegram_api_base_url, mode=s.telegram_mode,
             webhook_url=s.webhook_url, webhook_secret=s.webhook_secret,
             pacer=Pacer(s.telegram_rate, group_per_minute=s.telegram_group_per_minute),
+            reply_deadline=s.reply_retry_seconds,
         )
 
     def zalo_channel(self) -> ZaloChannel:
@@ -113,6 +114,7 @@ class App:
             webhook_secret=s.zalo_webhook_secret,
             pacer=Pacer(s.zalo_rate, per_chat_per_second=None, group_per_minute=None),
             on_unavailable=self._channel_unavailable, link_for=self.file_links.link if self.file_links else None,
+            reply_deadline=s.reply_retry_seconds,
         )
 
     async def _channel_unavailable(self, reason: str) -> None:

@@ -184,6 +184,8 @@ async def send_report(ctx: Ctx, announcement_id: int) -> None:
     """The self-updating status message for the admin who sent the announcement."""
     out = await ctx.services.announcements.report_outbound(announcement_id)
     sent = await ctx.reply(out)
+    if not sent.last_id:  # deferred to the outbox: no message to keep up to date
+        return
     await ctx.services.announcements.attach_report(announcement_id, ctx.address.channel, ctx.address.chat_id,
                                                    sent.last_id, out.text)
 

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core import Address, Channel, Choice, Inbound, Outbound, Sent
+from bot.core import (
+    Address,
+    Channel,
+    ChannelUnavailable,
+    Choice,
+    Inbound,
+    Outbound,
+    RateLimited,
+    Retryable,
+    Sent,
+)
 from bot.rendering.templates import render
 from bot.services.conversations import FlowState
 from bot.services.registry import Services
 from bot.services.views import MemberView
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,8 @@ class Ctx:
     state: FlowState | None = None
     """The chat's guided flow as it was when this message arrived."""
     replies: list[Sent] = field(default_factory=list)
+    deferred: int = 0
+    """Replies of this event that went to the outbox (the platform would not take them in time)."""
 
     @property
     def address(self) -> Address:
@@ -52,10 +67,25 @@ class Ctx:
         return render(template, **context)
 
     async def reply(self, message: Outbound | str, choices: tuple[tuple[Choice, ...], ...] = ()) -> Sent:
+        """Answer in this chat. The channel retries a 429 or a passing failure for a while;
+        a reply it still cannot deliver is put in the outbox, never dropped — and so is every
+        later reply of this event, so the person reads them in order."""
         out = Outbound(text=message, choices=choices) if isinstance(message, str) else message
-        sent = await self.channel.send(self.address, out)
+        if self.deferred:
+            return await self._defer(out, parts_sent=0, reason="after an earlier deferred reply")
+        try:
+            sent = await self.channel.send(self.address, out)
+        except (RateLimited, Retryable, ChannelUnavailable) as exc:
+            log.warning("reply to %s not delivered in time (%s: %s); queued in the outbox",
+                        self.address, type(exc).__name__, exc.reason)
+            return await self._defer(out, parts_sent=exc.parts_sent, reason=f"{type(exc).__name__}: {exc.reason}")
         self.replies.append(sent)
         return sent
+
+    async def _defer(self, out: Outbound, *, parts_sent: int, reason: str) -> Sent:
+        await self.services.notices.defer_reply(self.address, out, parts_sent=parts_sent, reason=reason)
+        self.deferred += 1
+        return Sent()
 
     async def say(self, template: str, /, choices: tuple[tuple[Choice, ...], ...] = (), **context: Any) -> Sent:
         return await self.reply(self.text(template, **context), choices)

@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from aiohttp import web
@@ -36,20 +38,25 @@ from bot.core import (
     Outbound,
     Pacer,
     Part,
+    Priority,
     RateLimited,
     RecipientBlocked,
     Retryable,
     SendError,
     Sent,
     nfc,
+    until_delivered,
 )
 from bot.rendering.markup import markdown_to_telegram_html
 from bot.rendering.split import split_message
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CAPTION_LIMIT = 1024
+CALLBACK_FRESH_FOR = 10.0
+"""Seconds a button press may still be answered after a 429 (Telegram gives up at about 15)."""
 ALLOWED_UPDATES = ["message", "callback_query"]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -70,6 +77,7 @@ class TelegramChannel:
         pacer: Pacer | None = None,
         poll_timeout: int = 25,
         connections: int = 128,
+        reply_deadline: float = 600.0,
     ) -> None:
         base = api_base_url.rstrip("/")
         self.bot = Bot(
@@ -84,6 +92,8 @@ class TelegramChannel:
         self.webhook_secret = webhook_secret
         self.web_app = web_app
         self.pacer = pacer or Pacer(29.0)
+        self.reply_deadline = reply_deadline
+        """How long a direct reply is retried (429, network) before it goes to the outbox."""
         self.poll_timeout = poll_timeout
         self.username = ""
         self._sink: InboundSink | None = None
@@ -91,6 +101,7 @@ class TelegramChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._recent_updates: OrderedDict[int, None] = OrderedDict()
         self._file_ids: dict[str, str] = {}  # stored file path → Telegram file_id of its first upload
+        self._uploading: dict[str, asyncio.Lock] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
     def register_routes(self, app: web.Application) -> None:
@@ -245,10 +256,23 @@ class TelegramChannel:
         return parts
 
     async def send_part(self, address: Address, part: Part) -> str:
-        """One part of an outbox delivery: paced to Telegram's limits."""
+        """One part of an outbox delivery: bulk priority under the bot's budget. A 429 is
+        raised as ``RateLimited`` (the row goes back to the queue for ``retry_after``)."""
         chat_id = int(address.chat_id)
-        async with self.pacer.sending(address.chat_id, is_group=chat_id < 0):
+        async with self.pacer.sending(address.chat_id, is_group=chat_id < 0, priority=Priority.BULK):
             return await self._request(chat_id, part)
+
+    async def _paced(self, address: Address, call: Callable[[], Awaitable[T]]) -> T:
+        """One request of a direct reply: reply priority under the same budget, errors classified."""
+        async with self.pacer.sending(address.chat_id, is_group=address.chat_id.startswith("-"),
+                                      priority=Priority.REPLY):
+            try:
+                return await call()
+            except tg_error.TelegramError as exc:
+                raise self._classify(exc) from exc
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.reply_deadline
 
     async def _request(self, chat_id: int, part: Part) -> str:
         markup = _keyboard(part)
@@ -270,26 +294,45 @@ class TelegramChannel:
         doc = part.document
         assert doc is not None
         key = doc.ref if doc.content is not None and doc.ref else ""
-        caption = part.text[:CAPTION_LIMIT] or None
-        file_id = self._file_ids.get(key) if key else None
-        if file_id:
-            try:
-                return await self.bot.send_document(chat_id, document=file_id, caption=caption,
-                                                    parse_mode=ParseMode.HTML, reply_markup=markup)
-            except tg_error.BadRequest:  # the id is no longer accepted: upload again below
-                self._file_ids.pop(key, None)
+        if not key:
+            return await self._upload(chat_id, part, markup, "")
+        # Single flight: while the first copy uploads, the others (sent concurrently) wait for its id.
+        async with self._uploading.setdefault(key, asyncio.Lock()):
+            file_id = self._file_ids.get(key)
+            if file_id is None:
+                return await self._upload(chat_id, part, markup, key)
+        try:
+            return await self.bot.send_document(chat_id, document=file_id, caption=part.text[:CAPTION_LIMIT] or None,
+                                                parse_mode=ParseMode.HTML, reply_markup=markup)
+        except tg_error.BadRequest:  # the id is no longer accepted: upload again
+            self._file_ids.pop(key, None)
+            return await self._upload(chat_id, part, markup, key)
+
+    async def _upload(self, chat_id: int, part: Part, markup: InlineKeyboardMarkup | None, key: str) -> Message:
+        doc = part.document
+        assert doc is not None
         msg = await self.bot.send_document(chat_id, document=doc.content or doc.ref, filename=doc.name,
-                                           caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup)
+                                           caption=part.text[:CAPTION_LIMIT] or None, parse_mode=ParseMode.HTML,
+                                           reply_markup=markup)
         if key and msg.document is not None:
             self._file_ids[key] = msg.document.file_id
         return msg
 
     async def send(self, address: Address, message: Outbound) -> Sent:
-        """A direct reply in a conversation: not queued behind broadcasts, only a 429 pause holds it."""
-        ids = []
+        """A direct reply: every part in order, each retried after a 429 or a passing failure
+        until ``reply_deadline``; then the error is raised with ``parts_sent`` set (the caller
+        queues the rest in the outbox)."""
+        ids: list[str] = []
+        deadline = self._deadline()
+        chat_id = int(address.chat_id)
         for part in self.render(message):
-            await self.pacer.reply_allowed()
-            ids.append(await self._request(int(address.chat_id), part))
+            try:
+                ids.append(await until_delivered(
+                    lambda part=part: self._paced(address, lambda: self._request(chat_id, part)),  # type: ignore[misc]
+                    deadline=deadline, what=f"reply to telegram:{chat_id}"))
+            except SendError as exc:
+                exc.parts_sent = len(ids)
+                raise
         return Sent(tuple(ids))
 
     async def edit(self, address: Address, message_id: str, message: Outbound) -> None:
@@ -297,39 +340,56 @@ class TelegramChannel:
         if len(parts) != 1 or parts[0].document is not None:
             await self.send(address, message)
             return
-        try:
-            await self.bot.edit_message_text(
-                parts[0].text, chat_id=int(address.chat_id), message_id=int(message_id),
-                parse_mode=ParseMode.HTML, reply_markup=_keyboard(parts[0]),
-            )
-        except tg_error.BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return
-            raise self._classify(exc) from exc
-        except tg_error.TelegramError as exc:
-            raise self._classify(exc) from exc
+        part = parts[0]
+
+        async def edit_text() -> None:
+            try:
+                await self._paced(address, lambda: self.bot.edit_message_text(
+                    part.text, chat_id=int(address.chat_id), message_id=int(message_id),
+                    parse_mode=ParseMode.HTML, reply_markup=_keyboard(part)))
+            except InvalidMessage as exc:
+                if "not modified" not in exc.reason.lower():
+                    raise
+
+        await until_delivered(edit_text, deadline=self._deadline(), what=f"edit in telegram:{address.chat_id}")
 
     async def edit_choices(self, address: Address, message_id: str, choices: tuple[tuple[Choice, ...], ...]) -> bool:
+        async def edit_markup() -> None:
+            await self._paced(address, lambda: self.bot.edit_message_reply_markup(
+                chat_id=int(address.chat_id), message_id=int(message_id), reply_markup=_keyboard(Part("", choices))))
+
         try:
-            await self.bot.edit_message_reply_markup(
-                chat_id=int(address.chat_id), message_id=int(message_id), reply_markup=_keyboard(Part("", choices))
-            )
-        except tg_error.BadRequest as exc:
-            if "not modified" in str(exc).lower():
+            await until_delivered(edit_markup, deadline=self._deadline(), what=f"buttons in telegram:{address.chat_id}")
+        except SendError as exc:
+            if "not modified" in exc.reason.lower():
                 return True
-            log.info("telegram: could not edit buttons of %s/%s: %s", address.chat_id, message_id, exc)
-            return False
-        except tg_error.TelegramError as exc:
             log.info("telegram: could not edit buttons of %s/%s: %s", address.chat_id, message_id, exc)
             return False
         return True
 
     async def answer_callback(self, inbound: Inbound, text: str = "") -> None:
+        """Stop the button's spinner. Not a message: outside the message budget, so it never
+        waits behind sends; a 429 on it is waited out while the press is still fresh
+        (Telegram refuses answers to queries older than about 15 s)."""
         if not inbound.callback_id:
             return
+
+        async def answer() -> None:
+            try:
+                await self.bot.answer_callback_query(inbound.callback_id, text=text[:200] or None)
+            except tg_error.RetryAfter as exc:  # its own budget: the message pacer is not paused
+                raise RateLimited(_seconds(exc.retry_after), str(exc)) from exc
+            except tg_error.BadRequest as exc:  # (a NetworkError subclass in PTB: test it first)
+                raise InvalidMessage(str(exc)) from exc
+            except (tg_error.TimedOut, tg_error.NetworkError) as exc:
+                raise Retryable(str(exc)) from exc
+            except tg_error.TelegramError as exc:
+                raise InvalidMessage(str(exc)) from exc
+
         try:
-            await self.bot.answer_callback_query(inbound.callback_id, text=text[:200] or None)
-        except tg_error.TelegramError as exc:  # an old query: harmless, the press was handled
+            await until_delivered(answer, deadline=time.monotonic() + CALLBACK_FRESH_FOR,
+                                  what=f"callback answer in {inbound.address}")
+        except SendError as exc:  # an old query: harmless, the press was handled
             log.debug("telegram: answerCallbackQuery failed: %s", exc)
 
     async def fetch_file(self, inbound: Inbound) -> bytes:
@@ -347,8 +407,7 @@ class TelegramChannel:
     def _classify(self, exc: tg_error.TelegramError) -> SendError:
         """Map PTB's exception to the shared ``SendError`` family (order matters)."""
         if isinstance(exc, tg_error.RetryAfter):
-            ra = exc.retry_after
-            seconds = ra.total_seconds() if isinstance(ra, timedelta) else float(ra)
+            seconds = _seconds(exc.retry_after)
             self.pacer.pause(seconds)
             return RateLimited(seconds, str(exc))
         if isinstance(exc, tg_error.ChatMigrated):
@@ -365,6 +424,10 @@ class TelegramChannel:
         if isinstance(exc, tg_error.TimedOut | tg_error.NetworkError):
             return Retryable(str(exc))
         return Retryable(str(exc))
+
+
+def _seconds(retry_after: timedelta | float) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
 def _keyboard(part: Part) -> InlineKeyboardMarkup | None:

@@ -41,12 +41,14 @@ from bot.core import (
     Outbound,
     Pacer,
     Part,
+    Priority,
     RateLimited,
     RecipientBlocked,
     Retryable,
     SendError,
     Sent,
     nfc,
+    until_delivered,
 )
 from bot.core.text import fold
 from bot.rendering.markup import markdown_to_plain
@@ -145,6 +147,7 @@ class ZaloChannel:
         part_delay: float = 0.5,
         on_unavailable: Callable[[str], Awaitable[None]] | None = None,
         link_for: Callable[[Attachment], str | None] | None = None,
+        reply_deadline: float = 600.0,
     ) -> None:
         if mode not in ("polling", "webhook"):
             raise ValueError(f"zalo: mode must be 'polling' or 'webhook', not {mode!r}")
@@ -158,6 +161,8 @@ class ZaloChannel:
         self.pacer = pacer or Pacer(5.0, per_chat_per_second=None, group_per_minute=None)
         self.poll_timeout = poll_timeout
         self.part_delay = part_delay
+        self.reply_deadline = reply_deadline
+        """How long a direct reply is retried (429, network) before it goes to the outbox."""
         self.on_unavailable = on_unavailable
         self.link_for = link_for
         self.max_file_bytes = MAX_FILE_BYTES
@@ -455,16 +460,13 @@ class ZaloChannel:
     async def send_part(self, address: Address, part: Part, *, reply: bool = False) -> str:
         """Send one part (paced, spaced within the chat); remember the menu it shows.
 
-        Replies to someone who just wrote skip the overall pacing (only a 429 pause holds
-        them): a conversation must not queue behind a broadcast."""
+        Replies to someone who just wrote go first (``Priority.REPLY``) under the same
+        budget as broadcasts: a conversation never queues behind a decree, and a burst of
+        replies never goes faster than the rate."""
         await self._space_in_chat(address.chat_id)
         try:
-            if reply:
-                await self.pacer.reply_allowed()
+            async with self.pacer.sending(address.chat_id, priority=Priority.REPLY if reply else Priority.BULK):
                 result = await self._call("sendMessage", {"chat_id": address.chat_id, "text": part.text})
-            else:
-                async with self.pacer.sending(address.chat_id):
-                    result = await self._call("sendMessage", {"chat_id": address.chat_id, "text": part.text})
         except ZaloApiError as exc:
             raise await self._classify(exc) from exc
         except _NetworkError as exc:
@@ -493,8 +495,19 @@ class ZaloChannel:
             await asyncio.sleep(slot - now)
 
     async def send(self, address: Address, message: Outbound) -> Sent:
-        """Every part in order (spaced by ``part_delay``); raises on the first failure."""
-        ids = [await self.send_part(address, part, reply=True) for part in self.render(message)]
+        """Every part in order (spaced by ``part_delay``), each retried after a 429 ("Quota
+        exceeded") or a passing failure until ``reply_deadline``; then the error is raised
+        with ``parts_sent`` set, and the caller queues the rest in the outbox."""
+        ids: list[str] = []
+        deadline = time.monotonic() + self.reply_deadline
+        for part in self.render(message):
+            try:
+                ids.append(await until_delivered(
+                    lambda part=part: self.send_part(address, part, reply=True),  # type: ignore[misc]
+                    deadline=deadline, what=f"reply to zalo:{address.chat_id}"))
+            except SendError as exc:
+                exc.parts_sent = len(ids)
+                raise
         return Sent(tuple(ids))
 
     async def edit(self, address: Address, message_id: str, message: Outbound) -> None:

@@ -11,13 +11,14 @@ from bot.core.errors import (
     Retryable,
     SendError,
 )
-from bot.core.pacing import Pacer
+from bot.core.pacing import Pacer, Priority, SharedBudget
+from bot.core.retry import until_delivered
 from bot.core.router import PerChatSerializer, Router
 from bot.core.types import Address, Attachment, Choice, Inbound, InboundKind, Outbound, Sent, nfc, rows
 
 __all__ = [
     "Address", "AddressChanged", "Attachment", "Capabilities", "Channel", "ChannelUnavailable",
     "Choice", "Clock", "FixedClock", "Inbound", "InboundKind", "InboundSink", "InvalidMessage",
-    "Outbound", "Pacer", "Part", "PerChatSerializer", "RateLimited", "RecipientBlocked", "Retryable", "Router",
-    "SendError", "Sent", "SystemClock", "fmt_local", "nfc", "rows",
+    "Outbound", "Pacer", "Part", "PerChatSerializer", "Priority", "RateLimited", "RecipientBlocked", "Retryable",
+    "Router", "SendError", "Sent", "SharedBudget", "SystemClock", "fmt_local", "nfc", "rows", "until_delivered",
 ]

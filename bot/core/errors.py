@@ -11,6 +11,8 @@ class SendError(Exception):
     """Base class of every classified send failure."""
 
     reason: str
+    parts_sent: int = 0
+    """For a message of several parts: how many had gone out before this failure."""
 
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason)

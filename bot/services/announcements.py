@@ -79,7 +79,7 @@ def announcement_outbound(a: Announcement, delivery_id: int | None) -> Outbound:
     """What one recipient gets: the text, then every attached file as a document."""
     choices = ack_choices(delivery_id) if a.needs_ack and delivery_id is not None else ()
     documents = tuple(Attachment(name=f["name"], mime=f.get("mime", ""), size=int(f.get("size", 0)),
-                                 ref=f.get("path", ""), content=_read(f.get("path", ""))) for f in a.attachments)
+                                 ref=f.get("path", ""), content=read_stored(f.get("path", ""))) for f in a.attachments)
     return Outbound(text=announcement_markdown(a), choices=choices, documents=documents)
 
 
@@ -88,7 +88,8 @@ def ack_choices(delivery_id: int) -> tuple[tuple[Choice, ...], ...]:
     return ((Choice("✅ Đã nhận", f"{ACK_PREFIX}:{delivery_id}"),),)
 
 
-def _read(path: str) -> bytes | None:
+def read_stored(path: str) -> bytes | None:
+    """The bytes of a stored file, or None if it is gone (the message then goes without it)."""
     try:
         return Path(path).read_bytes() if path else None
     except OSError:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core import Clock
+from bot.core import Address, Clock, Outbound
 from bot.services.audience import recipient_bindings
+from bot.services.files import FileStore
 from storage.models import Delivery, DeliveryStatus
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -36,11 +37,45 @@ def queue_notice(uow: UnitOfWork, binding, unit_id: int | None, text: str, choic
     return d
 
 
+DEFERRED_REPLY_PRIORITY = 1
+"""Ahead of notices (3) and announcements (5): the person was waiting for this one."""
+
+
 class NoticeService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, on_queued=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, on_queued=None,  # type: ignore[no-untyped-def]
+                 files: FileStore | None = None) -> None:
         self.uow = uow
         self.clock = clock
         self.on_queued = on_queued or (lambda: None)
+        self.files = files
+
+    async def defer_reply(self, address: Address, message: Outbound, *, parts_sent: int, reason: str) -> int:
+        """A direct reply the platform would not take in time goes to the outbox instead of
+        being dropped: sent later like any delivery (from part ``parts_sent`` on, so nothing
+        already seen repeats), and listed with the others if it finally fails.
+        Files it carries are stored first (the outbox row holds data, not bytes)."""
+        documents = []
+        for doc in message.documents:
+            if doc.content is not None and self.files is not None:
+                documents.append(await self.files.store(doc.name, doc.mime, doc.content))
+            elif doc.ref:
+                documents.append({"name": doc.name, "mime": doc.mime, "size": doc.size, "path": doc.ref})
+        now = self.clock.now()
+        async with self.uow() as uow:
+            binding = await uow.bindings.at(address.channel, address.chat_id)
+            member = binding.member if binding is not None else None
+            d = Delivery(
+                kind="reply", announcement_id=None, binding_id=binding.id if binding else None,
+                member_id=member.id if member else None, unit_id=member.unit_id if member else None,
+                channel=address.channel, chat_id=address.chat_id,
+                payload={"text": message.text, "numbered": message.numbered, "documents": documents,
+                         "choices": [[[c.label, c.payload] for c in row] for row in message.choices]},
+                status=DeliveryStatus.QUEUED, priority=DEFERRED_REPLY_PRIORITY, attempts=0, parts_sent=parts_sent,
+                last_error=reason[:1000], next_try_at=now, message_id="", created_at=now)
+            uow.deliveries.add(d)
+            await uow.commit()
+        self.on_queued()
+        return d.id
 
     async def to_units(self, texts: dict[int, str], choices: ChoiceRows = (), *, kind: str = "notice") -> set[int]:
         """Queue one message per recipient chat of each unit (text may differ per unit);

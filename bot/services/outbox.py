@@ -26,6 +26,7 @@ from datetime import timedelta
 from bot.core import (
     Address,
     AddressChanged,
+    Attachment,
     Channel,
     ChannelUnavailable,
     Choice,
@@ -37,7 +38,7 @@ from bot.core import (
     RecipientBlocked,
     SendError,
 )
-from bot.services.announcements import ack_choices, announcement_outbound
+from bot.services.announcements import ack_choices, announcement_outbound, read_stored
 from storage.models import Announcement, BindingStatus, Delivery, DeliveryStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -45,8 +46,13 @@ log = logging.getLogger(__name__)
 
 
 def notice_outbound(payload: dict) -> Outbound:  # type: ignore[type-arg]
+    """A short message (notice, reminder, deferred reply) back from its outbox row."""
     rows = tuple(tuple(Choice(label, data) for label, data in row) for row in payload.get("choices", []))
-    return Outbound(text=payload.get("text", ""), choices=rows)
+    documents = tuple(Attachment(name=f["name"], mime=f.get("mime", ""), size=int(f.get("size", 0)),
+                                 ref=f.get("path", ""), content=read_stored(f.get("path", "")))
+                      for f in payload.get("documents", []))
+    return Outbound(text=payload.get("text", ""), choices=rows, documents=documents,
+                    numbered=bool(payload.get("numbered", True)))
 
 
 class OutboxDispatcher:

@@ -57,7 +57,7 @@ class Services:
             conversations=ConversationService(uow, clock),
             announcements=AnnouncementService(uow, clock, on_queued=on_queued),
             reports=ReportService(uow, clock, {k: v.version for k, v in forms.items()}),
-            notices=NoticeService(uow, clock, on_queued=on_queued),
+            notices=NoticeService(uow, clock, on_queued=on_queued, files=FileStore(files_dir)),
             reminders=ReminderService(uow, clock, calendar or WorkCalendar(timezone), overdue_days=overdue_days),
             files=FileStore(files_dir),
             forms=forms,
