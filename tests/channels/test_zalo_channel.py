@@ -593,3 +593,17 @@ def test_seen_keys_expire_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> N
     for i in range(10):
         seen.first_time(("e", f"k{i}"))
     assert len(seen) <= 3
+
+
+async def test_a_reply_refused_with_429_once_is_retried_in_order(zalo: FakeZalo) -> None:
+    """Zalo's "Quota exceeded" carries no retry-after: the reply waits a few seconds and goes
+    out, its parts still in order — it is not dropped."""
+    zalo.known_chats.add(USER)
+    async with polling(zalo, part_delay=0.0) as (channel, _sink):
+        zalo.fail_next("sendMessage", error_code=429, description="Quota exceeded")
+        long = "\n\n".join(f"Đoạn {i}: " + "chữ " * 120 for i in range(8))  # more than one 2000-char part
+        sent = await channel.send(Address("zalo", USER), Outbound(long))
+        texts = [m.text for m in zalo.messages_to(USER)]
+        assert len(sent.message_ids) == len(texts) >= 2
+        assert [int(PREFIX.match(t).group(1)) for t in texts] == list(range(1, len(texts) + 1))  # type: ignore[union-attr]
+        assert zalo.http_429 == 1
