@@ -26,6 +26,7 @@ from bot.services.calendar import WorkCalendar
 from bot.services.outbox import OutboxDispatcher
 from bot.services.registry import Services
 from bot.services.reports import PeriodView
+from bot.services.send_budget import SharedSendBudget, budget_key
 from handlers import build_router
 from handlers.broadcasts import refresh_reports
 from handlers.context import Handler
@@ -103,7 +104,8 @@ class App:
         return TelegramChannel(
             s.telegram_bot_token, api_base_url=s.telegram_api_base_url, mode=s.telegram_mode,
             webhook_url=s.webhook_url, webhook_secret=s.webhook_secret,
-            pacer=Pacer(s.telegram_rate, group_per_minute=s.telegram_group_per_minute),
+            pacer=Pacer(s.telegram_rate, group_per_minute=s.telegram_group_per_minute,
+                        shared=self._shared_budget("telegram", s.telegram_bot_token)),
             reply_deadline=s.reply_retry_seconds,
         )
 
@@ -112,10 +114,17 @@ class App:
         return ZaloChannel(
             s.zalo_bot_token, api_base_url=s.zalo_api_base_url, mode=s.zalo_mode, webhook_url=s.zalo_webhook_url,
             webhook_secret=s.zalo_webhook_secret,
-            pacer=Pacer(s.zalo_rate, per_chat_per_second=None, group_per_minute=None),
+            pacer=Pacer(s.zalo_rate, per_chat_per_second=None, group_per_minute=None,
+                        shared=self._shared_budget("zalo", s.zalo_bot_token)),
             on_unavailable=self._channel_unavailable, link_for=self.file_links.link if self.file_links else None,
             reply_deadline=s.reply_retry_seconds,
         )
+
+    def _shared_budget(self, channel: str, token: str) -> SharedSendBudget | None:
+        """Several replicas share one platform limit; on SQLite there is only one process."""
+        if is_sqlite(self.settings.database_url):
+            return None
+        return SharedSendBudget(self.uow, budget_key(channel, token))
 
     async def _channel_unavailable(self, reason: str) -> None:
         """A platform refused our token: log loudly and tell the admins on their other channels."""

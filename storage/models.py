@@ -366,3 +366,14 @@ __all__ = [
     "UnitGroup",
     "UnitKind",
 ]
+
+
+class SendBudget(Base):
+    """One bot's send budget shared by every replica (PostgreSQL): the time of the next free
+    slot. Each message advances it by one interval in a single UPDATE, so two processes never
+    take the same slot and together never go faster than the platform allows."""
+
+    __tablename__ = "send_budgets"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    next_at: Mapped[datetime]

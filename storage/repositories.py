@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, and_, bindparam, delete, func, select, update
+from sqlalchemy import Row, String, and_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -356,3 +356,26 @@ class ReportRepository(_Repo):
         return list(await self.session.scalars(
             select(SubmissionRevision).where(SubmissionRevision.submission_id == submission_id)
             .order_by(SubmissionRevision.revision)))
+
+
+class SendBudgetRepository(_Repo):
+    """The shared send budget (PostgreSQL only: SQLite runs one process, whose pacer is enough).
+
+    Times are the database server's ``clock_timestamp()``, one clock for every replica."""
+
+    async def take(self, key: str, interval: float) -> float:
+        """Reserve the next slot and return the seconds to wait for it (≤ 0: go now)."""
+        await self.session.execute(
+            text("INSERT INTO send_budgets (key, next_at) VALUES (:key, clock_timestamp()) ON CONFLICT DO NOTHING"),
+            {"key": key})
+        wait = await self.session.scalar(text(
+            "UPDATE send_budgets SET next_at = greatest(next_at, clock_timestamp()) + make_interval(secs => :interval) "
+            "WHERE key = :key RETURNING extract(epoch FROM next_at - clock_timestamp()) - :interval"),
+            {"key": key, "interval": interval})
+        return float(wait or 0.0)
+
+    async def pause(self, key: str, seconds: float) -> None:
+        """A 429 seen by one replica holds every replica's next slot back as long."""
+        await self.session.execute(text(
+            "UPDATE send_budgets SET next_at = greatest(next_at, clock_timestamp() + make_interval(secs => :s)) "
+            "WHERE key = :key"), {"key": key, "s": seconds})

@@ -31,6 +31,7 @@ class UnitOfWork:
         self.announcements = r.AnnouncementRepository(s)
         self.deliveries = r.DeliveryRepository(s)
         self.reports = r.ReportRepository(s)
+        self.send_budgets = r.SendBudgetRepository(s)
         return self
 
     async def __aexit__(
