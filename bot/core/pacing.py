@@ -13,6 +13,9 @@ one second on the platform's side can ever see more than ``window_limit`` reques
 late the loop wakes up or however long a request takes. (Counting from start times alone,
 a loop that fell behind bunched requests together: one 429 in 6000 on a busy machine.)
 
+**Evenly.** Starts are also spaced by ``window / limit``, so the budget is never spent in
+one burst at the start of a window.
+
 **Priority.** Waiting senders are served replies first: while a reply waits for a slot no
 broadcast message starts, so a decree to 3000 chats never makes an officer wait for the
 next question; a burst of replies still never exceeds the rate.
@@ -91,6 +94,10 @@ class Pacer:
         # Across processes slots are spaced evenly (one UPDATE per message); a margin under
         # the limit leaves room for the jitter between two processes' clocks and loops.
         self.shared_interval = self.window / (per_second * shared_margin)
+        # And evenly spread inside the window, never in bunches of 30: a platform that keeps
+        # a shorter bucket than its published one-second window must not see a burst either.
+        self.spacing = 0.97 * self.window / self.window_limit
+        self._next_start = 0.0
         self._in_flight = 0
         self._cooling: list[float] = []  # heap of times at which a finished request stops counting
         self._waiters: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
@@ -154,7 +161,7 @@ class Pacer:
         return self._in_flight + len(cooling)
 
     def _can_start(self, now: float) -> bool:
-        return (now >= self._paused_until and self._in_flight < self.lanes
+        return (now >= self._paused_until and now >= self._next_start and self._in_flight < self.lanes
                 and self._counted(now) < self.window_limit)
 
     async def _acquire(self, priority: Priority) -> None:
@@ -174,6 +181,8 @@ class Pacer:
             raise
 
     def _grant(self, priority: int) -> None:
+        # A late wake-up may catch up one slot, no more; the count above is what holds the limit.
+        self._next_start = max(self._next_start, time.monotonic() - self.spacing) + self.spacing
         self._in_flight += 1
         self.granted[priority] += 1
 
@@ -197,6 +206,8 @@ class Pacer:
         if any(self._waiters):
             if now < self._paused_until:
                 self._arm(self._paused_until)
+            elif now < self._next_start:
+                self._arm(self._next_start)
             elif self._in_flight < self.lanes and self._cooling:
                 self._arm(self._cooling[0])
             # else: a request in flight releases a slot when it ends, and pumps then
