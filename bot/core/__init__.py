@@ -11,13 +11,15 @@ from bot.core.errors import (
     Retryable,
     SendError,
 )
+from bot.core.memory import InboundLedger, MemoryLedger, Menu, MenuStore, Seen
 from bot.core.pacing import Pacer
 from bot.core.router import PerChatSerializer, Router
 from bot.core.types import Address, Attachment, Choice, Inbound, InboundKind, Outbound, Sent, nfc, rows
 
 __all__ = [
     "Address", "AddressChanged", "Attachment", "Capabilities", "Channel", "ChannelUnavailable",
-    "Choice", "Clock", "FixedClock", "Inbound", "InboundKind", "InboundSink", "InvalidMessage",
-    "Outbound", "Pacer", "Part", "PerChatSerializer", "RateLimited", "RecipientBlocked", "Retryable", "Router",
-    "SendError", "Sent", "SystemClock", "fmt_local", "nfc", "rows",
+    "Choice", "Clock", "FixedClock", "Inbound", "InboundKind", "InboundLedger", "InboundSink", "InvalidMessage",
+    "MemoryLedger", "Menu", "MenuStore", "Outbound", "Pacer", "Part", "PerChatSerializer", "RateLimited",
+    "RecipientBlocked", "Retryable", "Router",
+    "Seen", "SendError", "Sent", "SystemClock", "fmt_local", "nfc", "rows",
 ]
