@@ -65,6 +65,7 @@ class App:
         self.dispatcher = Dispatcher(
             self.router, self.services,
             HandlerSettings(office_name=settings.office_name, timezone=settings.timezone),
+            ledger=self.services.chat_memory.ledger,
         )
         self.channels: list[Channel] = []
         self.web: WebServer | None = None
@@ -118,6 +119,7 @@ class App:
                         shared=self._shared_budget("zalo", s.zalo_bot_token)),
             on_unavailable=self._channel_unavailable, link_for=self.file_links.link if self.file_links else None,
             reply_deadline=s.reply_retry_seconds,
+            menus=self.services.chat_memory.menus,
         )
 
     def _shared_budget(self, channel: str, token: str) -> SharedSendBudget | None:
@@ -157,7 +159,11 @@ class App:
         s = self.settings
         wanted = self.configured_channels()
         if console is not None:
+            console.menus = self.services.chat_memory.menus  # the menu on screen outlives the process
             wanted.append(console)
+        if is_sqlite(s.database_url):
+            # One process writes a SQLite file: marks left "in progress" are its predecessor's.
+            await self.services.chat_memory.ledger.release_unfinished()
         needs_web = (s.telegram_bot_token and s.telegram_mode == "webhook") or (
             s.zalo_bot_token and s.zalo_mode == "webhook") or self.file_links is not None
         if needs_web:

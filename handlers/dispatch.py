@@ -12,7 +12,17 @@ import logging
 import time
 from dataclasses import replace
 
-from bot.core import Channel, Inbound, InboundKind, PerChatSerializer, Router, SendError
+from bot.core import (
+    Channel,
+    Inbound,
+    InboundKind,
+    InboundLedger,
+    MemoryLedger,
+    PerChatSerializer,
+    Router,
+    Seen,
+    SendError,
+)
 from bot.core.text import fold
 from bot.services.registry import Services
 from handlers.context import Ctx, Handler, Settings
@@ -23,13 +33,17 @@ CANCEL_WORDS = {"huy", "huy bo", "thoat"}
 
 
 class Dispatcher:
-    def __init__(self, router: Router[Handler], services: Services, settings: Settings) -> None:
+    def __init__(self, router: Router[Handler], services: Services, settings: Settings,
+                 ledger: InboundLedger | None = None) -> None:
         self.router = router
         self.services = services
         self.settings = settings
         self.channels: dict[str, Channel] = {}
         self.serializer = PerChatSerializer()
+        # Which platform messages were handled (``bot.app`` injects the durable one).
+        self.ledger: InboundLedger = ledger or MemoryLedger()
         self.handled = 0
+        self.dropped = 0
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -39,11 +53,41 @@ class Dispatcher:
 
     async def __call__(self, inbound: Inbound) -> None:
         async with self.serializer.hold(inbound.address):
+            if not await self._begin(inbound):
+                self.dropped += 1
+                return
             started = time.perf_counter()
             await self._handle(inbound)
+            await self._finish(inbound)
             self.handled += 1
             log.debug("handled %s %s in %.1f ms", inbound.address, inbound.kind,
                       (time.perf_counter() - started) * 1000)
+
+    async def _begin(self, inbound: Inbound) -> bool:
+        """Mark the message in progress; False for a redelivery (handled, or being handled).
+
+        Inside the chat's turn, so a duplicate waits for the original and then finds it done.
+        A ledger that fails lets the message through: a rare duplicate beats a lost answer."""
+        if not inbound.key:
+            return True
+        try:
+            seen = await self.ledger.begin(inbound.key)
+        except Exception:
+            log.exception("could not record message %s from %s; handling it anyway", inbound.key, inbound.address)
+            return True
+        if seen is Seen.RETRY:
+            log.info("handling %s from %s again: an earlier attempt never finished", inbound.key, inbound.address)
+        elif not seen.handle:
+            log.info("dropping a redelivered message from %s (%s): %s", inbound.address, inbound.key,
+                     "already handled" if seen is Seen.DONE else "being handled right now")
+        return seen.handle
+
+    async def _finish(self, inbound: Inbound) -> None:
+        if inbound.key:
+            try:
+                await self.ledger.finish(inbound.key)
+            except Exception:
+                log.exception("could not mark message %s from %s as handled", inbound.key, inbound.address)
 
     async def _handle(self, inbound: Inbound) -> None:
         ctx: Ctx | None = None

@@ -8,18 +8,47 @@ exactly where the officer was.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 from bot.core import Choice, InboundKind, Outbound, Router, rows
 from bot.core.text import fold
 from bot.forms.engine import FileInput, FormContext, FormEngine, answer_files
 from bot.rendering.templates import md_escape
-from bot.services.reports import DraftView, StartOutcome
+from bot.services.reports import DraftChanged, DraftView, StartOutcome
 from handlers.context import Ctx, Handler, requires
 
 FLOW = "report"
 SUMMARY = "summary"
 MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def rereads_on_conflict(handler: Handler) -> Handler:
+    """When a save loses to another writer of the draft (``DraftChanged``), nothing of this
+    message was stored: say so, read the draft again and ask what it now asks."""
+
+    @functools.wraps(handler)
+    async def run(ctx: Ctx) -> None:
+        try:
+            await handler(ctx)
+        except DraftChanged as exc:
+            await reask_changed(ctx, exc.session_id)
+
+    return run
+
+
+async def reask_changed(ctx: Ctx, session_id: int, tries: int = 3) -> None:
+    for attempt in range(tries):
+        draft = await ctx.services.reports.draft(session_id)
+        if draft is None or ctx.member is None or draft.member_id != ctx.member.id:
+            await ctx.say("report_changed", gone=True)
+            return
+        try:
+            await ask(ctx, draft, lead=ctx.text("report_changed", gone=False))
+            return
+        except DraftChanged:  # changed again while re-asking: read once more
+            if attempt == tries - 1:
+                raise
 
 
 def register(router: Router[Handler]) -> None:
@@ -39,6 +68,7 @@ def form_context(ctx: Ctx, draft: DraftView) -> FormContext:
 
 # ---- entering the flow --------------------------------------------------------------------
 @requires(member=True)
+@rereads_on_conflict
 async def start_report(ctx: Ctx) -> None:
     member = ctx.member
     assert member
@@ -184,16 +214,20 @@ async def save_and_continue(ctx: Ctx, draft: DraftView, question_id: str, value:
 
 
 async def save(ctx: Ctx, draft: DraftView, **changes: object) -> DraftView:
-    """Commit the draft's new state before anything is said back, and return it as a view."""
+    """Commit the draft's new state before anything is said back, and return it as a view.
+
+    Only over the version that was read: if another chat wrote in between, ``DraftChanged``
+    leaves the handler and ``rereads_on_conflict`` asks again from what is stored."""
     fresh = replace(draft, **changes, last_inbound=ctx.inbound.key or None)  # type: ignore[arg-type]
-    await ctx.services.reports.save_draft(fresh.session_id, answers=fresh.answers, history=fresh.history,
-                                          position=fresh.position, return_to_summary=fresh.return_to_summary,
-                                          last_inbound=fresh.last_inbound)
-    return fresh
+    version = await ctx.services.reports.save_draft(
+        fresh.session_id, expected_version=draft.version, answers=fresh.answers, history=fresh.history,
+        position=fresh.position, return_to_summary=fresh.return_to_summary, last_inbound=fresh.last_inbound)
+    return replace(fresh, version=version)
 
 
 # ---- input --------------------------------------------------------------------------------
 @requires(member=True)
+@rereads_on_conflict
 async def on_input(ctx: Ctx) -> None:
     draft = await current_draft(ctx)
     if draft is None:
@@ -306,6 +340,7 @@ async def go_back(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormCont
 
 # ---- buttons ------------------------------------------------------------------------------
 @requires(member=True)
+@rereads_on_conflict
 async def on_button(ctx: Ctx) -> None:
     parts = ctx.inbound.payload.split(":")
     action = parts[1] if len(parts) > 1 else ""
@@ -377,7 +412,8 @@ async def submit(ctx: Ctx, session_id: int) -> None:
     if problems:
         await show_summary(ctx, draft, engine, fctx)
         return
-    result = await ctx.services.reports.submit(session_id, member.id, engine.clean(draft.answers, fctx))
+    result = await ctx.services.reports.submit(session_id, member.id, engine.clean(draft.answers, fctx),
+                                               expected_version=draft.version)
     await ctx.services.conversations.clear(ctx.address)
     if result is None:
         await ctx.say("stale_button")

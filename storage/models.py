@@ -145,6 +145,44 @@ class ChatState(Base):
     updated_at: Mapped[datetime]
 
 
+class ChatMenu(Base):
+    """The menu on screen in a chat without buttons (Zalo, console): what a typed "2" means.
+
+    Kept here, not in the process, so that a restart or another replica reads "2" the same way.
+    """
+
+    __tablename__ = "chat_menus"
+    __table_args__ = (Index("ix_chat_menus_shown_at", "shown_at"),)
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    choices: Mapped[list[Any]] = mapped_column(default=list)
+    """``[[label, payload], ...]`` in the order shown (numbered from 1)."""
+    numbered: Mapped[bool] = mapped_column(default=True)
+    shown_at: Mapped[datetime]
+
+
+class InboundKeyState:
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class InboundKey(Base):
+    """A platform message being or having been handled (``Inbound.key``): each is handled once.
+
+    ``in_progress`` from the start of its handling, ``done`` at the end; an ``in_progress`` row
+    that has grown stale was left by a process that died, and a redelivery is handled again.
+    """
+
+    __tablename__ = "inbound_keys"
+    __table_args__ = (Index("ix_inbound_keys_seen_at", "seen_at"),)
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(default=1)
+    seen_at: Mapped[datetime]
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_at", "at"),)
@@ -269,6 +307,9 @@ class FormSession(Base):
     # Digest of the last message or button press applied (Inbound.key): a redelivery
     # of that same message after a crash re-asks the question instead of answering the next one.
     last_inbound: Mapped[str | None] = mapped_column(String(40))
+    # Bumped by every write: a save names the version it was computed from and loses (0 rows)
+    # if another chat or process wrote in between, instead of overwriting that answer silently.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -355,9 +396,12 @@ __all__ = [
     "Base",
     "BindingStatus",
     "ChatBinding",
+    "ChatMenu",
     "ChatState",
     "Delivery",
     "DeliveryStatus",
+    "InboundKey",
+    "InboundKeyState",
     "Invite",
     "Member",
     "Role",

@@ -20,10 +20,13 @@ from storage.models import (
     AuditLog,
     BindingStatus,
     ChatBinding,
+    ChatMenu,
     ChatState,
     Delivery,
     DeliveryStatus,
     FormSession,
+    InboundKey,
+    InboundKeyState,
     Invite,
     Member,
     ReportPeriod,
@@ -66,8 +69,50 @@ DRAFT = (
 )
 """A draft with its period and unit; columns prefixed ``d_``, ``p_``, ``u_``."""
 
-SAVE_DRAFT = update(_drafts).where(_drafts.c.id == bindparam("session_id"))
-"""Executed with the draft's new column values as parameters (the SET clause follows them)."""
+SAVE_DRAFT = (
+    update(_drafts)
+    .where(_drafts.c.id == bindparam("session_id"), _drafts.c.version == bindparam("expected_version"))
+    .values(version=_drafts.c.version + 1)
+)
+"""Executed with the draft's new column values as parameters (the SET clause follows them);
+matches no row when the draft moved past ``expected_version`` since it was read."""
+
+_menus, _keys = ChatMenu.__table__, InboundKey.__table__
+
+MENU = select(_menus.c.choices, _menus.c.numbered).where(
+    _menus.c.channel == bindparam("m_channel"), _menus.c.chat_id == bindparam("m_chat_id"),
+    _menus.c.shown_at >= bindparam("since"))
+"""The menu on screen in a chat, if shown since ``since`` (read on every typed message)."""
+
+
+def _show_menu(insert: Any) -> Any:
+    stmt = insert(_menus).values(channel=bindparam("m_channel"), chat_id=bindparam("m_chat_id"),
+                                 choices=bindparam("m_choices"), numbered=bindparam("m_numbered"),
+                                 shown_at=bindparam("now"))
+    return stmt.on_conflict_do_update(
+        index_elements=[_menus.c.channel, _menus.c.chat_id],
+        set_={"choices": stmt.excluded.choices, "numbered": stmt.excluded.numbered,
+              "shown_at": stmt.excluded.shown_at})
+
+
+def _begin_key(insert: Any) -> Any:
+    """Claim a key in one statement: insert it, or take over an ``in_progress`` mark gone stale.
+
+    A row comes back (its attempt number) exactly when the caller should handle the message."""
+    stmt = insert(_keys).values(key=bindparam("k"), state=InboundKeyState.IN_PROGRESS, attempts=1,
+                                seen_at=bindparam("now"))
+    return stmt.on_conflict_do_update(
+        index_elements=[_keys.c.key],
+        set_={"attempts": _keys.c.attempts + 1, "seen_at": stmt.excluded.seen_at},
+        where=(_keys.c.state == InboundKeyState.IN_PROGRESS) & (_keys.c.seen_at < bindparam("stale_before")),
+    ).returning(_keys.c.attempts)
+
+
+# Both dialects speak ``INSERT … ON CONFLICT``, each through its own construct.
+SHOW_MENU = {"postgresql": _show_menu(pg_insert), "sqlite": _show_menu(sqlite_insert)}
+BEGIN_KEY = {"postgresql": _begin_key(pg_insert), "sqlite": _begin_key(sqlite_insert)}
+FINISH_KEY = (update(_keys).where(_keys.c.key == bindparam("k"))
+              .values(state=InboundKeyState.DONE, seen_at=bindparam("now")))
 
 
 class _Repo:
@@ -179,6 +224,53 @@ class ChatStateRepository(_Repo):
             delete(ChatState).where(ChatState.channel == channel, ChatState.chat_id == chat_id)
         )
         return bool(result.rowcount)
+
+
+class ChatMemoryRepository(_Repo):
+    """Menus on screen and handled message keys: small rows read and written on every update,
+    so each operation is one prebuilt statement."""
+
+    @property
+    def _dialect(self) -> str:
+        return self.session.bind.dialect.name
+
+    async def menu(self, channel: str, chat_id: str, since: datetime) -> Row[Any] | None:
+        """``(choices, numbered)`` of the menu shown in the chat since ``since``, if any."""
+        return (await self.session.execute(MENU, {"m_channel": channel, "m_chat_id": chat_id,
+                                                  "since": since})).first()
+
+    async def show_menu(self, channel: str, chat_id: str, choices: list[list[str]], numbered: bool,
+                        now: datetime) -> None:
+        await self.session.execute(SHOW_MENU[self._dialect], {
+            "m_channel": channel, "m_chat_id": chat_id, "m_choices": choices, "m_numbered": numbered, "now": now})
+
+    async def forget_menu(self, channel: str, chat_id: str) -> None:
+        await self.session.execute(delete(ChatMenu).where(ChatMenu.channel == channel, ChatMenu.chat_id == chat_id))
+
+    async def begin_key(self, key: str, now: datetime, stale_before: datetime) -> int | None:
+        """The attempt number if the caller now holds ``key`` (1: first time), else None."""
+        row = (await self.session.execute(BEGIN_KEY[self._dialect], {
+            "k": key, "now": now, "stale_before": stale_before})).first()
+        return int(row[0]) if row is not None else None
+
+    async def key_state(self, key: str) -> Row[Any] | None:
+        """``(state, seen_at)`` of a key (read only when a key turns out to be taken)."""
+        return (await self.session.execute(
+            select(InboundKey.state, InboundKey.seen_at).where(InboundKey.key == key))).first()
+
+    async def finish_key(self, key: str, now: datetime) -> None:
+        await self.session.execute(FINISH_KEY, {"k": key, "now": now})
+
+    async def release_unfinished(self) -> int:
+        """Forget every ``in_progress`` mark (only a single-writer deployment knows they are orphans)."""
+        result = await self.session.execute(delete(InboundKey).where(InboundKey.state == InboundKeyState.IN_PROGRESS))
+        return int(result.rowcount or 0)
+
+    async def forget_before(self, cutoff: datetime) -> tuple[int, int]:
+        """Delete menus shown and keys last seen before ``cutoff``; (menus, keys) deleted."""
+        menus = await self.session.execute(delete(ChatMenu).where(ChatMenu.shown_at < cutoff))
+        keys = await self.session.execute(delete(InboundKey).where(InboundKey.seen_at < cutoff))
+        return int(menus.rowcount or 0), int(keys.rowcount or 0)
 
 
 class AuditRepository(_Repo):
@@ -333,8 +425,12 @@ class ReportRepository(_Repo):
         """The draft with its period and unit (see ``DRAFT``), read on every answer."""
         return (await self.session.execute(DRAFT, {"session_id": session_id})).first()
 
-    async def save_draft(self, session_id: int, **values: Any) -> None:
-        await self.session.execute(SAVE_DRAFT, {"session_id": session_id, **values})
+    async def save_draft(self, session_id: int, expected_version: int, **values: Any) -> bool:
+        """Write the draft if it is still at ``expected_version`` (the version moves on by one);
+        False when another writer got there first and nothing was written."""
+        result = await self.session.execute(
+            SAVE_DRAFT, {"session_id": session_id, "expected_version": expected_version, **values})
+        return bool(result.rowcount)
 
     async def sessions_of_period(self, period_id: int) -> list[FormSession]:
         return list(await self.session.scalars(select(FormSession).where(FormSession.period_id == period_id)))

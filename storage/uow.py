@@ -27,6 +27,7 @@ class UnitOfWork:
         self.bindings = r.BindingRepository(s)
         self.invites = r.InviteRepository(s)
         self.chat_states = r.ChatStateRepository(s)
+        self.chat_memory = r.ChatMemoryRepository(s)
         self.audit = r.AuditRepository(s)
         self.announcements = r.AnnouncementRepository(s)
         self.deliveries = r.DeliveryRepository(s)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.channels.numbered import MenuMemory, menu_text
+from bot.channels.numbered import MenuMemory, menu_text, picked
 from bot.core import (
     Address,
     Attachment,
@@ -27,6 +27,7 @@ from bot.core import (
     InboundKind,
     InboundSink,
     InvalidMessage,
+    MenuStore,
     Outbound,
     Part,
     Sent,
@@ -47,6 +48,7 @@ class ConsoleChannel:
         files_dir: Path = Path("data/console-files"),
         sender_name: str = "Người dùng console",
         read_line: Callable[[], str] | None = None,
+        menus: MenuStore | None = None,
     ) -> None:
         self.chat_id = chat_id
         self.stdin = stdin or sys.stdin
@@ -54,7 +56,9 @@ class ConsoleChannel:
         self.files_dir = files_dir
         self.sender_name = sender_name
         self._read_line = read_line or self.stdin.readline
-        self.menus = MenuMemory()
+        # The terminal keeps showing the last menu after a restart: ``bot.app`` injects the
+        # durable store so that a "2" typed then still means what the screen says.
+        self.menus: MenuStore = menus or MenuMemory()
         self.closed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         # Ids keep growing across restarts (milliseconds at start): a message id is never
@@ -95,7 +99,7 @@ class ConsoleChannel:
             if inbound is None:
                 continue
             try:
-                await sink(inbound)
+                await sink(await picked(self.menus, inbound))
             except Exception as exc:  # the console must survive anything a handler does
                 self._write(f"[lỗi] {exc}")
 
@@ -105,9 +109,6 @@ class ConsoleChannel:
         common = {"message_id": str(self._next_id), "sender_name": self.sender_name}
         if not text:
             return None
-        choice = self.menus.resolve(self.chat_id, text)
-        if choice is not None:
-            return Inbound(address=self.address, kind=InboundKind.CALLBACK, payload=choice.payload, **common)
         if text.lower().startswith("/tep "):
             path = Path(text[5:].strip().strip('"')).expanduser()
             if not path.is_file():
@@ -140,7 +141,7 @@ class ConsoleChannel:
             lines.append(f"📎 Tệp: {part.document.name} — đã lưu tại {target}")
         flat = [c for row in part.choices for c in row]
         if address.chat_id == self.chat_id:
-            self.menus.remember(self.chat_id, flat, numbered=part.numbered)
+            await self.menus.remember(self.address, flat, numbered=part.numbered)
             if flat:
                 lines.append(menu_text(flat, numbered=part.numbered))
         self._write("\n" + "\n".join(lines) + "\n")

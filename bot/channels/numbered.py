@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 
-from bot.core import Choice
+from bot.core import Address, Choice, Inbound, InboundKind, Menu, MenuStore
 from bot.core.text import fold
 
-__all__ = ["MenuMemory", "clean_label", "fold", "match", "menu_text"]
+__all__ = ["MenuMemory", "clean_label", "fold", "match", "menu_text", "picked"]
 
 
 def clean_label(label: str) -> str:
@@ -47,24 +49,43 @@ def match(choices: list[Choice], text: str, *, numbered: bool = True) -> Choice 
 
 
 class MenuMemory:
-    """The last menu shown in each chat, forgotten after ``ttl`` seconds."""
+    """The last menu shown in each chat, in this process only, forgotten after ``ttl`` seconds.
+
+    The :class:`bot.core.MenuStore` a channel uses when none is injected; ``bot.app`` injects
+    the durable one, so a menu on screen still counts after a restart.
+    """
 
     def __init__(self, ttl: float = 7 * 24 * 3600) -> None:
         self.ttl = ttl
-        self._menus: dict[str, tuple[float, list[Choice], bool]] = {}
+        self._menus: dict[Address, tuple[float, Menu]] = {}
 
-    def remember(self, chat_id: str, choices: list[Choice], *, numbered: bool = True) -> None:
+    async def remember(self, address: Address, choices: Sequence[Choice], *, numbered: bool = True) -> None:
         """Remember the menu just shown (an empty one forgets: old numbers must not stick)."""
         if choices:
-            self._menus[chat_id] = (time.monotonic(), choices, numbered)
+            self._menus[address] = (time.monotonic(), Menu(tuple(choices), numbered))
         else:
-            self._menus.pop(chat_id, None)
+            self._menus.pop(address, None)
         if len(self._menus) > 100_000:
             cutoff = time.monotonic() - self.ttl
             self._menus = {k: v for k, v in self._menus.items() if v[0] >= cutoff}
 
-    def resolve(self, chat_id: str, text: str) -> Choice | None:
-        entry = self._menus.get(chat_id)
+    async def recall(self, address: Address) -> Menu | None:
+        entry = self._menus.get(address)
         if entry is None or time.monotonic() - entry[0] > self.ttl:
             return None
-        return match(entry[1], text, numbered=entry[2])
+        return entry[1]
+
+
+async def picked(menus: MenuStore, inbound: Inbound) -> Inbound:
+    """Typed text that picks an option of the menu on screen becomes that button's press.
+
+    It keeps the typed message's id, so it keys (``Inbound.key``) like that message would.
+    Commands and files are never picks; neither is anything when no menu is on screen.
+    """
+    if inbound.kind is not InboundKind.TEXT:
+        return inbound
+    menu = await menus.recall(inbound.address)
+    choice = match(list(menu.choices), inbound.text, numbered=menu.numbered) if menu is not None else None
+    if choice is None:
+        return inbound
+    return replace(inbound, kind=InboundKind.CALLBACK, text="", payload=choice.payload)

@@ -195,6 +195,8 @@ class TelegramChannel:
         return web.json_response({"ok": True})
 
     def _seen_before(self, update_id: int) -> bool:
+        """A cheap first filter within this process. Across restarts and replicas the dispatcher's
+        durable ledger drops the redelivery by its message or callback id (``Inbound.key``)."""
         if update_id in self._recent_updates:
             return True
         self._recent_updates[update_id] = None

@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 
-from bot.channels.numbered import MenuMemory, menu_text
+from bot.channels.numbered import MenuMemory, menu_text, picked
 from bot.core import (
     Address,
     Attachment,
@@ -38,6 +38,7 @@ from bot.core import (
     InboundKind,
     InboundSink,
     InvalidMessage,
+    MenuStore,
     Outbound,
     Pacer,
     Part,
@@ -102,6 +103,9 @@ class _NetworkError(Exception):
 class _SeenKeys:
     """Keys handled recently, forgotten after ``ttl`` seconds and capped at ``max_keys``.
 
+    A cheap first filter within this process; across restarts and replicas the dispatcher's
+    durable ledger drops a redelivery by its message id (``Inbound.key``).
+
     Insertion order equals time order (one TTL for all), so expired keys are always at the
     front of the OrderedDict and pruning is cheap.
     """
@@ -148,6 +152,7 @@ class ZaloChannel:
         on_unavailable: Callable[[str], Awaitable[None]] | None = None,
         link_for: Callable[[Attachment], str | None] | None = None,
         reply_deadline: float = 600.0,
+        menus: MenuStore | None = None,
     ) -> None:
         if mode not in ("polling", "webhook"):
             raise ValueError(f"zalo: mode must be 'polling' or 'webhook', not {mode!r}")
@@ -166,12 +171,14 @@ class ZaloChannel:
         self.on_unavailable = on_unavailable
         self.link_for = link_for
         self.max_file_bytes = MAX_FILE_BYTES
-        self.menus = MenuMemory()
+        # What a typed "2" means per chat; ``bot.app`` injects the durable store (restarts keep it).
+        self.menus: MenuStore = menus or MenuMemory()
         self.me: dict[str, Any] = {}
         self._session: aiohttp.ClientSession | None = None
         self._sink: InboundSink | None = None
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._chat_tails: dict[str, asyncio.Task[None]] = {}
         self._seen = _SeenKeys()
         self._next_in_chat: dict[str, float] = {}
         self._unavailable_reported = False
@@ -349,14 +356,22 @@ class ZaloChannel:
         if inbound is None:
             log.debug("zalo: ignoring update %s", event or "(no event_name)")
             return
-        # One task per update: the webhook answers at once and the sink serialises per chat.
-        task = asyncio.create_task(self._deliver(inbound), name=f"zalo-in-{inbound.message_id}")
+        # One task per update: the webhook answers at once. A chat's tasks run one after the
+        # other, so each typed number is read against the menu the previous message left on screen.
+        chat = inbound.address.chat_id
+        task = asyncio.create_task(self._deliver(inbound, self._chat_tails.get(chat)),
+                                   name=f"zalo-in-{inbound.message_id}")
+        self._chat_tails[chat] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda t: self._chat_tails.pop(chat) if self._chat_tails.get(chat) is t else None)
 
-    async def _deliver(self, inbound: Inbound) -> None:
+    async def _deliver(self, inbound: Inbound, after: asyncio.Task[None] | None = None) -> None:
         assert self._sink is not None
+        if after is not None:
+            await asyncio.wait([after])  # its own failure was logged there
         try:
+            inbound = await picked(self.menus, inbound)
             await self._sink(inbound)
         except Exception:
             log.exception("zalo: handling %s failed", inbound.address)
@@ -407,12 +422,8 @@ class ZaloChannel:
         }
         event = str(update.get("event_name") or "")
         if event == "message.text.received":
-            text = nfc(str(message.get("text") or "")).strip()
-            choice = self.menus.resolve(chat_id, text)
-            if choice is not None:
-                # A typed pick is still the typed message: it keeps that message's id (Inbound.key).
-                return Inbound(address=address, kind=InboundKind.CALLBACK, payload=choice.payload, **common)
-            return Inbound.from_text(address, text, **common)
+            # A typed pick of the menu on screen becomes a button press on delivery (``picked``).
+            return Inbound.from_text(address, nfc(str(message.get("text") or "")).strip(), **common)
         if event == "message.image.received":
             url = str(message.get("photo") or message.get("photo_url") or "")
             if url:
@@ -474,7 +485,10 @@ class ZaloChannel:
         # Only now did the person see these options; a message without any forgets the old
         # menu, so a bare number typed later is never taken for a stale choice.
         flat = [c for row in part.choices for c in row]
-        self.menus.remember(address.chat_id, flat, numbered=part.numbered)
+        try:
+            await self.menus.remember(address, flat, numbered=part.numbered)
+        except Exception:  # the message went out: failing the send now would send it twice
+            log.exception("zalo: could not remember the menu shown in %s", address)
         message_id = result.get("message_id") if isinstance(result, dict) else None
         return str(message_id or "")
 

@@ -11,6 +11,7 @@ from bot.core.errors import (
     Retryable,
     SendError,
 )
+from bot.core.memory import InboundLedger, MemoryLedger, Menu, MenuStore, Seen
 from bot.core.pacing import Pacer, Priority, SharedBudget
 from bot.core.retry import until_delivered
 from bot.core.router import PerChatSerializer, Router
@@ -18,7 +19,8 @@ from bot.core.types import Address, Attachment, Choice, Inbound, InboundKind, Ou
 
 __all__ = [
     "Address", "AddressChanged", "Attachment", "Capabilities", "Channel", "ChannelUnavailable",
-    "Choice", "Clock", "FixedClock", "Inbound", "InboundKind", "InboundSink", "InvalidMessage",
-    "Outbound", "Pacer", "Part", "PerChatSerializer", "Priority", "RateLimited", "RecipientBlocked", "Retryable",
-    "Router", "SendError", "Sent", "SharedBudget", "SystemClock", "fmt_local", "nfc", "rows", "until_delivered",
+    "Choice", "Clock", "FixedClock", "Inbound", "InboundKind", "InboundLedger", "InboundSink", "InvalidMessage",
+    "MemoryLedger", "Menu", "MenuStore", "Outbound", "Pacer", "Part", "PerChatSerializer", "Priority", "RateLimited",
+    "RecipientBlocked", "Retryable", "Router", "Seen", "SendError", "Sent", "SharedBudget", "SystemClock", "fmt_local",
+    "nfc", "rows", "until_delivered",
 ]

@@ -19,6 +19,7 @@ from bot.services.conversations import ConversationService
 from bot.services.export import build_workbook
 from bot.services.files import FileStore
 from bot.services.members import MemberService
+from bot.services.memory import ChatMemory
 from bot.services.notices import NoticeService
 from bot.services.reminders import DueReminder, PlanLine, ReminderService
 from bot.services.reports import PeriodView, ReportService, SubmissionView, UnitState, period_view
@@ -39,6 +40,7 @@ class Services:
     reminders: ReminderService
     files: FileStore
     forms: dict[str, FormSpec]
+    chat_memory: ChatMemory
     office_name: str = "Phòng Nội vụ"
     timezone: str = "Asia/Ho_Chi_Minh"
     escalate_after_days: int = 2
@@ -61,6 +63,7 @@ class Services:
             reminders=ReminderService(uow, clock, calendar or WorkCalendar(timezone), overdue_days=overdue_days),
             files=FileStore(files_dir),
             forms=forms,
+            chat_memory=ChatMemory(uow, clock),
             office_name=office_name,
             timezone=timezone,
             escalate_after_days=escalate_after_days,
@@ -172,11 +175,14 @@ class Services:
         return render("digest", items=items, failed=failed, now=self.clock.now(), office=self.office_name)
 
     async def tick(self) -> dict[str, int]:
-        """One scheduler tick: scheduled announcements, due reminders, the daily digest."""
+        """One scheduler tick: scheduled announcements, due reminders, the daily digest, and
+        forgetting chat menus and message keys older than a week."""
         released = await self.announcements.release_due()
         sent, skipped = await self.send_due_reminders()
         digest = await self.send_digest_if_due()
-        return {"released": len(released), "reminders": sent, "skipped": skipped, "digest": int(digest)}
+        forgotten = await self.chat_memory.forget_old()
+        return {"released": len(released), "reminders": sent, "skipped": skipped, "digest": int(digest),
+                "forgotten": forgotten}
 
     async def export_period(self, period_id: int) -> tuple[str, bytes]:
         """(file name, XLSX bytes) for a period."""

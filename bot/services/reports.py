@@ -51,6 +51,15 @@ class PeriodError(ValueError):
     """A period cannot be opened/changed as asked (Vietnamese message)."""
 
 
+class DraftChanged(Exception):
+    """The draft was written (or sent, or dropped) by someone else since it was read: nothing
+    was saved. The caller reads it again and asks the current question again."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(f"draft {session_id} changed since it was read")
+        self.session_id = session_id
+
+
 @dataclass(frozen=True)
 class PeriodView:
     id: int
@@ -88,6 +97,7 @@ class DraftView:
     return_to_summary: bool
     updated_at: datetime
     last_inbound: str | None = None  # Inbound.key of the last message applied
+    version: int = 0  # what a save of this view expects to find (FormSession.version)
 
 
 @dataclass(frozen=True)
@@ -285,7 +295,7 @@ class ReportService:
                          member_id=d.member_id,
                          answers=dict(d.answers), history=list(d.history), position=d.position,
                          return_to_summary=d.return_to_summary, updated_at=d.updated_at,
-                         last_inbound=d.last_inbound)
+                         last_inbound=d.last_inbound, version=d.version)
 
     async def draft(self, session_id: int) -> DraftView | None:
         """The draft with its period and unit, in one query (read on every answer)."""
@@ -316,15 +326,23 @@ class ReportService:
         async with self.uow() as uow:
             return {unit_id: a for (_, unit_id), a in (await answers_in_progress(uow, [period_id])).items()}
 
-    async def save_draft(self, session_id: int, *, answers: dict[str, Any], history: list[str],
-                         position: str | None, return_to_summary: bool, last_inbound: str | None) -> None:
+    async def save_draft(self, session_id: int, *, expected_version: int, answers: dict[str, Any],
+                         history: list[str], position: str | None, return_to_summary: bool,
+                         last_inbound: str | None) -> int:
         """Write the draft's whole state in one short transaction (it is small JSON), with the
-        key of the message that caused it, so a redelivery of that message is recognised."""
+        key of the message that caused it, so a redelivery of that message is recognised.
+
+        The draft was read in an earlier transaction: the write happens only if it is still at
+        ``expected_version`` (two chats of the unit, or two processes, may have read the same
+        one). Returns the new version; raises ``DraftChanged`` when the other writer won."""
         async with self.uow() as uow:
-            await uow.reports.save_draft(session_id, answers=dict(answers), history=list(history), position=position,
-                                         return_to_summary=return_to_summary, last_inbound=last_inbound,
-                                         updated_at=self.clock.now())
+            saved = await uow.reports.save_draft(
+                session_id, expected_version, answers=dict(answers), history=list(history), position=position,
+                return_to_summary=return_to_summary, last_inbound=last_inbound, updated_at=self.clock.now())
+            if not saved:
+                raise DraftChanged(session_id)
             await uow.commit()
+        return expected_version + 1
 
     async def discard_draft(self, session_id: int) -> None:
         async with self.uow() as uow:
@@ -334,16 +352,21 @@ class ReportService:
                 await uow.commit()
 
     # ---- submitting -------------------------------------------------------------------------
-    async def submit(self, session_id: int, member_id: int, clean_answers: dict[str, Any]) -> SubmitResult | None:
+    async def submit(self, session_id: int, member_id: int, clean_answers: dict[str, Any],
+                     expected_version: int | None = None) -> SubmitResult | None:
         """Turn the draft into a submission (or its next revision) and drop the draft.
 
-        Idempotent: a second tap finds the draft gone and gets the same receipt back.
+        Idempotent: a second tap finds the draft gone and gets the same receipt back. With
+        ``expected_version`` (the version ``clean_answers`` were computed from), a draft changed
+        meanwhile raises ``DraftChanged`` instead of sending answers the officer never saw.
         """
         now = self.clock.now()
         async with self.uow() as uow:
             d = await uow.reports.form_session(session_id, for_update=True)
             if d is None:
                 return None
+            if expected_version is not None and d.version != expected_version:
+                raise DraftChanged(session_id)
             p = await uow.reports.period(d.period_id)
             unit = await uow.units.get(d.unit_id)
             assert p is not None and unit is not None

@@ -194,8 +194,10 @@ class FakeZalo:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/{tail:.*}", self._bad_path)
         app.on_response_prepare.append(self._add_server_headers)
-        # A short shutdown timeout: a held getUpdates must not stall teardown.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        # A short shutdown timeout: a held getUpdates must not stall teardown. handler_cancellation:
+        # a long poll whose client went away (the bot stopped) must not take the next update
+        # with it: an update is handed only to a getUpdates that can still receive it.
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -7,8 +7,11 @@ from datetime import UTC, date, datetime
 from io import BytesIO
 
 from openpyxl import load_workbook
+from sqlalchemy import update
 
 from bot.app import App
+from bot.core import Inbound, InboundKind
+from storage.models import InboundKey, InboundKeyState
 from tests.conftest import make_settings
 from tests.integration.conftest import Harness
 
@@ -170,6 +173,13 @@ async def test_message_delivered_again_after_a_crash_is_not_applied_twice(sqlite
     unit = (await app.services.members.member_at(bot_addr(OFFICER))).unit  # type: ignore[union-attr]
     assert unit is not None
     assert await app.services.reports.draft_answers(unit.id, period_id) == {"tong_cbcc": 30}
+    # The crash came before the handling finished: the message is still marked "in progress"
+    # (a finished one is dropped when delivered again, see tests/integration/test_memory.py).
+    key = Inbound(bot_addr(OFFICER), InboundKind.TEXT, message_id=str(answer["message"]["message_id"])).key
+    async with app.uow() as uow:
+        await uow.session.execute(update(InboundKey).where(InboundKey.key == key)
+                                  .values(state=InboundKeyState.IN_PROGRESS))
+        await uow.commit()
     await app.stop()
     bot2 = await restarted(sqlite_url, tg, clock)
     app2 = bot2.app

@@ -1,0 +1,110 @@
+"""The durable side of ``bot.core.memory``: menus on screen and handled messages, in the database.
+
+In memory, a restart forgot what a typed "2" meant and which messages were already handled;
+with several replicas each process knew only its own. Here both are rows, written and read
+with one statement each, because they sit on the path of every update.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.core import Address, Choice, Clock, Menu, Seen
+from bot.core.memory import INBOUND_TTL, STALE_AFTER
+from storage.models import InboundKeyState
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+MEMORY_TTL = timedelta(seconds=INBOUND_TTL)
+"""Menus and keys older than this are deleted by the scheduler's tick."""
+
+
+class DurableMenus:
+    """:class:`bot.core.MenuStore` over ``chat_menus``."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ttl: timedelta = MEMORY_TTL) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.ttl = ttl
+
+    async def remember(self, address: Address, choices: Sequence[Choice], *, numbered: bool = True) -> None:
+        async with self.uow() as uow:
+            if choices:
+                await uow.chat_memory.show_menu(address.channel, address.chat_id,
+                                                [[c.label, c.payload] for c in choices], numbered, self.clock.now())
+            else:
+                await uow.chat_memory.forget_menu(address.channel, address.chat_id)
+            await uow.commit()
+
+    async def recall(self, address: Address) -> Menu | None:
+        async with self.uow() as uow:
+            row = await uow.chat_memory.menu(address.channel, address.chat_id, self.clock.now() - self.ttl)
+        if row is None or not row.choices:
+            return None
+        return Menu(tuple(Choice(label, payload) for label, payload in row.choices), bool(row.numbered))
+
+
+class DurableLedger:
+    """:class:`bot.core.InboundLedger` over ``inbound_keys``.
+
+    ``stale_after``: an ``in_progress`` mark older than this was left by a process that died
+    while handling (no handler takes minutes), so a redelivery is handled again rather than lost.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, stale_after: timedelta = timedelta(seconds=STALE_AFTER)
+                 ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.stale_after = stale_after
+
+    async def begin(self, key: str) -> Seen:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            attempt = await uow.chat_memory.begin_key(key, now, now - self.stale_after)
+            if attempt is not None:
+                await uow.commit()
+                return Seen.NEW if attempt == 1 else Seen.RETRY
+            # Taken: a redelivery (rare), so one more read to say which kind.
+            row = await uow.chat_memory.key_state(key)
+        return Seen.DONE if row is None or row.state == InboundKeyState.DONE else Seen.BUSY
+
+    async def finish(self, key: str) -> None:
+        async with self.uow() as uow:
+            await uow.chat_memory.finish_key(key, self.clock.now())
+            await uow.commit()
+
+    async def release_unfinished(self) -> int:
+        """At the start of a single-writer deployment (SQLite): every ``in_progress`` mark is an
+        orphan of the previous process, so its message is handled again when redelivered —
+        right away, not only once the mark has gone stale."""
+        async with self.uow() as uow:
+            released = await uow.chat_memory.release_unfinished()
+            await uow.commit()
+        if released:
+            log.info("%d message(s) were being handled when the bot last stopped; a redelivery is handled again",
+                     released)
+        return released
+
+
+class ChatMemory:
+    """Both stores, and their cleanup by the scheduler's tick."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ttl: timedelta = MEMORY_TTL) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.ttl = ttl
+        self.menus = DurableMenus(uow, clock, ttl)
+        self.ledger = DurableLedger(uow, clock)
+
+    async def forget_old(self, now: datetime | None = None) -> int:
+        """Delete menus shown and message keys last seen more than ``ttl`` ago; how many rows went."""
+        cutoff = (now or self.clock.now()) - self.ttl
+        async with self.uow() as uow:
+            menus, keys = await uow.chat_memory.forget_before(cutoff)
+            await uow.commit()
+        if menus or keys:
+            log.debug("forgot %d old chat menu(s) and %d old message key(s)", menus, keys)
+        return menus + keys
