@@ -32,8 +32,9 @@ from handlers.broadcasts import refresh_reports
 from handlers.context import Handler
 from handlers.context import Settings as HandlerSettings
 from handlers.dispatch import Dispatcher
-from storage.db import create_engine, is_sqlite, session_factory
+from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
+from storage.runlock import OutboxLock
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class App:
         self.engine = create_engine(settings.database_url)
         self.uow = UnitOfWorkFactory(session_factory(self.engine))
         self.outboxes: dict[str, OutboxDispatcher] = {}
+        self._outbox_lock: OutboxLock | None = None
         self.services = Services.build(
             self.uow, self.clock, forms=load_specs(settings.forms_dir or None), files_dir=Path(settings.files_dir),
             on_queued=self.wake_outboxes, office_name=settings.office_name, timezone=settings.timezone,
@@ -150,9 +152,8 @@ class App:
             await ch.start(self.dispatcher, receive=False)
             self.dispatcher.add_channel(ch)
             self.channels.append(ch)
-            outbox = OutboxDispatcher(self.uow, self.clock, ch, single_writer=False)
-            await outbox.start()
-            self.outboxes[ch.name] = outbox
+            self.outboxes[ch.name] = OutboxDispatcher(self.uow, self.clock, ch)
+        await self._start_outboxes(release_abandoned=False)
 
     async def start(self, *, console: ConsoleChannel | None = None, scheduler: bool = True) -> None:
         """Start every configured channel (and the web server if a webhook needs it)."""
@@ -181,15 +182,35 @@ class App:
             self.channels.append(ch)
             # A console process delivers only its own chat: another terminal plays another person.
             only_chat = ch.chat_id if isinstance(ch, ConsoleChannel) else None
-            outbox = OutboxDispatcher(self.uow, self.clock, ch, single_writer=is_sqlite(s.database_url),
-                                      only_chat=only_chat)
-            await outbox.start()
-            self.outboxes[ch.name] = outbox
+            self.outboxes[ch.name] = OutboxDispatcher(self.uow, self.clock, ch, only_chat=only_chat)
             log.info("channel %s up", ch.name)
+        await self._start_outboxes(release_abandoned=True)
         self._background.append(asyncio.create_task(self._refresh_reports_loop(), name="delivery-reports"))
         if scheduler:
             self.scheduler = Scheduler(self.services.tick, s.scheduler_interval)
             self.scheduler.start()
+
+    async def _start_outboxes(self, *, release_abandoned: bool) -> None:
+        """Start the outboxes built; on SQLite first take the file's outbox lock.
+
+        Rows a dead process left 'sending' are released at once only when this process can
+        prove that no other one is sending from the same database: on SQLite, when it gets
+        the outbox lock exclusively (no ``run``, ``console`` or ``announce`` is sending),
+        before any of its own outboxes starts. Otherwise — a CLI beside a running bot, or
+        PostgreSQL, where replicas are normal and nobody can prove it — such rows go out
+        when their lease runs out (their holder renews it while it lives).
+        """
+        lock = self._outbox_lock or OutboxLock.for_url(self.settings.database_url)
+        if lock is not None and self._outbox_lock is None:
+            try:
+                if release_abandoned and lock.try_alone():
+                    for outbox in self.outboxes.values():
+                        await outbox.release_abandoned()
+            finally:
+                await lock.share()
+            self._outbox_lock = lock
+        for outbox in self.outboxes.values():
+            await outbox.start()
 
     async def _refresh_reports_loop(self, every: float = 2.0) -> None:
         while True:
@@ -211,6 +232,9 @@ class App:
         for outbox in self.outboxes.values():
             await outbox.stop()
         self.outboxes.clear()
+        if self._outbox_lock is not None:
+            self._outbox_lock.release()
+            self._outbox_lock = None
         for ch in reversed(self.channels):
             try:
                 await ch.stop()

@@ -145,6 +145,28 @@ async def _with_app(settings: Settings, fn: Callable[[Any], Awaitable[int | None
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve. On SQLite only one ``run`` per database file: a second one (an overlapping
+    restart) would poll, tick and send beside the first, so it is refused before it touches
+    anything. ``console`` and the other verbs do not take this lock."""
+    from storage.runlock import RunLock, RunLockHeld
+
+    lock = RunLock.for_url(settings.database_url)
+    if lock is not None:
+        try:
+            lock.acquire()
+        except RunLockHeld as exc:
+            by = f" (pid {exc.pid})" if exc.pid else ""
+            raise CliError(f"một tiến trình `tdkt-bot run` khác{by} đang chạy trên cơ sở dữ liệu {exc.database}; "
+                           "SQLite chỉ cho một tiến trình run — hãy dừng tiến trình kia (muốn chạy nhiều bản "
+                           "thì dùng PostgreSQL)") from None
+    try:
+        return await _serve(settings)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _serve(settings: Settings) -> int:
     from bot.app import App
     from bot.channels.console import ConsoleChannel
 

@@ -233,7 +233,11 @@ class Announcement(Base):
 class Delivery(Base):
     """The outbox: one row per message to one chat. A crash loses nothing; a restart resumes.
 
-    ``parts_sent`` lets a long message resume at the part where it stopped.
+    ``parts_sent`` lets a long message resume at the part where it stopped. ``claim`` is the
+    token of the dispatcher claim that holds a 'sending' row until ``claimed_until``: the
+    holder renews the lease while the row waits, and every later write of the row compares
+    the token, so a row re-claimed after its lease ran out is never completed (or sent) by
+    the claim that lost it.
     """
 
     __tablename__ = "deliveries"
@@ -259,6 +263,7 @@ class Delivery(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     next_try_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
+    claim: Mapped[str | None] = mapped_column(String(40))
     message_id: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -319,11 +319,16 @@ class DeliveryRepository(_Repo):
         return await self.session.get(Delivery, delivery_id)
 
     async def claim_due(self, channel: str, now: datetime, lease_until: datetime, limit: int,
-                        chat_id: str | None = None) -> list[Delivery]:
-        """Atomically take due rows: queued and due, or 'sending' whose lease ran out.
+                        chat_id: str | None = None, *, claim: str) -> list[Delivery]:
+        """Atomically take due rows under the token ``claim``: queued and due, or 'sending'
+        whose lease ran out (its holder died or lost touch; a live holder renews it).
 
-        ``FOR UPDATE SKIP LOCKED`` on PostgreSQL lets several processes drain one outbox
-        without ever taking the same row; on SQLite the single writer gives the same.
+        One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` statement: on
+        PostgreSQL several processes drain one outbox without ever taking the same row; on
+        SQLite the statement takes the write lock before it reads, so two processes on one
+        file cannot both pick a row (a read followed by a write could, or fail on a stale
+        snapshot). A re-claimed row gets a new token, which is what makes the old holder's
+        later writes miss.
         """
         due = (
             select(Delivery.id)
@@ -338,26 +343,99 @@ class DeliveryRepository(_Repo):
         )
         if chat_id is not None:
             due = due.where(Delivery.chat_id == chat_id)
-        ids = list(await self.session.scalars(due))
-        if not ids:
-            return []
-        await self.session.execute(
-            update(Delivery).where(Delivery.id.in_(ids))
-            .values(status=DeliveryStatus.SENDING, claimed_until=lease_until)
+        taken = await self.session.execute(
+            update(Delivery).where(Delivery.id.in_(due))
+            .values(status=DeliveryStatus.SENDING, claimed_until=lease_until, claim=claim)
+            .returning(Delivery.id)
             .execution_options(synchronize_session=False)
         )
+        ids = [i for (i,) in taken.all()]
+        if not ids:
+            return []
         rows = await self.session.scalars(
             select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.priority, Delivery.id)
             .execution_options(populate_existing=True)
         )
         return list(rows)
 
+    async def renew_claims(self, held: Sequence[tuple[int, str]], lease_until: datetime) -> set[int]:
+        """Extend the lease of every row still held under its token, in one statement.
+
+        Returns the ids renewed: a held row missing from the answer was re-claimed (or
+        released) by someone else, and its holder must not send it any more.
+        """
+        if not held:
+            return set()
+        result = await self.session.execute(
+            update(Delivery)
+            # id and token lists rather than (id, token) pairs: a token is issued by one claim,
+            # so a row whose current token is one of ours is one of ours
+            .where(Delivery.id.in_([i for i, _ in held]), Delivery.claim.in_({c for _, c in held}),
+                   Delivery.status == DeliveryStatus.SENDING)
+            .values(claimed_until=lease_until)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        return {i for (i,) in result.all()}
+
+    async def release_held(self, held: Sequence[tuple[int, str]]) -> int:
+        """Put rows back in the queue that their holder stops sending (a clean stop), so they
+        need not wait out their lease; rows another claim took meanwhile are left alone."""
+        if not held:
+            return 0
+        result = await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([i for i, _ in held]), Delivery.claim.in_({c for _, c in held}),
+                   Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.QUEUED, claimed_until=None, claim=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
+    async def update_held(self, delivery_id: int, token: str, values: dict[str, Any]) -> bool:
+        """Write ``values`` to a row only if the claim ``token`` still holds it ('sending'
+        under that token).
+
+        False means the claim was lost (the lease ran out and another claim took the row, or
+        the row was released): the caller must leave the row, and its chat, alone.
+        """
+        result = await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.claim == token, Delivery.status == DeliveryStatus.SENDING)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0) == 1
+
     async def release_claims(self, channel: str, chat_id: str | None = None) -> int:
-        """Put rows left 'sending' by a dead process of this (single-writer) deployment back in the queue."""
+        """Put every 'sending' row of the channel back in the queue at once.
+
+        Only for a caller that has proved no other process is sending on this database
+        (``OutboxDispatcher`` says when); anyone else waits for the leases to run out.
+        """
         stmt = update(Delivery).where(Delivery.channel == channel, Delivery.status == DeliveryStatus.SENDING)
         if chat_id is not None:
             stmt = stmt.where(Delivery.chat_id == chat_id)
-        result = await self.session.execute(stmt.values(status=DeliveryStatus.QUEUED, claimed_until=None))
+        result = await self.session.execute(
+            stmt.values(status=DeliveryStatus.QUEUED, claimed_until=None, claim=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
+    async def requeue_failed(self, announcement_id: int, now: datetime) -> int:
+        """Send the failed rows of an announcement again, from their first part.
+
+        Conditional on the status in the statement itself: a row another process already
+        requeued (and a dispatcher may be sending) is not touched again, so it cannot be
+        reset under its sender's feet and sent twice.
+        """
+        result = await self.session.execute(
+            update(Delivery)
+            .where(Delivery.announcement_id == announcement_id, Delivery.status == DeliveryStatus.FAILED)
+            .values(status=DeliveryStatus.QUEUED, next_try_at=now, attempts=0, parts_sent=0,
+                    claimed_until=None, claim=None)
+            .execution_options(synchronize_session=False)
+        )
         return int(result.rowcount or 0)
 
     async def counts(self, announcement_id: int) -> dict[str, int]:

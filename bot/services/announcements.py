@@ -236,18 +236,18 @@ class AnnouncementService:
             return await uow.session.scalar(stmt)
 
     async def retry_failed(self, announcement_id: int) -> int:
+        """Queue the failed deliveries again. One conditional statement, not read-then-write:
+        two offices pressing "retry" at once must not reset a row a dispatcher already sends."""
         now = self.clock.now()
         async with self.uow() as uow:
-            rows = await uow.deliveries.of_announcement(announcement_id, [DeliveryStatus.FAILED])
-            for d in rows:
-                d.status, d.next_try_at, d.attempts, d.parts_sent = DeliveryStatus.QUEUED, now, 0, 0
+            n = await uow.deliveries.requeue_failed(announcement_id, now)
             a = await uow.announcements.get(announcement_id)
-            if a is not None and rows:
+            if a is not None and n:
                 a.status = "sending"
             await uow.commit()
-        if rows:
+        if n:
             self.on_queued()
-        return len(rows)
+        return n
 
     async def remind_unacknowledged(self, announcement_id: int) -> int:
         """Queue a short reminder to every chat that received but did not acknowledge."""

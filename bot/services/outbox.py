@@ -9,8 +9,14 @@ loop only decides what to send next and what a failure means:
 - invalid message → failed with the platform's reason;
 - transient → retried with exponential backoff up to ``max_attempts``.
 
-Rows are claimed with a lease, so after a crash (``kill -9``) another process, or this
-one restarted, sends what was left; only messages in flight at the crash may repeat.
+Rows are claimed under a token with a lease (``claimed_until``). The dispatcher renews the
+lease of every row it holds — queued behind its semaphore, waiting in the pacer, between
+the parts of a long decree — every third of the lease, in one statement; so a lease runs
+out only when its holder is gone (``kill -9``, a lost host), and then another process, or
+this one restarted, sends what was left. Every write of a row after the claim is
+conditional on the token: a dispatcher that lost a row (its lease ran out after all, and
+another claim took it) stops sending it and writes nothing. Only messages in flight at a
+crash may repeat.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from uuid import uuid4
 
 from bot.core import (
     Address,
@@ -55,7 +62,26 @@ def notice_outbound(payload: dict) -> Outbound:  # type: ignore[type-arg]
                     numbered=bool(payload.get("numbered", True)))
 
 
+@dataclass(eq=False)
+class _Claim:
+    """A row this dispatcher holds: the token it was claimed under, the lease the database
+    last confirmed, and whether a renewal found it taken by another claim."""
+
+    token: str
+    until: datetime
+    lost: bool = False
+
+
 class OutboxDispatcher:
+    """Sends the outbox of one channel (of one console chat, with ``only_chat``).
+
+    Several dispatchers of the same channel may drain one database at once (replicas on
+    PostgreSQL, a CLI ``announce`` beside ``tdkt-bot run`` on SQLite): claims never overlap
+    and a held row is renewed, so nobody takes it while it waits. The lease is short (30 s
+    by default) because it is renewed: it is only how long a dead process's rows wait
+    before someone else sends them.
+    """
+
     def __init__(
         self,
         uow: UnitOfWorkFactory,
@@ -63,10 +89,9 @@ class OutboxDispatcher:
         channel: Channel,
         *,
         concurrency: int = 48,
-        lease: timedelta = timedelta(seconds=90),
+        lease: timedelta = timedelta(seconds=30),
         max_attempts: int = 6,
         idle_poll: float = 1.0,
-        single_writer: bool = True,
         only_chat: str | None = None,
         on_progress: Callable[[int | None], None] | None = None,
     ) -> None:
@@ -77,30 +102,43 @@ class OutboxDispatcher:
         self.lease = lease
         self.max_attempts = max_attempts
         self.idle_poll = idle_poll
-        self.single_writer = single_writer
         self.only_chat = only_chat
         self.on_progress = on_progress or (lambda _ann: None)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._sem = asyncio.Semaphore(concurrency)
+        self._held: dict[int, _Claim] = {}
         self._announcements: dict[int, Announcement] = {}
         self._rendered: dict[int, list[Part]] = {}
         self._paused_until = 0.0
         self.sent = 0
 
     # ---- lifecycle -----------------------------------------------------------------------
+    async def release_abandoned(self) -> int:
+        """Put every row of this channel (console chat) left 'sending' back in the queue now.
+
+        Why not always: a 'sending' row may belong to a live process (another replica, a
+        CLI ``announce``, an overlapping restart); releasing it would send it twice. So the
+        caller must have proved that no other process is sending on this database —
+        ``App`` calls this only while it holds the SQLite outbox lock exclusively, before
+        any of its own outboxes starts. Where nobody can prove it (PostgreSQL, or another
+        process on the file), rows of a dead process come back when their lease runs out.
+        """
+        async with self.uow() as uow:
+            n = await uow.deliveries.release_claims(self.channel.name, self.only_chat)
+            await uow.commit()
+        if n:
+            log.info("outbox[%s]: %d deliveries were in flight at the last stop; sending them again",
+                     self.channel.name, n)
+        return n
+
     async def start(self) -> None:
-        if self.single_writer:
-            async with self.uow() as uow:
-                n = await uow.deliveries.release_claims(self.channel.name, self.only_chat)
-                await uow.commit()
-            if n:
-                log.info("outbox[%s]: %d deliveries were in flight at the last stop; sending them again",
-                         self.channel.name, n)
         self._task = asyncio.create_task(self._run(), name=f"outbox-{self.channel.name}")
 
     async def stop(self) -> None:
+        """Stop sending; rows still held go back to the queue at once (under their tokens,
+        so nothing another claim holds is touched) instead of waiting out their lease."""
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -110,12 +148,32 @@ class OutboxDispatcher:
         for t in list(self._inflight):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+        held = [(i, c.token) for i, c in self._held.items() if not c.lost]
+        self._held.clear()
+        if held:
+            try:
+                async with self.uow() as uow:
+                    n = await uow.deliveries.release_held(held)
+                    await uow.commit()
+                log.info("outbox[%s]: %d deliveries put back in the queue at stop", self.channel.name, n)
+            except Exception:
+                log.warning("outbox[%s]: could not put %d deliveries back at stop; their lease will run out",
+                            self.channel.name, len(held), exc_info=True)
 
     def wake(self) -> None:
         self._wake.set()
 
     # ---- loop ----------------------------------------------------------------------------
     async def _run(self) -> None:
+        renewer = asyncio.create_task(self._renew_loop(), name=f"outbox-{self.channel.name}-leases")
+        try:
+            await self._drain_loop()
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _drain_loop(self) -> None:
         logged_at, logged_sent = 0.0, 0
         loop = asyncio.get_running_loop()
         while True:
@@ -145,8 +203,10 @@ class OutboxDispatcher:
             await asyncio.sleep(0.05)
             return 1
         now = self.clock.now()
+        token = uuid4().hex
         async with self.uow() as uow:
-            rows = await uow.deliveries.claim_due(self.channel.name, now, now + self.lease, free, self.only_chat)
+            rows = await uow.deliveries.claim_due(self.channel.name, now, now + self.lease, free, self.only_chat,
+                                                  claim=token)
             for d in rows:
                 if d.announcement_id and d.announcement_id not in self._announcements:
                     a = await uow.announcements.get(d.announcement_id)
@@ -154,8 +214,10 @@ class OutboxDispatcher:
                         self._announcements[a.id] = a
             await uow.commit()
         for d in rows:
+            self._held[d.id] = _Claim(token, now + self.lease)
+        for d in rows:
             await self._sem.acquire()
-            task = asyncio.create_task(self._deliver(d))
+            task = asyncio.create_task(self._deliver(d, self._held[d.id]))
             self._inflight.add(task)
             task.add_done_callback(self._done)
         return len(rows)
@@ -163,6 +225,63 @@ class OutboxDispatcher:
     def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
         self._sem.release()
+
+    # ---- leases --------------------------------------------------------------------------
+    async def _renew_loop(self) -> None:
+        """Every third of the lease: a renewal may fail once (a busy database) and the
+        lease still holds until the next one."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.renew()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("outbox[%s]: renewing the leases of %d deliveries failed; retrying in %.0fs",
+                            self.channel.name, len(self._held), every, exc_info=True)
+
+    async def renew(self) -> int:
+        """Extend the lease of every row held, in one statement; mark the ones found lost."""
+        held = dict(self._held)
+        if not held:
+            return 0
+        until = self.clock.now() + self.lease
+        async with self.uow() as uow:
+            renewed = await uow.deliveries.renew_claims([(i, c.token) for i, c in held.items()], until)
+            await uow.commit()
+        for i, c in held.items():
+            if i in renewed:
+                c.until = until
+            else:  # re-claimed by someone else, or just completed by its own task (then unread)
+                c.lost = True
+        return len(renewed)
+
+    async def _still_held(self, d: Delivery, claim: _Claim) -> bool:
+        """Before each part: is the row still ours? When renewals have been failing and the
+        lease is close to its end, confirm it in the database rather than trust it."""
+        if not claim.lost and self._held.get(d.id) is claim and self.clock.now() >= claim.until - self.lease / 3:
+            until = self.clock.now() + self.lease
+            try:
+                async with self.uow() as uow:
+                    ok = d.id in await uow.deliveries.renew_claims([(d.id, claim.token)], until)
+                    await uow.commit()
+            except Exception:
+                log.warning("outbox[%s]: cannot confirm the claim of delivery %s; not sending it now",
+                            self.channel.name, d.id, exc_info=True)
+                return False
+            if ok:
+                claim.until = until
+            else:
+                claim.lost = True
+        if claim.lost or self._held.get(d.id) is not claim:
+            self._lost(d)
+            return False
+        return True
+
+    def _lost(self, d: Delivery) -> None:
+        log.warning("outbox[%s]: delivery %s to chat %s was taken by another claim after its lease ran out; "
+                    "this sender leaves it", self.channel.name, d.id, d.chat_id)
 
     async def wait_idle(self, timeout: float = 30.0) -> None:
         """For tests and the CLI: until nothing is queued, claimed or in flight."""
@@ -192,73 +311,98 @@ class OutboxDispatcher:
             return cached
         return [*cached[:-1], replace(cached[-1], choices=ack_choices(d.id))]
 
-    async def _deliver(self, d: Delivery) -> None:
+    async def _deliver(self, d: Delivery, claim: _Claim) -> None:
         address = Address(d.channel, d.chat_id)
+        stopped = False
         try:
             parts = self.parts_for(d)
             for index in range(d.parts_sent, len(parts)):
+                if not await self._still_held(d, claim):
+                    return
                 message_id = await self.channel.send_part(address, parts[index])
-                await self._record_part(d.id, index + 1, message_id, final=index + 1 == len(parts))
+                if not await self._record_part(d, claim, index + 1, message_id, final=index + 1 == len(parts)):
+                    return
             self.sent += 1
             self.on_progress(d.announcement_id)
         except asyncio.CancelledError:
+            stopped = True  # still held: ``stop`` puts it back in the queue
             raise
         except SendError as exc:
-            await self._record_failure(d, exc)
+            await self._record_failure(d, claim, exc)
             self.on_progress(d.announcement_id)
         except Exception as exc:  # a bug or an unexpected platform answer: retry, log loudly
             log.exception("outbox[%s]: delivery %s crashed", self.channel.name, d.id)
-            await self._record_failure(d, SendError(f"{type(exc).__name__}: {exc}"))
+            await self._record_failure(d, claim, SendError(f"{type(exc).__name__}: {exc}"))
+        finally:
+            if not stopped and self._held.get(d.id) is claim:
+                del self._held[d.id]
 
-    async def _record_part(self, delivery_id: int, parts_sent: int, message_id: str, *, final: bool) -> None:
+    async def _record_part(self, d: Delivery, claim: _Claim, parts_sent: int, message_id: str, *,
+                           final: bool) -> bool:
+        """Record a sent part under our claim; False (and the row left alone) if it was lost."""
+        values: dict[str, object] = {"parts_sent": parts_sent, "message_id": message_id}
+        if final:
+            values.update(status=DeliveryStatus.SENT, sent_at=self.clock.now(), claimed_until=None, claim=None,
+                          last_error="")
         async with self.uow() as uow:
-            row = await uow.deliveries.get(delivery_id)
-            if row is None:
-                return
-            row.parts_sent, row.message_id = parts_sent, message_id
-            if final:
-                row.status, row.sent_at, row.claimed_until, row.last_error = DeliveryStatus.SENT, self.clock.now(), None, ""
+            ok = await uow.deliveries.update_held(d.id, claim.token, values)
             await uow.commit()
+        if not ok:
+            claim.lost = True
+            self._lost(d)
+        return ok
 
-    async def _record_failure(self, d: Delivery, exc: SendError) -> None:
+    async def _record_failure(self, d: Delivery, claim: _Claim, exc: SendError) -> None:
+        """The outcome of a failed send, written only if our claim still holds the row: a
+        lost row is another sender's now, and so is what its failure means for the chat."""
         now = self.clock.now()
+        values: dict[str, object] = {"claimed_until": None, "claim": None,
+                                     "last_error": f"{type(exc).__name__}: {exc.reason}"[:1000]}
+        if isinstance(exc, RateLimited):
+            values.update(status=DeliveryStatus.QUEUED, next_try_at=now + timedelta(seconds=exc.retry_after))
+        elif isinstance(exc, RecipientBlocked):
+            values.update(status=DeliveryStatus.BLOCKED)
+        elif isinstance(exc, AddressChanged):
+            values.update(chat_id=exc.new_chat_id, status=DeliveryStatus.QUEUED, next_try_at=now)
+        elif isinstance(exc, InvalidMessage):
+            values.update(status=DeliveryStatus.FAILED)
+        elif isinstance(exc, ChannelUnavailable):
+            values.update(status=DeliveryStatus.QUEUED, next_try_at=now + timedelta(minutes=1))
+        else:
+            attempts = d.attempts + 1  # nobody else writes a row while we hold it
+            values.update(attempts=attempts)
+            if attempts >= self.max_attempts:
+                values.update(status=DeliveryStatus.FAILED)
+            else:
+                backoff = min(2 ** attempts, 300) * random.uniform(0.8, 1.2)
+                values.update(status=DeliveryStatus.QUEUED, next_try_at=now + timedelta(seconds=backoff))
         async with self.uow() as uow:
-            row = await uow.deliveries.get(d.id)
-            if row is None:
+            if not await uow.deliveries.update_held(d.id, claim.token, values):
+                claim.lost = True
+                self._lost(d)
                 return
-            row.claimed_until = None
-            row.last_error = f"{type(exc).__name__}: {exc.reason}"[:1000]
-            if isinstance(exc, RateLimited):
-                row.status, row.next_try_at = DeliveryStatus.QUEUED, now + timedelta(seconds=exc.retry_after)
-                log.warning("outbox[%s]: 429, retry after %.0fs", self.channel.name, exc.retry_after)
-            elif isinstance(exc, RecipientBlocked):
-                row.status = DeliveryStatus.BLOCKED
-                if row.binding_id:
-                    b = await uow.bindings.at(row.channel, row.chat_id)
-                    if b is not None:
-                        b.status = BindingStatus.BLOCKED
-                log.info("outbox[%s]: chat %s unreachable (%s); binding blocked", self.channel.name, row.chat_id, exc)
+            if isinstance(exc, RecipientBlocked) and d.binding_id:
+                b = await uow.bindings.at(d.channel, d.chat_id)
+                if b is not None:
+                    b.status = BindingStatus.BLOCKED
             elif isinstance(exc, AddressChanged):
-                b = await uow.bindings.at(row.channel, row.chat_id)
-                clash = await uow.bindings.at(row.channel, exc.new_chat_id)
+                b = await uow.bindings.at(d.channel, d.chat_id)
+                clash = await uow.bindings.at(d.channel, exc.new_chat_id)
                 if b is not None and clash is None:
                     b.chat_id = exc.new_chat_id
-                row.chat_id, row.status, row.next_try_at = exc.new_chat_id, DeliveryStatus.QUEUED, now
-                log.info("outbox[%s]: chat migrated to %s; resending", self.channel.name, exc.new_chat_id)
-            elif isinstance(exc, InvalidMessage):
-                row.status = DeliveryStatus.FAILED
-                log.warning("outbox[%s]: delivery %s refused: %s", self.channel.name, row.id, exc.reason)
-            elif isinstance(exc, ChannelUnavailable):
-                row.status, row.next_try_at = DeliveryStatus.QUEUED, now + timedelta(minutes=1)
-            else:
-                row.attempts += 1
-                if row.attempts >= self.max_attempts:
-                    row.status = DeliveryStatus.FAILED
-                    log.warning("outbox[%s]: delivery %s failed after %d attempts: %s",
-                                self.channel.name, row.id, row.attempts, exc.reason)
-                else:
-                    backoff = min(2 ** row.attempts, 300) * random.uniform(0.8, 1.2)
-                    row.status, row.next_try_at = DeliveryStatus.QUEUED, now + timedelta(seconds=backoff)
-                    log.info("outbox[%s]: delivery %s attempt %d failed (%s); retrying in %.0fs",
-                             self.channel.name, row.id, row.attempts, exc.reason, backoff)
             await uow.commit()
+        if isinstance(exc, RateLimited):
+            log.warning("outbox[%s]: 429, retry after %.0fs", self.channel.name, exc.retry_after)
+        elif isinstance(exc, RecipientBlocked):
+            log.info("outbox[%s]: chat %s unreachable (%s); binding blocked", self.channel.name, d.chat_id, exc)
+        elif isinstance(exc, AddressChanged):
+            log.info("outbox[%s]: chat migrated to %s; resending", self.channel.name, exc.new_chat_id)
+        elif isinstance(exc, InvalidMessage):
+            log.warning("outbox[%s]: delivery %s refused: %s", self.channel.name, d.id, exc.reason)
+        elif values.get("status") == DeliveryStatus.FAILED:
+            log.warning("outbox[%s]: delivery %s failed after %d attempts: %s",
+                        self.channel.name, d.id, values["attempts"], exc.reason)
+        elif "attempts" in values:
+            log.info("outbox[%s]: delivery %s attempt %d failed (%s); retrying in %.0fs", self.channel.name, d.id,
+                     values["attempts"], exc.reason,
+                     (values["next_try_at"] - now).total_seconds())  # type: ignore[operator]
