@@ -32,7 +32,7 @@ from handlers.broadcasts import refresh_reports
 from handlers.context import Handler
 from handlers.context import Settings as HandlerSettings
 from handlers.dispatch import Dispatcher
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, is_sqlite, session_factory
 from storage.migrate import upgrade
 from storage.runlock import OutboxLock
 from storage.uow import UnitOfWorkFactory
@@ -155,14 +155,18 @@ class App:
             self.outboxes[ch.name] = OutboxDispatcher(self.uow, self.clock, ch)
         await self._start_outboxes(release_abandoned=False)
 
-    async def start(self, *, console: ConsoleChannel | None = None, scheduler: bool = True) -> None:
-        """Start every configured channel (and the web server if a webhook needs it)."""
+    async def start(self, *, console: ConsoleChannel | None = None, scheduler: bool = True,
+                    platforms: bool = True) -> None:
+        """Start every configured channel (and the web server if a webhook needs it).
+
+        ``platforms=False`` is a console session beside a running bot: only its terminal, no
+        polling or webhooks of its own (a second poller of one token is refused by Telegram)."""
         s = self.settings
-        wanted = self.configured_channels()
+        wanted = self.configured_channels() if platforms else []
         if console is not None:
             console.menus = self.services.chat_memory.menus  # the menu on screen outlives the process
             wanted.append(console)
-        if is_sqlite(s.database_url):
+        if platforms and is_sqlite(s.database_url):
             # One process writes a SQLite file: marks left "in progress" are its predecessor's.
             await self.services.chat_memory.ledger.release_unfinished()
         needs_web = (s.telegram_bot_token and s.telegram_mode == "webhook") or (
@@ -246,9 +250,9 @@ class App:
             self.web = None
         await self.engine.dispose()
 
-    async def run_forever(self, console: ConsoleChannel | None = None) -> None:
+    async def run_forever(self, console: ConsoleChannel | None = None, *, platforms: bool = True) -> None:
         """Serve until interrupted (or until the console's input ends, if it is alone)."""
-        await self.start(console=console)
+        await self.start(console=console, scheduler=platforms, platforms=platforms)
         try:
             if console is not None and len(self.channels) == 1:
                 await console.closed.wait()

@@ -227,7 +227,8 @@ async def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         name = member.name
     print(f"tdkt-bot console — {name}. Gõ /trogiup; thoát bằng Ctrl+D hoặc /thoat.")
-    await app.run_forever(console=ConsoleChannel(chat_id, sender_name=name))
+    # Beside a running bot: only this terminal; the bot's process polls, sends and ticks.
+    await app.run_forever(console=ConsoleChannel(chat_id, sender_name=name), platforms=False)
     return 0
 
 

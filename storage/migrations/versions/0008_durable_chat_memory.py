@@ -6,7 +6,7 @@ Drafts get a version so that a save computed from an older read loses instead of
 overwriting what another chat (or process) wrote in between.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 from storage.types import JSONType, UTCDateTime
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
