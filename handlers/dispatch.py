@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 
 from bot.core import Channel, Inbound, InboundKind, PerChatSerializer, Router, SendError
+from bot.core.coordination import ChatLock, ProcessChatLock
 from bot.core.text import fold
 from bot.services.registry import Services
 from handlers.context import Ctx, Handler, Settings
@@ -23,12 +24,16 @@ CANCEL_WORDS = {"huy", "huy bo", "thoat"}
 
 
 class Dispatcher:
-    def __init__(self, router: Router[Handler], services: Services, settings: Settings) -> None:
+    def __init__(self, router: Router[Handler], services: Services, settings: Settings, *,
+                 chat_lock: ChatLock | None = None) -> None:
         self.router = router
         self.services = services
         self.settings = settings
         self.channels: dict[str, Channel] = {}
         self.serializer = PerChatSerializer()
+        # Across replicas (PostgreSQL) a chat's turn is also a database lock; taken after the
+        # in-process serializer, so each process waits for it with one event per chat at most.
+        self.chat_lock: ChatLock = chat_lock or ProcessChatLock()
         self.handled = 0
 
     def add_channel(self, channel: Channel) -> None:
@@ -38,7 +43,7 @@ class Dispatcher:
         return self.channels[name]
 
     async def __call__(self, inbound: Inbound) -> None:
-        async with self.serializer.hold(inbound.address):
+        async with self.serializer.hold(inbound.address), self.chat_lock.hold(inbound.address):
             started = time.perf_counter()
             await self._handle(inbound)
             self.handled += 1
