@@ -13,7 +13,7 @@ import contextlib
 import hmac
 import logging
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -104,6 +104,7 @@ class TelegramChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._recent_updates: OrderedDict[int, None] = OrderedDict()
         self._webhook_inflight: set[int] = set()
+        self._webhook_set_at: datetime | None = None
         # polling: what is being handled, what is done, and where Telegram's offset may go
         self._running: dict[int, asyncio.Task[None]] = {}
         self._unfinished: set[int] = set()  # handling was cut (cancelled): fetch and handle again
@@ -190,11 +191,13 @@ class TelegramChannel:
         again (and the draft's last-message key makes a repeated answer harmless). To not
         hold every chat behind one slow handler, polling goes on with the offset at the
         lowest update still in flight: Telegram then re-sends that one and the later ones,
-        and those being or already handled here are skipped. When a batch brings nothing
-        new, the next poll waits until the lowest in-flight update finishes (at most
-        ``stale_max`` seconds, so new updates still arrive while a handler is stuck, and at
-        least ``stale_min``, so a burst does not turn into a storm of re-polls). The window
-        is Telegram's batch of 100: that many updates may be in flight at once.
+        and those being or already handled here are skipped. Since such a poll returns at
+        once, while anything is in flight the next poll waits until the lowest in-flight
+        update finishes (the offset can then move), but at most ``stale_max`` seconds (new
+        updates still arrive while a handler is stuck, say behind a long 429) and, if others
+        are still in flight, at least ``stale_min`` (a burst must not become a storm of
+        re-polls). Waiting for a whole batch instead would hold every chat behind the
+        slowest one. The window is Telegram's batch of 100: that many may be in flight.
 
         Followers ask for the lock every ``follower_retry`` seconds and take over when the
         leader goes away. A 409 Conflict means that some process outside our lock polls
@@ -260,14 +263,12 @@ class TelegramChannel:
                 continue
             if offset is not None:  # Telegram has forgotten everything below it
                 self._handled = {i for i in self._handled if i >= offset}
-            fresh = False
             for update in updates:
                 uid = update.update_id
                 self._next_offset = max(self._next_offset or 0, uid + 1)
                 if uid in self._handled or uid in self._running:
                     continue
                 self._unfinished.discard(uid)
-                fresh = True
                 inbound = self.to_inbound(update)
                 if inbound is None:
                     self._handled.add(uid)
@@ -277,11 +278,12 @@ class TelegramChannel:
                 self._running[uid] = task
                 self._tasks.add(task)
                 task.add_done_callback(lambda t, uid=uid: self._polled_done(uid, t))
-            if not fresh and self._running:
-                # Everything Telegram gave back is still being handled: do not spin on it.
+            if self._running:
+                # Telegram would give the ones in flight back at once: do not spin on them.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._progress.wait(), max(0.0, stale_max - (loop.time() - began)))
-                await asyncio.sleep(max(0.0, stale_min - (loop.time() - began)))
+                if self._running:
+                    await asyncio.sleep(max(0.0, stale_min - (loop.time() - began)))
 
     def _polled_done(self, uid: int, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -336,6 +338,7 @@ class TelegramChannel:
             await self.bot.set_webhook(
                 url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
+            self._webhook_set_at = datetime.now(UTC)
             return True
         finally:
             await self.leadership.release()
@@ -347,8 +350,14 @@ class TelegramChannel:
             return f"it pointed to {info.url}"
         if set(info.allowed_updates or ()) != set(ALLOWED_UPDATES):
             return "it was set for other kinds of update"
-        if info.last_error_message and " 401 " in f" {info.last_error_message} ":
-            return f"Telegram's last delivery was refused: {info.last_error_message}"
+        if info.last_error_message and " 401 " in f" {info.last_error_message} " and info.last_error_date:
+            # Only a recent refusal, and not one from before our own setWebhook (the error stays
+            # on record; Telegram's dates are whole seconds).
+            window = timedelta(seconds=max(300.0, 2 * self.webhook_check_every))
+            recent = datetime.now(UTC) - info.last_error_date < window
+            set_at = self._webhook_set_at
+            if recent and (set_at is None or info.last_error_date >= set_at.replace(microsecond=0)):
+                return f"Telegram's deliveries were refused: {info.last_error_message}"
         return None
 
     async def _watch_webhook(self) -> None:
