@@ -19,10 +19,12 @@ from bot.channels.web import FileLinks, WebServer
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
 from bot.core import Channel, Clock, Pacer, Router, SystemClock
+from bot.core.coordination import AlwaysLeader, Leadership
 from bot.demo import DEMO_REMINDERS, demo_period
 from bot.forms.spec import load_specs
 from bot.scheduler import Scheduler
 from bot.services.calendar import WorkCalendar
+from bot.services.coordination import PgChatLock, PgLeadership, leader_key
 from bot.services.outbox import OutboxDispatcher
 from bot.services.registry import Services
 from bot.services.reports import PeriodView
@@ -33,6 +35,7 @@ from handlers.context import Handler
 from handlers.context import Settings as HandlerSettings
 from handlers.dispatch import Dispatcher
 from storage.db import create_engine, is_sqlite, session_factory
+from storage.locks import AdvisoryLocks
 from storage.migrate import upgrade
 from storage.runlock import OutboxLock
 from storage.uow import UnitOfWorkFactory
@@ -64,10 +67,14 @@ class App:
                                     f"{settings.webhook_secret}".encode()).digest()
             self.file_links = FileLinks(Path(settings.files_dir), settings.public_base_url, secret)
         self.router: Router[Handler] = build_router()
+        # Replicas agree through PostgreSQL advisory locks: who polls, who sets the webhook,
+        # whose turn a chat is. SQLite means one process; the core's defaults then suffice.
+        self.locks = None if is_sqlite(settings.database_url) else AdvisoryLocks(settings.database_url)
         self.dispatcher = Dispatcher(
             self.router, self.services,
             HandlerSettings(office_name=settings.office_name, timezone=settings.timezone),
             ledger=self.services.chat_memory.ledger,
+            chat_lock=PgChatLock(self.locks) if self.locks else None,
         )
         self.channels: list[Channel] = []
         self.web: WebServer | None = None
@@ -102,6 +109,12 @@ class App:
         log.info("opened demo period #%d %s", period.id, period.label)
         return period
 
+    def leadership(self, channel: str, token: str) -> Leadership:
+        """The lock for polling (and setting the webhook of) one bot on one platform."""
+        if self.locks is None:
+            return AlwaysLeader()
+        return PgLeadership(self.locks, leader_key(channel, token))
+
     def telegram_channel(self) -> TelegramChannel:
         s = self.settings
         return TelegramChannel(
@@ -110,6 +123,7 @@ class App:
             pacer=Pacer(s.telegram_rate, group_per_minute=s.telegram_group_per_minute,
                         shared=self._shared_budget("telegram", s.telegram_bot_token)),
             reply_deadline=s.reply_retry_seconds,
+            leadership=self.leadership("telegram", s.telegram_bot_token),
         )
 
     def zalo_channel(self) -> ZaloChannel:
@@ -122,6 +136,7 @@ class App:
             on_unavailable=self._channel_unavailable, link_for=self.file_links.link if self.file_links else None,
             reply_deadline=s.reply_retry_seconds,
             menus=self.services.chat_memory.menus,
+            leadership=self.leadership("zalo", s.zalo_bot_token),
         )
 
     def _shared_budget(self, channel: str, token: str) -> SharedSendBudget | None:
@@ -166,9 +181,6 @@ class App:
         if console is not None:
             console.menus = self.services.chat_memory.menus  # the menu on screen outlives the process
             wanted.append(console)
-        if platforms and is_sqlite(s.database_url):
-            # One process writes a SQLite file: marks left "in progress" are its predecessor's.
-            await self.services.chat_memory.ledger.release_unfinished()
         needs_web = (s.telegram_bot_token and s.telegram_mode == "webhook") or (
             s.zalo_bot_token and s.zalo_mode == "webhook") or self.file_links is not None
         if needs_web:
@@ -248,6 +260,8 @@ class App:
         if self.web:
             await self.web.stop()
             self.web = None
+        if self.locks is not None:
+            await self.locks.dispose()
         await self.engine.dispose()
 
     async def run_forever(self, console: ConsoleChannel | None = None, *, platforms: bool = True) -> None:

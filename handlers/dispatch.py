@@ -23,6 +23,7 @@ from bot.core import (
     Seen,
     SendError,
 )
+from bot.core.coordination import ChatLock, ProcessChatLock
 from bot.core.text import fold
 from bot.services.registry import Services
 from handlers.context import Ctx, Handler, Settings
@@ -33,8 +34,8 @@ CANCEL_WORDS = {"huy", "huy bo", "thoat"}
 
 
 class Dispatcher:
-    def __init__(self, router: Router[Handler], services: Services, settings: Settings,
-                 ledger: InboundLedger | None = None) -> None:
+    def __init__(self, router: Router[Handler], services: Services, settings: Settings, *,
+                 ledger: InboundLedger | None = None, chat_lock: ChatLock | None = None) -> None:
         self.router = router
         self.services = services
         self.settings = settings
@@ -42,6 +43,9 @@ class Dispatcher:
         self.serializer = PerChatSerializer()
         # Which platform messages were handled (``bot.app`` injects the durable one).
         self.ledger: InboundLedger = ledger or MemoryLedger()
+        # Across replicas (PostgreSQL) a chat's turn is also a database lock; taken after the
+        # in-process serializer, so each process waits for it with one event per chat at most.
+        self.chat_lock: ChatLock = chat_lock or ProcessChatLock()
         self.handled = 0
         self.dropped = 0
 
@@ -52,7 +56,7 @@ class Dispatcher:
         return self.channels[name]
 
     async def __call__(self, inbound: Inbound) -> None:
-        async with self.serializer.hold(inbound.address):
+        async with self.serializer.hold(inbound.address), self.chat_lock.hold(inbound.address):
             if not await self._begin(inbound):
                 self.dropped += 1
                 return
@@ -71,7 +75,7 @@ class Dispatcher:
         if not inbound.key:
             return True
         try:
-            seen = await self.ledger.begin(inbound.key)
+            seen = await self.ledger.begin(inbound.key, exclusive=True)
         except Exception:
             log.exception("could not record message %s from %s; handling it anyway", inbound.key, inbound.address)
             return True

@@ -261,11 +261,6 @@ class ChatMemoryRepository(_Repo):
     async def finish_key(self, key: str, now: datetime) -> None:
         await self.session.execute(FINISH_KEY, {"k": key, "now": now})
 
-    async def release_unfinished(self) -> int:
-        """Forget every ``in_progress`` mark (only a single-writer deployment knows they are orphans)."""
-        result = await self.session.execute(delete(InboundKey).where(InboundKey.state == InboundKeyState.IN_PROGRESS))
-        return int(result.rowcount or 0)
-
     async def forget_before(self, cutoff: datetime) -> tuple[int, int]:
         """Delete menus shown and keys last seen before ``cutoff``; (menus, keys) deleted."""
         menus = await self.session.execute(delete(ChatMenu).where(ChatMenu.shown_at < cutoff))

@@ -2,7 +2,8 @@
 
 PTB is used for HTTP and types; conversations, state and retries are ours. Updates come
 by long polling or by webhook on our own aiohttp server, with the secret token checked
-on every request.
+on every request. With several replicas (PostgreSQL) one ``Leadership`` decides who polls
+and who may change the webhook; see ``_poll`` and ``_ensure_webhook``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 from aiohttp import web
@@ -47,8 +48,12 @@ from bot.core import (
     nfc,
     until_delivered,
 )
+from bot.core.coordination import AlwaysLeader, Leadership
 from bot.rendering.markup import markdown_to_telegram_html
 from bot.rendering.split import split_message
+
+if TYPE_CHECKING:
+    from telegram import WebhookInfo
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,6 +83,9 @@ class TelegramChannel:
         poll_timeout: int = 25,
         connections: int = 128,
         reply_deadline: float = 600.0,
+        leadership: Leadership | None = None,
+        follower_retry: float = 2.0,
+        webhook_check_every: float = 60.0,
     ) -> None:
         base = api_base_url.rstrip("/")
         self.bot = Bot(
@@ -95,11 +103,25 @@ class TelegramChannel:
         self.reply_deadline = reply_deadline
         """How long a direct reply is retried (429, network) before it goes to the outbox."""
         self.poll_timeout = poll_timeout
+        # Who polls and who sets the webhook when several processes share the bot (one lock).
+        self.leadership: Leadership = leadership or AlwaysLeader()
+        self.follower_retry = follower_retry
+        self.webhook_check_every = webhook_check_every
         self.username = ""
         self._sink: InboundSink | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._recent_updates: OrderedDict[int, None] = OrderedDict()
+        self._webhook_inflight: set[int] = set()
+        self._webhook_set_at: datetime | None = None
+        # polling: what is being handled, what is done, and where Telegram's offset may go
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._unfinished: set[int] = set()  # handling was cut (cancelled): fetch and handle again
+        self._handled: set[int] = set()  # done, but not yet confirmed to Telegram by an offset
+        self._next_offset: int | None = None
+        self._progress = asyncio.Event()
+        self._polling = False
         self._file_ids: dict[str, str] = {}  # stored file path → Telegram file_id of its first upload
         self._uploading: dict[str, asyncio.Lock] = {}
 
@@ -121,61 +143,245 @@ class TelegramChannel:
         if not receive:
             log.info("telegram: @%s connected for sending only", self.username)
         elif self.mode == "webhook":
-            await self.bot.set_webhook(
-                url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
-            )
+            try:
+                await self._ensure_webhook()
+            except tg_error.TelegramError as exc:
+                raise ChannelUnavailable(f"Telegram refused the webhook {self.webhook_url}: {exc}") from exc
+            self._watchdog = asyncio.create_task(self._watch_webhook(), name="telegram-webhook-check")
             log.info("telegram: @%s receiving by webhook at %s", self.username, self.webhook_url)
         else:
-            await self.bot.delete_webhook(drop_pending_updates=False)
+            if await self.leadership.try_acquire():
+                await self._start_polling()
             self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
-            log.info("telegram: @%s receiving by long polling", self.username)
+            log.info("telegram: @%s receiving by long polling%s", self.username,
+                     "" if self._polling else " once no other process polls it")
 
     async def stop(self) -> None:
-        if self._poller:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        """Stop receiving; let what is being handled finish and confirm it to Telegram.
+
+        Never deletes the webhook: other replicas behind the same URL keep receiving.
+        """
+        for task in (self._watchdog, self._poller):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._watchdog = self._poller = None
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._polling and self.leadership.held:
+            await self._confirm_handled()
+        self._polling = False
+        with contextlib.suppress(Exception):
+            await self.leadership.release()
         with contextlib.suppress(Exception):
             await self.bot.shutdown()
 
     # ---- receiving -------------------------------------------------------------------------
+    async def _start_polling(self) -> None:
+        """This process has just become the one that polls: polling and a webhook exclude each other."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._polling = True
+        log.info("telegram: this process now polls @%s", self.username)
+
+    def _offset(self) -> int | None:
+        """The lowest update not yet handled, else the one after the newest seen.
+
+        Telegram forgets every update below the offset we send, so nothing that is still
+        being handled (or whose handling was cut off) may fall below it.
+        """
+        pending = self._running.keys() | self._unfinished
+        return min(pending) if pending else self._next_offset
+
     async def _poll(self) -> None:
-        offset: int | None = None
+        """Long-poll while this process is the leader; acknowledge only what has been handled.
+
+        An update is confirmed to Telegram (by an offset past it) only after its handling
+        finished, so a process killed in between loses nothing: the next poller gets it
+        again (and the draft's last-message key makes a repeated answer harmless). To not
+        hold every chat behind one slow handler, polling goes on with the offset at the
+        lowest update still in flight: Telegram then re-sends that one and the later ones,
+        and those being or already handled here are skipped. Since such a poll returns at
+        once, while anything is in flight the next poll waits until the lowest in-flight
+        update finishes (the offset can then move), but at most ``stale_max`` seconds (new
+        updates still arrive while a handler is stuck, say behind a long 429) and, if others
+        are still in flight, at least ``stale_min`` (a burst must not become a storm of
+        re-polls). Waiting for a whole batch instead would hold every chat behind the
+        slowest one. The window is Telegram's batch of 100: that many may be in flight.
+
+        Followers ask for the lock every ``follower_retry`` seconds and take over when the
+        leader goes away. A 409 Conflict means that some process outside our lock polls
+        the same token; it is logged at ERROR once per episode and polling goes on.
+        """
         backoff = 1.0
+        conflict = False
+        waiting_logged = False
+        stale_min, stale_max = 0.2, 1.0
+        loop = asyncio.get_running_loop()
         while True:
+            if not await self.leadership.try_acquire():
+                if self._polling:
+                    log.warning("telegram: lost the polling lock; another process polls @%s now", self.username)
+                    self._polling = False
+                elif not waiting_logged:
+                    log.info("telegram: another process polls @%s; this one takes over if it stops",
+                             self.username)
+                waiting_logged = True
+                await asyncio.sleep(self.follower_retry)
+                continue
+            if not self._polling:
+                try:
+                    await self._start_polling()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("telegram: deleteWebhook failed (%s); retrying in %.0fs", exc, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+            waiting_logged = False
+            offset = self._offset()
+            self._progress.clear()
+            began = loop.time()
             try:
                 updates = await self.bot.get_updates(
                     offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
                 )
                 backoff = 1.0
+                if conflict:
+                    log.info("telegram: getUpdates works again; no other process is polling now")
+                conflict = False
             except asyncio.CancelledError:
                 raise
             except tg_error.InvalidToken:
                 log.error("telegram: token revoked; polling stopped")
                 return
+            except tg_error.Conflict as exc:
+                if not conflict:
+                    log.error("telegram: another process is polling this bot token (@%s): Telegram answered "
+                              "409 Conflict (%s). Only one process may poll: stop the other one, or let every "
+                              "replica share one PostgreSQL database so that they agree who polls.",
+                              self.username, exc)
+                conflict = True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
             except Exception as exc:  # network trouble: wait and go on, never die
                 log.warning("telegram: getUpdates failed (%s); retrying in %.0fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
+            if offset is not None:  # Telegram has forgotten everything below it
+                self._handled = {i for i in self._handled if i >= offset}
             for update in updates:
-                offset = update.update_id + 1
+                uid = update.update_id
+                self._next_offset = max(self._next_offset or 0, uid + 1)
+                if uid in self._handled or uid in self._running:
+                    continue
+                self._unfinished.discard(uid)
                 inbound = self.to_inbound(update)
-                if inbound is not None:
-                    # One task per update; the sink serialises per chat in arrival order.
-                    task = asyncio.create_task(self._deliver(inbound))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                if inbound is None:
+                    self._handled.add(uid)
+                    continue
+                # One task per update, created in arrival order; the sink serialises per chat.
+                task = asyncio.create_task(self._deliver(inbound), name=f"telegram-in-{uid}")
+                self._running[uid] = task
+                self._tasks.add(task)
+                task.add_done_callback(lambda t, uid=uid: self._polled_done(uid, t))
+            if self._running:
+                # Telegram would give the ones in flight back at once: do not spin on them.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._progress.wait(), max(0.0, stale_max - (loop.time() - began)))
+                if self._running:
+                    await asyncio.sleep(max(0.0, stale_min - (loop.time() - began)))
 
-    async def _deliver(self, inbound: Inbound) -> None:
+    def _polled_done(self, uid: int, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        lowest = min(self._running) == uid
+        del self._running[uid]
+        if task.cancelled():
+            self._unfinished.add(uid)
+        else:
+            self._handled.add(uid)
+        if lowest:
+            self._progress.set()  # the offset can move on
+
+    async def _confirm_handled(self) -> None:
+        """Tell Telegram what was handled before stopping, so a successor does not get it again."""
+        offset = self._offset()
+        if offset is None:
+            return
+        try:
+            await self.bot.get_updates(offset=offset, timeout=0, limit=1, allowed_updates=ALLOWED_UPDATES)
+        except Exception as exc:
+            log.info("telegram: could not confirm the handled updates (%s); they may come again", exc)
+
+    async def _deliver(self, inbound: Inbound) -> bool:
+        """Hand one event to the sink; False if the sink itself failed (handlers never raise)."""
         assert self._sink is not None
         try:
             await self._sink(inbound)
         except Exception:
             log.exception("telegram: handling %s failed", inbound.address)
+            return False
+        return True
+
+    async def _ensure_webhook(self) -> bool:
+        """Make Telegram's webhook the configured one, from one process at a time.
+
+        Every replica reads ``getWebhookInfo``; only when it differs from what we want does one
+        of them, holding the lock, read it again and call ``setWebhook`` with the one public
+        ``WEBHOOK_URL``; a replica that cannot get the lock leaves it to the holder. The secret
+        token cannot be read back: a delivery Telegram saw refused with 401 shows that its
+        secret is not ours, and that too makes us set it again. True if setWebhook was called.
+        """
+        if self._webhook_differs(await self.bot.get_webhook_info()) is None:
+            return False
+        if not await self.leadership.try_acquire():
+            log.info("telegram: another process is setting the webhook; leaving it to that one")
+            return False
+        try:
+            reason = self._webhook_differs(await self.bot.get_webhook_info())
+            if reason is None:
+                return False
+            log.info("telegram: setting the webhook to %s (%s)", self.webhook_url, reason)
+            await self.bot.set_webhook(
+                url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
+            )
+            self._webhook_set_at = datetime.now(UTC)
+            return True
+        finally:
+            await self.leadership.release()
+
+    def _webhook_differs(self, info: WebhookInfo) -> str | None:
+        if not info.url:
+            return "no webhook was set"
+        if info.url != self.webhook_url:
+            return f"it pointed to {info.url}"
+        if set(info.allowed_updates or ()) != set(ALLOWED_UPDATES):
+            return "it was set for other kinds of update"
+        if info.last_error_message and " 401 " in f" {info.last_error_message} " and info.last_error_date:
+            # Only a recent refusal, and not one from before our own setWebhook (the error stays
+            # on record; Telegram's dates are whole seconds).
+            window = timedelta(seconds=max(300.0, 2 * self.webhook_check_every))
+            recent = datetime.now(UTC) - info.last_error_date < window
+            set_at = self._webhook_set_at
+            if recent and (set_at is None or info.last_error_date >= set_at.replace(microsecond=0)):
+                return f"Telegram's deliveries were refused: {info.last_error_message}"
+        return None
+
+    async def _watch_webhook(self) -> None:
+        """Check the webhook now and then: a replica that lost the race at start, or a rotated
+        secret, must not leave the bot deaf until the next restart."""
+        while True:
+            await asyncio.sleep(self.webhook_check_every)
+            try:
+                await self._ensure_webhook()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("telegram: checking the webhook failed: %s", exc)
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -187,11 +393,23 @@ class TelegramChannel:
             update = Update.de_json(data, self.bot)
         except Exception:
             return web.json_response({"ok": False, "error": "bad update"}, status=400)
-        if update is not None and self._seen_before(update.update_id):
+        if update is None:
+            return web.json_response({"ok": True})
+        uid = update.update_id
+        if uid in self._recent_updates or uid in self._webhook_inflight:
             return web.json_response({"ok": True})  # Telegram re-sent it (our answer was slow): once is enough
-        inbound = self.to_inbound(update) if update else None
+        inbound = self.to_inbound(update)
         if inbound is not None:
-            await self._deliver(inbound)
+            # Answered only after handling: a replica killed meanwhile never said 200, so
+            # Telegram delivers the update again (to whichever replica the proxy picks).
+            self._webhook_inflight.add(uid)
+            try:
+                handled = await self._deliver(inbound)
+            finally:
+                self._webhook_inflight.discard(uid)
+            if not handled:
+                return web.json_response({"ok": False, "error": "not handled"}, status=500)
+        self._seen_before(uid)
         return web.json_response({"ok": True})
 
     def _seen_before(self, update_id: int) -> bool:

@@ -51,6 +51,7 @@ from bot.core import (
     nfc,
     until_delivered,
 )
+from bot.core.coordination import AlwaysLeader, Leadership
 from bot.core.text import fold
 from bot.rendering.markup import markdown_to_plain
 from bot.rendering.split import split_message
@@ -153,6 +154,8 @@ class ZaloChannel:
         link_for: Callable[[Attachment], str | None] | None = None,
         reply_deadline: float = 600.0,
         menus: MenuStore | None = None,
+        leadership: Leadership | None = None,
+        follower_retry: float = 2.0,
     ) -> None:
         if mode not in ("polling", "webhook"):
             raise ValueError(f"zalo: mode must be 'polling' or 'webhook', not {mode!r}")
@@ -173,6 +176,10 @@ class ZaloChannel:
         self.max_file_bytes = MAX_FILE_BYTES
         # What a typed "2" means per chat; ``bot.app`` injects the durable store (restarts keep it).
         self.menus: MenuStore = menus or MenuMemory()
+        # Only one process may long-poll: two would split a chat's messages between them.
+        self.leadership: Leadership = leadership or AlwaysLeader()
+        self.follower_retry = follower_retry
+        self._polling = False
         self.me: dict[str, Any] = {}
         self._session: aiohttp.ClientSession | None = None
         self._sink: InboundSink | None = None
@@ -209,11 +216,12 @@ class ZaloChannel:
                 self._receiving = True
                 log.info("zalo: %s receiving by webhook at %s", self._bot_label(), self.webhook_url)
             else:
-                # Polling and a webhook are mutually exclusive on Zalo: clear a stale one.
-                await self._call("deleteWebhook")
+                if await self.leadership.try_acquire():
+                    await self._start_polling()
                 self._receiving = True
                 self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
-                log.info("zalo: %s receiving by long polling", self._bot_label())
+                log.info("zalo: %s receiving by long polling%s", self._bot_label(),
+                         "" if self._polling else " once no other process polls it")
         except ZaloApiError as exc:
             await self._close_session()
             if exc.code == 401:
@@ -237,6 +245,9 @@ class ZaloChannel:
             _done, pending = await asyncio.wait(list(self._tasks), timeout=10.0)
             for task in pending:
                 task.cancel()
+        self._polling = False
+        with contextlib.suppress(Exception):
+            await self.leadership.release()
         await self._close_session()
 
     async def _close_session(self) -> None:
@@ -307,11 +318,42 @@ class ZaloChannel:
         return text.replace(self.token, "***") if self.token else text
 
     # ---- receiving -------------------------------------------------------------------------
+    async def _start_polling(self) -> None:
+        """This process has just become the one that polls: polling and a webhook exclude each other."""
+        await self._call("deleteWebhook")
+        self._polling = True
+        log.info("zalo: this process now polls %s", self._bot_label())
+
     async def _poll(self) -> None:
-        """Long-poll forever: one update per call, 408 means "nothing yet"; never die on errors."""
+        """Long-poll forever: one update per call, 408 means "nothing yet"; never die on errors.
+
+        Only while this process holds the polling lock (``leadership``): a follower asks for
+        it every ``follower_retry`` seconds and takes over when the leader goes away.
+        """
         backoff = 1.0
         loop = asyncio.get_running_loop()
+        waiting_logged = False
         while True:
+            if not await self.leadership.try_acquire():
+                if self._polling:
+                    log.warning("zalo: lost the polling lock; another process polls %s now", self._bot_label())
+                    self._polling = False
+                elif not waiting_logged:
+                    log.info("zalo: another process polls %s; this one takes over if it stops", self._bot_label())
+                waiting_logged = True
+                await asyncio.sleep(self.follower_retry)
+                continue
+            waiting_logged = False
+            if not self._polling:
+                try:
+                    await self._start_polling()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("zalo: deleteWebhook failed (%s); retrying in %.0fs", self._redact(str(exc)), backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
             began = loop.time()
             try:
                 result = await self._call(

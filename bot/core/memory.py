@@ -67,8 +67,12 @@ class InboundLedger(Protocol):
     between does not lose the message: once the mark is stale, a redelivery is handled again.
     """
 
-    async def begin(self, key: str) -> Seen:
-        """Record that handling ``key`` starts, unless it must not be handled (see ``Seen``)."""
+    async def begin(self, key: str, *, exclusive: bool = False) -> Seen:
+        """Record that handling ``key`` starts, unless it must not be handled (see ``Seen``).
+
+        ``exclusive``: the caller holds the chat's turn in every process (the dispatcher
+        does), so a copy can never be in hand elsewhere and an unfinished mark is an attempt
+        that died: it is taken over at once (``RETRY``), never ``BUSY``."""
 
     async def finish(self, key: str) -> None:
         """Handling ``key`` ended: from now on it is a redelivery."""
@@ -86,7 +90,7 @@ class MemoryLedger:
         self.max_keys = max_keys
         self._keys: OrderedDict[str, tuple[bool, float]] = OrderedDict()  # key → (done, when)
 
-    async def begin(self, key: str) -> Seen:
+    async def begin(self, key: str, *, exclusive: bool = False) -> Seen:
         now = time.monotonic()
         while self._keys:
             oldest, (_, at) = next(iter(self._keys.items()))
@@ -98,7 +102,7 @@ class MemoryLedger:
             done, at = entry
             if done:
                 return Seen.DONE
-            if at > now - self.stale_after:
+            if not exclusive and at > now - self.stale_after:
                 return Seen.BUSY
         self._keys[key] = (False, now)
         self._keys.move_to_end(key)

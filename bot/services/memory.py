@@ -60,10 +60,11 @@ class DurableLedger:
         self.clock = clock
         self.stale_after = stale_after
 
-    async def begin(self, key: str) -> Seen:
+    async def begin(self, key: str, *, exclusive: bool = False) -> Seen:
         now = self.clock.now()
+        stale_before = now + timedelta(days=1) if exclusive else now - self.stale_after  # exclusive: any mark
         async with self.uow() as uow:
-            attempt = await uow.chat_memory.begin_key(key, now, now - self.stale_after)
+            attempt = await uow.chat_memory.begin_key(key, now, stale_before)
             if attempt is not None:
                 await uow.commit()
                 return Seen.NEW if attempt == 1 else Seen.RETRY
@@ -75,18 +76,6 @@ class DurableLedger:
         async with self.uow() as uow:
             await uow.chat_memory.finish_key(key, self.clock.now())
             await uow.commit()
-
-    async def release_unfinished(self) -> int:
-        """At the start of a single-writer deployment (SQLite): every ``in_progress`` mark is an
-        orphan of the previous process, so its message is handled again when redelivered —
-        right away, not only once the mark has gone stale."""
-        async with self.uow() as uow:
-            released = await uow.chat_memory.release_unfinished()
-            await uow.commit()
-        if released:
-            log.info("%d message(s) were being handled when the bot last stopped; a redelivery is handled again",
-                     released)
-        return released
 
 
 class ChatMemory:

@@ -14,7 +14,12 @@ flood limits.  The fake therefore validates like Telegram (in places a little st
 
 Users are simulated with ``push_*``: a genuine ``Update`` dict is built and either queued for
 ``getUpdates`` (with real long polling) or POSTed to the webhook registered through ``setWebhook``
-(with the ``X-Telegram-Bot-Api-Secret-Token`` header).
+(with the ``X-Telegram-Bot-Api-Secret-Token`` header). By default a webhook POST is tried once;
+with ``webhook_retry`` the fake delivers like Telegram's own server (telegram-bot-api,
+``WebhookActor``): one update per chat in flight, chats in parallel up to ``max_connections``,
+and an update that failed (non-2xx, connection refused or cut) is sent again after a doubling
+delay until it succeeds, the chat's later updates waiting behind it. ``hosts`` stands in for
+DNS and TLS termination: a public ``https://host`` origin is reached at a local ``http`` one.
 """
 
 from __future__ import annotations
@@ -810,6 +815,8 @@ class FakeTelegram:
         first_name: str = "TĐKT Test Bot",
         strict_html: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        webhook_retry: float | None = None,
+        hosts: dict[str, str] | None = None,
     ) -> None:
         self.token = token
         self.username = username
@@ -820,6 +827,8 @@ class FakeTelegram:
         self.latency = latency
         self.strict_html = strict_html
         self.clock = clock
+        self.webhook_retry = webhook_retry
+        self.hosts: dict[str, str] = dict(hosts or {})  # "https://bot.example" -> "http://127.0.0.1:port"
         self._limiter = _RateLimiter(global_per_second, per_chat_per_second, per_chat_burst, group_per_minute)
 
         # recording
@@ -833,6 +842,7 @@ class FakeTelegram:
         self.requests: Counter[str] = Counter()
         self.http_429 = 0
         self.violations = 0
+        self.conflicts = 0  # getUpdates answered 409 (two pollers, or a webhook is set)
 
         # state
         self._by_chat: dict[int | str, list[SentMessage]] = {}
@@ -856,6 +866,11 @@ class FakeTelegram:
         self._faults: dict[str, list[_Fault]] = {}
         self._down = 0
         self._down_status = 502
+        self._gates: dict[str, asyncio.Event] = {}
+        # Telegram-like webhook delivery (``webhook_retry``): per-chat queues and their workers
+        self._chat_queues: dict[int | str, deque[tuple[PushedUpdate, asyncio.Future[int]]]] = {}
+        self._chat_workers: dict[int | str, asyncio.Task[None]] = {}
+        self._connections: asyncio.Semaphore | None = None
 
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
@@ -908,6 +923,11 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Release pending long polls, cancel webhook flushes and shut the server down."""
         self._wake_poller("shutdown")
+        for gate in self._gates.values():
+            gate.set()
+        for queue in self._chat_queues.values():
+            for _update, future in queue:
+                future.cancel()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -1063,6 +1083,18 @@ class FakeTelegram:
         self._down = n
         self._down_status = status
 
+    def hold(self, *methods: str) -> None:
+        """Calls of ``methods`` are received (and counted) but not answered until :meth:`release`:
+        a slow Telegram, to catch the bot with work in flight."""
+        for method in methods:
+            self._gates.setdefault(method.lower(), asyncio.Event())
+
+    def release(self, *methods: str) -> None:
+        for method in methods:
+            gate = self._gates.pop(method.lower(), None)
+            if gate is not None:
+                gate.set()
+
     # ---------------------------------------------------------------- simulated users
 
     async def push_text(
@@ -1181,6 +1213,9 @@ class FakeTelegram:
             return _json_response(ApiError(404, "Not Found").payload(), 404)
         name, handler = entry
         self.requests[name] += 1
+        gate = self._gates.get(name.lower())
+        if gate is not None:
+            await gate.wait()
         try:
             params = await self._read_params(request)
             self._check_faults(name.lower(), params)
@@ -1556,6 +1591,10 @@ class FakeTelegram:
         kind = next(iter(body))
         if self._allowed_updates and kind not in self._allowed_updates:
             return update  # Telegram never creates updates the bot did not subscribe to
+        if self._webhook is not None and self.webhook_retry is not None:
+            future = self._enqueue_for_webhook(update)
+            update.webhook_status = await future
+            return update
         if self._webhook is not None:
             async with self._webhook_lock:
                 webhook = self._webhook
@@ -1568,9 +1607,74 @@ class FakeTelegram:
         self._wake_poller("update")
         return update
 
+    @staticmethod
+    def _queue_id(update: dict[str, Any]) -> int | str:
+        """Telegram's delivery queue of an update: its chat (a button press: the message's chat)."""
+        body = update.get("message") or update.get("edited_message") or {}
+        if "callback_query" in update:
+            cq = update["callback_query"]
+            body = cq.get("message") or {"chat": cq.get("from") or {}}
+        chat = body.get("chat") or {}
+        return chat.get("id", f"u{update.get('update_id')}")
+
+    def _enqueue_for_webhook(self, update: PushedUpdate) -> asyncio.Future[int]:
+        """Queue ``update`` behind its chat's undelivered ones; resolved with the status that ended it."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        qid = self._queue_id(update)
+        self._chat_queues.setdefault(qid, deque()).append((update, future))
+        worker = self._chat_workers.get(qid)
+        if worker is None or worker.done():
+            task = asyncio.get_running_loop().create_task(self._deliver_chat(qid))
+            self._chat_workers[qid] = task
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return future
+
+    async def _deliver_chat(self, qid: int | str) -> None:
+        """One chat's updates in order: each POSTed until a 2xx, like Telegram's WebhookActor
+        (``on_update_error``: the delay starts at ``webhook_retry`` and doubles, capped at 60 s)."""
+        assert self.webhook_retry is not None
+        queue = self._chat_queues[qid]
+        try:
+            while queue:
+                update, future = queue[0]
+                delay = self.webhook_retry
+                while True:
+                    webhook = self._webhook
+                    if webhook is None:  # deleted meanwhile: Telegram keeps it for getUpdates
+                        self._pending.append(update)
+                        self._wake_poller("update")
+                        status = 0
+                        break
+                    if self._connections is None:
+                        self._connections = asyncio.Semaphore(int(webhook.get("max_connections") or 40))
+                    async with self._connections:
+                        status = await self._post(webhook["url"], update, webhook.get("secret_token"))
+                    if 200 <= status < 300:
+                        break
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 60.0)
+                queue.popleft()
+                if not future.done():
+                    future.set_result(status)
+        finally:
+            if not queue:
+                self._chat_queues.pop(qid, None)
+            self._chat_workers.pop(qid, None)
+
+    def _resolve(self, url: str) -> str:
+        """A public webhook URL as reached from here (``hosts``: DNS plus the TLS-terminating proxy)."""
+        parts = urlsplit(url)
+        local = self.hosts.get(f"{parts.scheme}://{parts.netloc}")
+        if local is None:
+            return url
+        rest = url[len(f"{parts.scheme}://{parts.netloc}"):]
+        return local.rstrip("/") + rest
+
     async def _post(self, url: str, update: dict[str, Any], secret: str | None) -> int:
         if self._client is None:
             raise RuntimeError("FakeTelegram is not started")
+        url = self._resolve(url)
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers[SECRET_HEADER] = secret
@@ -1593,6 +1697,12 @@ class FakeTelegram:
 
     async def _flush_pending_to_webhook(self) -> None:
         """Like Telegram, updates queued before setWebhook are delivered once it is set."""
+        if self.webhook_retry is not None:
+            while self._pending and self._webhook is not None:
+                update = self._pending.popleft()
+                if isinstance(update, PushedUpdate):
+                    self._enqueue_for_webhook(update)
+            return
         async with self._webhook_lock:
             while self._pending and self._webhook is not None:
                 update = self._pending[0]
@@ -1625,6 +1735,7 @@ class FakeTelegram:
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self._webhook is not None:
+            self.conflicts += 1
             raise ApiError(
                 409,
                 "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
@@ -1655,11 +1766,13 @@ class FakeTelegram:
                 if self._poller is poller:
                     self._poller = None
             if reason == "conflict":
+                self.conflicts += 1
                 raise ApiError(
                     409,
                     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                 )
             if reason == "webhook":
+                self.conflicts += 1
                 raise ApiError(409, "Conflict: terminated by setWebhook request")
         return list(itertools.islice(self._pending, limit))
 
@@ -1679,6 +1792,7 @@ class FakeTelegram:
         if isinstance(allowed, list):
             self._allowed_updates = [str(a) for a in allowed] or None
         previous = self._webhook
+        self._connections = None  # max_connections may have changed
         self._webhook = {
             "url": url,
             "secret_token": secret,

@@ -436,6 +436,72 @@ async def test_set_webhook_terminates_running_long_poll(bot: telegram.Bot, fake:
         await poll
 
 
+async def test_webhook_retry_redelivers_per_chat_in_order_through_hosts(bot: telegram.Bot) -> None:
+    """Like Telegram's WebhookActor: a failed update is sent again until a 2xx, the chat's later
+    updates wait behind it, other chats go on; a public origin is reached through ``hosts``."""
+    received: list[tuple[int, str]] = []
+    failures = {"left": 2}
+    gate = asyncio.Event()
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.json()
+        chat, text = body["message"]["chat"]["id"], body["message"]["text"]
+        received.append((chat, text))
+        if chat == 1 and failures["left"] > 0:
+            failures["left"] -= 1
+            await gate.wait()
+            return web.Response(status=502)
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/tg/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    async with FakeTelegram(webhook_retry=0.01,
+                            hosts={"https://bot.example.gov.vn": f"http://127.0.0.1:{runner.addresses[0][1]}"}) as fake:
+        b = make_bot(fake)
+        await b.initialize()
+        try:
+            assert await b.set_webhook("https://bot.example.gov.vn/tg/hook")
+            first = asyncio.create_task(fake.push_text(1, "một"))
+            second = asyncio.create_task(fake.push_text(1, "hai"))
+            await fake.wait_for(lambda: received == [(1, "một")])
+            other = await asyncio.wait_for(fake.push_text(2, "khác"), 5)  # chat 2 is not held up by chat 1
+            assert other.webhook_status == 200 and not second.done()
+            gate.set()
+            assert [(await first).webhook_status, (await second).webhook_status] == [200, 200]
+            assert [t for c, t in received if c == 1] == ["một", "một", "một", "hai"]
+            assert [d.status for d in fake.webhook_deliveries if d.update_id == first.result()["update_id"]] == \
+                [502, 502, 200]
+        finally:
+            await b.shutdown()
+    await runner.cleanup()
+
+
+async def test_hold_keeps_a_method_unanswered_until_released(bot: telegram.Bot, fake: FakeTelegram) -> None:
+    fake.hold("sendMessage")
+    sending = asyncio.create_task(bot.send_message(5, "chờ"))
+    await fake.wait_for(lambda: fake.requests["sendMessage"] == 1)
+    await asyncio.sleep(0.1)
+    assert not sending.done() and fake.messages_to(5) == []
+    assert (await bot.get_me()).username  # other methods are answered meanwhile
+    fake.release("sendMessage")
+    assert (await sending).text == "chờ"
+
+
+async def test_two_pollers_conflict_is_counted(bot: telegram.Bot, fake: FakeTelegram) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.1)
+    async with httpx.AsyncClient() as client:  # another process with the same token
+        second = asyncio.create_task(client.post(f"{fake.api_url}/getUpdates", data={"timeout": "1"}))
+        with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates request"):
+            await poll
+        assert (await second).json() == {"ok": True, "result": []}
+    assert fake.conflicts == 1
+
+
 # ------------------------------------------------------------------------------- files, edits
 
 
