@@ -84,7 +84,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hmac
 import itertools
 import json
 import logging
@@ -110,7 +109,7 @@ import aiohttp
 from aiohttp import web
 
 from bench._common import emit, fresh_database, seed_units, services_for
-from bench.conversation import Child, pg_reachable
+from bench.conversation import Child, pg_reachable, serve_ptb_by_webhook
 from tests.fakes.telegram_api import LIMITED_METHODS, SECRET_HEADER, FakeTelegram, SentMessage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -527,25 +526,7 @@ async def _serve_baseline(cfg: dict[str, Any], conn) -> None:  # type: ignore[no
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, answer))
     application.add_handler(CallbackQueryHandler(ack))
 
-    async def webhook(request: web.Request) -> web.Response:
-        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), SECRET.encode()):
-            return web.json_response({"ok": False}, status=401)
-        try:
-            update = Update.de_json(await request.json(), application.bot)
-        except Exception:
-            return web.json_response({"ok": False}, status=400)
-        await application.update_queue.put(update)
-        return web.json_response({"ok": True})
-
-    web_app = web.Application(client_max_size=2 * 1024 * 1024)
-    web_app.router.add_post(HOOK_PATH, webhook)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    await application.initialize()
-    await application.bot.set_webhook(WEBHOOK_URL, secret_token=SECRET, allowed_updates=["message", "callback_query"])
-    await application.start()
+    runner = await serve_ptb_by_webhook(application, path=HOOK_PATH, url=WEBHOOK_URL, secret=SECRET)
     conn.send({"port": runner.addresses[0][1]})
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)
     await application.stop()

@@ -219,7 +219,6 @@ def serve_baseline(cfg: dict[str, Any], conn) -> None:  # type: ignore[no-untype
 
 
 async def _serve_baseline(cfg: dict[str, Any], conn) -> None:  # type: ignore[no-untyped-def]
-    from aiohttp import web
     from telegram import Update
     from telegram.constants import ParseMode
     from telegram.ext import (
@@ -306,9 +305,25 @@ async def _serve_baseline(cfg: dict[str, Any], conn) -> None:  # type: ignore[no
         fallbacks=[CommandHandler("baocao", start)],
         name="report", persistent=True, allow_reentry=True))
 
+    runner = await serve_ptb_by_webhook(application)
+    port = runner.addresses[0][1]
+    conn.send({"port": port, "persistence_interval": persistence.update_interval,
+               "concurrent_updates": f"{application.concurrent_updates}, per-chat lock"})
+    await _await_stop(conn)
+    await application.stop()
+    await application.shutdown()
+    await runner.cleanup()
+
+
+async def serve_ptb_by_webhook(application, *, path: str = HOOK_PATH, url: str = WEBHOOK_URL,  # type: ignore[no-untyped-def]
+                               secret: str = SECRET):
+    """The baseline's webhook: our own aiohttp route into PTB's update queue (PTB's built-in
+    webhook server needs tornado), then ``setWebhook`` and ``start``. Returns the runner."""
+    from aiohttp import web
+    from telegram import Update
+
     async def webhook(request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), SECRET.encode()):
+        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), secret.encode()):
             return web.json_response({"ok": False}, status=401)
         try:
             update = Update.de_json(await request.json(), application.bot)
@@ -318,21 +333,14 @@ async def _serve_baseline(cfg: dict[str, Any], conn) -> None:  # type: ignore[no
         return web.json_response({"ok": True})
 
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
-    web_app.router.add_post(HOOK_PATH, webhook)
+    web_app.router.add_post(path, webhook)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
     await application.initialize()
-    await application.bot.set_webhook(WEBHOOK_URL, secret_token=SECRET, allowed_updates=["message", "callback_query"])
+    await application.bot.set_webhook(url, secret_token=secret, allowed_updates=["message", "callback_query"])
     await application.start()
-    conn.send({"port": port, "persistence_interval": persistence.update_interval,
-               "concurrent_updates": f"{application.concurrent_updates}, per-chat lock"})
-    await _await_stop(conn)
-    await application.stop()
-    await application.shutdown()
-    await runner.cleanup()
+    return runner
 
 
 class Child:

@@ -146,6 +146,7 @@ async def test_a_kill_between_get_updates_and_handling_loses_nothing(db_url: str
         await app2.prepare()
         await app2.start(scheduler=False)
         reply = await new_message(tg, chat, before)
+        await tg.wait_for(lambda: app2.dispatcher.handled >= 1)  # the reply goes out before the count
         assert app2.dispatcher.handled == 1
         assert QUESTION.search(reply) and QUESTION.search(reply).group(1) == "3", reply  # type: ignore[union-attr]
         draft = await draft_of(app2, chat, period_id)
@@ -185,6 +186,7 @@ async def test_one_poller_among_replicas_and_handover_when_it_dies(db_url: str, 
         before = len(tg.messages_to(7001))
         await tg.push_text(7001, "/help")
         await new_message(tg, 7001, before)
+        await tg.wait_for(lambda: a.dispatcher.handled + b.dispatcher.handled >= 1)
         assert (a.dispatcher.handled, b.dispatcher.handled) == (1, 0)
         await tg.wait_for(lambda: tg.pending_updates == [])  # and confirmed it: it will not come again
         # the leader's process dies: its tasks stop, its database sessions end
@@ -200,6 +202,7 @@ async def test_one_poller_among_replicas_and_handover_when_it_dies(db_url: str, 
         before = len(tg.messages_to(7002))
         await tg.push_text(7002, "/help")
         await new_message(tg, 7002, before)
+        await tg.wait_for(lambda: a.dispatcher.handled + b.dispatcher.handled >= 2)
         assert (a.dispatcher.handled, b.dispatcher.handled) == (1, 1)
         assert tg.conflicts == 0, tg.dump()
     finally:
@@ -263,6 +266,8 @@ async def test_one_zalo_poller_among_replicas(db_url: str, clock: FixedClock) ->
         for chat in chats:
             await zalo.push_text(chat, "/help")
         await zalo.wait_for(lambda: all(zalo.messages_to(c) for c in chats), timeout=20)
+        # a reply goes out before its handling is marked finished: wait for the count too
+        await zalo.wait_for(lambda: a.dispatcher.handled + b.dispatcher.handled >= len(chats), timeout=10)
         assert (a.dispatcher.handled, b.dispatcher.handled) == (len(chats), 0)
         await a.stop()  # the leader leaves: the follower takes over within its retry period
         await zalo.wait_for(lambda: zb._polling, timeout=10)  # type: ignore[attr-defined]
@@ -271,6 +276,7 @@ async def test_one_zalo_poller_among_replicas(db_url: str, clock: FixedClock) ->
         await asyncio.sleep(2.5)
         await zalo.push_text(chats[0], "/help")
         await zalo.wait_for(lambda: len(zalo.messages_to(chats[0])) >= 2, timeout=20)
+        await zalo.wait_for(lambda: b.dispatcher.handled >= 1, timeout=10)
         assert b.dispatcher.handled == 1
     finally:
         await b.stop()
