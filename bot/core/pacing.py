@@ -78,7 +78,7 @@ class Pacer:
         guard: float = 0.03,
         lanes: int = 8,
         shared: SharedBudget | None = None,
-        shared_margin: float = 0.9,
+        shared_margin: float = 0.95,
     ) -> None:
         # ``per_second`` is the platform's own limit: at most ``window_limit`` requests are
         # counted at any moment, each from its start until ``window`` after its answer.
