@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     zalo_webhook_url: str = ""
     zalo_webhook_secret: str = ""
     zalo_rate: float = Field(default=5.0, gt=0, le=50)
-    reply_retry_seconds: float = Field(default=600.0, ge=0)
+    reply_retry_seconds: float = Field(default=60.0, ge=0)
     """How long a direct reply is retried (429, network) before it is queued in the outbox."""
 
     scheduler_interval: int = Field(default=30, ge=1)

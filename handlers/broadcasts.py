@@ -207,11 +207,12 @@ async def acknowledge(ctx: Ctx, delivery_id: int) -> None:
         await ctx.say("stale_button")
         return
     label = f"✅ Đã nhận lúc {at.astimezone(ZoneInfo(ctx.settings.timezone)):%H:%M %d/%m/%Y}"
+    # The press is answered first: the spinner stops at once, the edit below waits its turn.
+    await ctx.answer_button("Đã ghi nhận" if first else "Đã xác nhận trước đó")
     edited = False
     if ctx.inbound.kind is InboundKind.CALLBACK and ctx.inbound.message_id:
         edited = await ctx.channel.edit_choices(ctx.address, ctx.inbound.message_id,
                                                 rows(Choice(label, f"{ACK_PREFIX}:{delivery_id}")))
-    await ctx.answer_button("Đã ghi nhận" if first else "Đã xác nhận trước đó")
     if not edited:
         await ctx.say("ack_done", first=first, at=at)
 

@@ -45,6 +45,7 @@ class Ctx:
     """The chat's guided flow as it was when this message arrived."""
     replies: list[Sent] = field(default_factory=list)
     deferred: int = 0
+    button_answered: bool = False
     """Replies of this event that went to the outbox (the platform would not take them in time)."""
 
     @property
@@ -91,6 +92,10 @@ class Ctx:
         return await self.reply(self.text(template, **context), choices)
 
     async def answer_button(self, text: str = "") -> None:
+        """Stop the button's spinner (once: a second answer to one press is refused anyway)."""
+        if self.button_answered:
+            return
+        self.button_answered = True
         await self.channel.answer_callback(self.inbound, text)
 
 

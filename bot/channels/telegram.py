@@ -82,7 +82,7 @@ class TelegramChannel:
         pacer: Pacer | None = None,
         poll_timeout: int = 25,
         connections: int = 128,
-        reply_deadline: float = 600.0,
+        reply_deadline: float = 60.0,
         leadership: Leadership | None = None,
         follower_retry: float = 2.0,
         webhook_check_every: float = 60.0,
@@ -300,7 +300,8 @@ class TelegramChannel:
         self._tasks.discard(task)
         lowest = min(self._running) == uid
         del self._running[uid]
-        if task.cancelled():
+        if task.cancelled() or task.exception() is not None or task.result() is False:
+            # cut short, or the sink itself failed (e.g. no chat lock): not confirmed, fetched again
             self._unfinished.add(uid)
         else:
             self._handled.add(uid)
@@ -479,8 +480,17 @@ class TelegramChannel:
         """One part of an outbox delivery: bulk priority under the bot's budget. A 429 is
         raised as ``RateLimited`` (the row goes back to the queue for ``retry_after``)."""
         chat_id = int(address.chat_id)
+        await self._upload_settled(part)
         async with self.pacer.sending(address.chat_id, is_group=chat_id < 0, priority=Priority.BULK):
             return await self._request(chat_id, part)
+
+    async def _upload_settled(self, part: Part) -> None:
+        """Wait, outside the pacer, while this part's file is being uploaded by another send:
+        holding a slot meanwhile would keep replies waiting for the whole upload."""
+        lock = self._uploading.get(part.document.ref) if part.document is not None else None
+        if lock is not None and lock.locked():
+            async with lock:
+                pass
 
     async def _paced(self, address: Address, call: Callable[[], Awaitable[T]]) -> T:
         """One request of a direct reply: reply priority under the same budget, errors classified."""
@@ -546,6 +556,7 @@ class TelegramChannel:
         deadline = self._deadline()
         chat_id = int(address.chat_id)
         for part in self.render(message):
+            await self._upload_settled(part)
             try:
                 ids.append(await until_delivered(
                     lambda part=part: self._paced(address, lambda: self._request(chat_id, part)),  # type: ignore[misc]

@@ -152,7 +152,7 @@ class ZaloChannel:
         part_delay: float = 0.5,
         on_unavailable: Callable[[str], Awaitable[None]] | None = None,
         link_for: Callable[[Attachment], str | None] | None = None,
-        reply_deadline: float = 600.0,
+        reply_deadline: float = 60.0,
         menus: MenuStore | None = None,
         leadership: Leadership | None = None,
         follower_retry: float = 2.0,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -39,6 +40,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class Priority(IntEnum):
@@ -125,12 +128,25 @@ class Pacer:
         await self._acquire(priority)
         try:
             if self.shared is not None:
-                wait = await self.shared.take(self.shared_interval)
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                await self._shared_slot()
             yield
         finally:
             self._release()
+
+    async def _shared_slot(self) -> None:
+        """Wait for this message's slot in the replicas' common budget. If the database cannot
+        say, this process's own pacing alone holds the message (a 429 is then possible, and
+        retried) — a message is never dropped for want of a slot."""
+        assert self.shared is not None
+        try:
+            wait = await self.shared.take(self.shared_interval)
+        except Exception as exc:
+            log.warning("shared send budget unavailable (%s: %s); pacing this process alone",
+                        type(exc).__name__, exc)
+            await asyncio.sleep(self.shared_interval)
+            return
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def pause(self, seconds: float) -> None:
         """The platform said 429: nobody sends anything for ``seconds`` — in this process, and

@@ -94,6 +94,7 @@ class OutboxDispatcher:
         idle_poll: float = 1.0,
         only_chat: str | None = None,
         on_progress: Callable[[int | None], None] | None = None,
+        stop_grace: float = 2.0,
     ) -> None:
         self.uow = uow
         self.clock = clock
@@ -104,14 +105,15 @@ class OutboxDispatcher:
         self.idle_poll = idle_poll
         self.only_chat = only_chat
         self.on_progress = on_progress or (lambda _ann: None)
+        self.stop_grace = stop_grace
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._chat_tails: dict[str, asyncio.Task[None]] = {}  # per chat: the last row started
         self._sem = asyncio.Semaphore(concurrency)
         self._held: dict[int, _Claim] = {}
         self._announcements: dict[int, Announcement] = {}
         self._rendered: dict[int, list[Part]] = {}
-        self._paused_until = 0.0
         self.sent = 0
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -143,6 +145,8 @@ class OutboxDispatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._inflight:  # a request on the wire is let finish: cut, it may arrive and go again
+            await asyncio.wait(list(self._inflight), timeout=self.stop_grace)
         for t in list(self._inflight):
             t.cancel()
         for t in list(self._inflight):
@@ -217,13 +221,24 @@ class OutboxDispatcher:
             self._held[d.id] = _Claim(token, now + self.lease)
         for d in rows:
             await self._sem.acquire()
-            task = asyncio.create_task(self._deliver(d, self._held[d.id]))
+            # One chat's rows go one after another, in claim order (priority, then age): a
+            # reply deferred in parts, a decree and a reminder never interleave in a chat.
+            before = self._chat_tails.get(d.chat_id)
+            task = asyncio.create_task(self._deliver_after(before, d, self._held[d.id]))
+            self._chat_tails[d.chat_id] = task
             self._inflight.add(task)
-            task.add_done_callback(self._done)
+            task.add_done_callback(lambda t, chat=d.chat_id: self._done(t, chat))
         return len(rows)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
+    async def _deliver_after(self, before: asyncio.Task[None] | None, d: Delivery, claim: _Claim) -> None:
+        if before is not None:
+            await asyncio.wait([before])
+        await self._deliver(d, claim)
+
+    def _done(self, task: asyncio.Task[None], chat_id: str) -> None:
         self._inflight.discard(task)
+        if self._chat_tails.get(chat_id) is task:
+            del self._chat_tails[chat_id]
         self._sem.release()
 
     # ---- leases --------------------------------------------------------------------------

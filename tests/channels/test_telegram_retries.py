@@ -71,3 +71,26 @@ async def test_errors_that_retrying_cannot_fix_are_raised_at_once(
     tg.block_chat(CHAT)
     with pytest.raises(RecipientBlocked):
         await ch.send(Address("telegram", str(CHAT)), Outbound("Xin chào"))
+
+
+async def test_an_update_whose_handling_failed_is_polled_again_not_confirmed() -> None:
+    """The sink itself failed (no database, say): Telegram must give the update again."""
+    tg = FakeTelegram()
+    await tg.start()
+    ch = TelegramChannel(tg.token, api_base_url=tg.root, pacer=Pacer(30), poll_timeout=1)
+    seen: list[str] = []
+
+    async def sink(inbound: Inbound) -> None:
+        seen.append(inbound.text)
+        if len(seen) == 1:
+            raise TimeoutError("the chat lock's pool timed out")
+
+    await ch.start(sink)
+    try:
+        await tg.push_text(111, "xin chào")
+        await tg.wait_for(lambda: len(seen) >= 2, timeout=10)
+        await tg.wait_for(lambda: tg.pending_updates == [], timeout=10)  # confirmed once handled
+        assert seen == ["xin chào", "xin chào"]
+    finally:
+        await ch.stop()
+        await tg.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.core import Address, FixedClock
+from bot.core import Address, FixedClock, Outbound
 from storage.models import Delivery
 from tests.integration.conftest import start_harness
 
@@ -91,9 +91,33 @@ async def test_a_reply_that_cannot_go_out_in_time_is_queued_and_delivered_after_
         assert [(r.chat_id, r.parts_sent, r.priority) for r in rows] == [("6001", 0, 1)]
         await tg.wait_for(lambda: len(tg.messages_to(6001)) == 1, timeout=15)
         assert "/trogiup" in (tg.messages_to(6001)[0].text or "")
-        async with app.uow() as uow:
-            row = await uow.deliveries.get(rows[0].id)
-            assert row is not None and row.status == "sent"
+        async def status() -> str:
+            async with app.uow() as uow:
+                row = await uow.deliveries.get(rows[0].id)
+                return row.status if row is not None else ""
+
+        for _ in range(200):  # the row is recorded sent just after the fake received the message
+            if await status() == "sent":
+                break
+            await asyncio.sleep(0.05)
+        assert await status() == "sent"
+    finally:
+        await app.stop()
+        await tg.stop()
+
+
+async def test_deferred_replies_of_one_chat_go_out_in_order(sqlite_url: str, clock: FixedClock) -> None:
+    """The outbox sends one chat's rows one after another: a reply deferred in three parts and
+    the one deferred after it never interleave."""
+    app, tg = await start_harness(sqlite_url, clock)
+    try:
+        long = "\n\n".join(f"Đoạn {i} " + "x" * 900 for i in range(12))  # ~11 000 characters: 3 parts
+        where = Address("telegram", "778")
+        await app.services.notices.defer_reply(where, Outbound(text=long), parts_sent=0, reason="test")
+        await app.services.notices.defer_reply(where, Outbound(text="Câu trả lời thứ hai"), parts_sent=0, reason="test")
+        await tg.wait_for(lambda: len(tg.messages_to(778)) >= 4, timeout=15)
+        order = ["second" if "thứ hai" in (m.text or "") else "long" for m in tg.messages_to(778)]
+        assert order == ["long", "long", "long", "second"], order
     finally:
         await app.stop()
         await tg.stop()
