@@ -75,15 +75,14 @@ class Dispatcher:
         if not inbound.key:
             return True
         try:
-            seen = await self.ledger.begin(inbound.key, exclusive=True)
+            seen = await self.ledger.begin(inbound.key)
         except Exception:
             log.exception("could not record message %s from %s; handling it anyway", inbound.key, inbound.address)
             return True
         if seen is Seen.RETRY:
             log.info("handling %s from %s again: an earlier attempt never finished", inbound.key, inbound.address)
         elif not seen.handle:
-            log.info("dropping a redelivered message from %s (%s): %s", inbound.address, inbound.key,
-                     "already handled" if seen is Seen.DONE else "being handled right now")
+            log.info("dropping a redelivered message from %s (%s): already handled", inbound.address, inbound.key)
         return seen.handle
 
     async def _finish(self, inbound: Inbound) -> None:

@@ -96,7 +96,7 @@ def _show_menu(insert: Any) -> Any:
 
 
 def _begin_key(insert: Any) -> Any:
-    """Claim a key in one statement: insert it, or take over an ``in_progress`` mark gone stale.
+    """Claim a key in one statement: insert it, or take over an ``in_progress`` mark (its attempt died).
 
     A row comes back (its attempt number) exactly when the caller should handle the message."""
     stmt = insert(_keys).values(key=bindparam("k"), state=InboundKeyState.IN_PROGRESS, attempts=1,
@@ -104,7 +104,7 @@ def _begin_key(insert: Any) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=[_keys.c.key],
         set_={"attempts": _keys.c.attempts + 1, "seen_at": stmt.excluded.seen_at},
-        where=(_keys.c.state == InboundKeyState.IN_PROGRESS) & (_keys.c.seen_at < bindparam("stale_before")),
+        where=_keys.c.state == InboundKeyState.IN_PROGRESS,
     ).returning(_keys.c.attempts)
 
 
@@ -247,16 +247,10 @@ class ChatMemoryRepository(_Repo):
     async def forget_menu(self, channel: str, chat_id: str) -> None:
         await self.session.execute(delete(ChatMenu).where(ChatMenu.channel == channel, ChatMenu.chat_id == chat_id))
 
-    async def begin_key(self, key: str, now: datetime, stale_before: datetime) -> int | None:
-        """The attempt number if the caller now holds ``key`` (1: first time), else None."""
-        row = (await self.session.execute(BEGIN_KEY[self._dialect], {
-            "k": key, "now": now, "stale_before": stale_before})).first()
+    async def begin_key(self, key: str, now: datetime) -> int | None:
+        """The attempt number if the caller now holds ``key`` (1: first time), else None (done)."""
+        row = (await self.session.execute(BEGIN_KEY[self._dialect], {"k": key, "now": now})).first()
         return int(row[0]) if row is not None else None
-
-    async def key_state(self, key: str) -> Row[Any] | None:
-        """``(state, seen_at)`` of a key (read only when a key turns out to be taken)."""
-        return (await self.session.execute(
-            select(InboundKey.state, InboundKey.seen_at).where(InboundKey.key == key))).first()
 
     async def finish_key(self, key: str, now: datetime) -> None:
         await self.session.execute(FINISH_KEY, {"k": key, "now": now})

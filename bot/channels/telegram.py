@@ -113,7 +113,6 @@ class TelegramChannel:
         self._watchdog: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._recent_updates: OrderedDict[int, None] = OrderedDict()
-        self._webhook_inflight: set[int] = set()
         self._webhook_set_at: datetime | None = None
         # polling: what is being handled, what is done, and where Telegram's offset may go
         self._running: dict[int, asyncio.Task[None]] = {}
@@ -397,17 +396,16 @@ class TelegramChannel:
         if update is None:
             return web.json_response({"ok": True})
         uid = update.update_id
-        if uid in self._recent_updates or uid in self._webhook_inflight:
+        if uid in self._recent_updates:
             return web.json_response({"ok": True})  # Telegram re-sent it (our answer was slow): once is enough
         inbound = self.to_inbound(update)
         if inbound is not None:
             # Answered only after handling: a replica killed meanwhile never said 200, so
-            # Telegram delivers the update again (to whichever replica the proxy picks).
-            self._webhook_inflight.add(uid)
-            try:
-                handled = await self._deliver(inbound)
-            finally:
-                self._webhook_inflight.discard(uid)
+            # Telegram delivers the update again (to whichever replica the proxy picks). A copy
+            # that arrives while the first is in hand waits for the chat's turn and is dropped by
+            # the dispatcher's ledger once the first is done; its 200 never vouches for work
+            # still under way.
+            handled = await self._deliver(inbound)
             if not handled:
                 return web.json_response({"ok": False, "error": "not handled"}, status=500)
         self._seen_before(uid)

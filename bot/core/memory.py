@@ -21,8 +21,6 @@ from bot.core.types import Address, Choice
 
 INBOUND_TTL = 7 * 24 * 3600.0
 """How long a handled message is remembered: longer than any platform keeps redelivering."""
-STALE_AFTER = 120.0
-"""An "in progress" mark older than this was left by a process that died mid-handling."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +47,9 @@ class Seen(StrEnum):
     NEW = "new"
     """First time: handle it."""
     RETRY = "retry"
-    """An earlier attempt started long ago and never finished (its process died): handle it again."""
+    """An earlier attempt never finished (its process died): handle it again."""
     DONE = "done"
     """Handled already: a redelivery, drop it."""
-    BUSY = "busy"
-    """Being handled right now (a concurrent duplicate): drop it."""
 
     @property
     def handle(self) -> bool:
@@ -64,15 +60,14 @@ class InboundLedger(Protocol):
     """Which platform messages (``Inbound.key``) were handled, so each is handled once.
 
     A key is marked in progress when handling begins and done when it ends, so a crash in
-    between does not lose the message: once the mark is stale, a redelivery is handled again.
+    between does not lose the message. The caller holds the chat's turn in every process
+    (the dispatcher does: its per-chat serializer, and across replicas the chat lock), so a
+    copy is never in hand elsewhere: a mark still in progress is an attempt that died, and
+    the redelivery is handled again at once.
     """
 
-    async def begin(self, key: str, *, exclusive: bool = False) -> Seen:
-        """Record that handling ``key`` starts, unless it must not be handled (see ``Seen``).
-
-        ``exclusive``: the caller holds the chat's turn in every process (the dispatcher
-        does), so a copy can never be in hand elsewhere and an unfinished mark is an attempt
-        that died: it is taken over at once (``RETRY``), never ``BUSY``."""
+    async def begin(self, key: str) -> Seen:
+        """Record that handling ``key`` starts, unless it was handled already (see ``Seen``)."""
 
     async def finish(self, key: str) -> None:
         """Handling ``key`` ended: from now on it is a redelivery."""
@@ -84,13 +79,12 @@ class MemoryLedger:
     Insertion order is time order (one TTL for all), so pruning looks at the front only.
     """
 
-    def __init__(self, ttl: float = INBOUND_TTL, stale_after: float = STALE_AFTER, max_keys: int = 200_000) -> None:
+    def __init__(self, ttl: float = INBOUND_TTL, max_keys: int = 200_000) -> None:
         self.ttl = ttl
-        self.stale_after = stale_after
         self.max_keys = max_keys
         self._keys: OrderedDict[str, tuple[bool, float]] = OrderedDict()  # key → (done, when)
 
-    async def begin(self, key: str, *, exclusive: bool = False) -> Seen:
+    async def begin(self, key: str) -> Seen:
         now = time.monotonic()
         while self._keys:
             oldest, (_, at) = next(iter(self._keys.items()))
@@ -98,12 +92,8 @@ class MemoryLedger:
                 break
             del self._keys[oldest]
         entry = self._keys.get(key)
-        if entry is not None:
-            done, at = entry
-            if done:
-                return Seen.DONE
-            if not exclusive and at > now - self.stale_after:
-                return Seen.BUSY
+        if entry is not None and entry[0]:
+            return Seen.DONE
         self._keys[key] = (False, now)
         self._keys.move_to_end(key)
         return Seen.NEW if entry is None else Seen.RETRY

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.core import Address, Choice, Clock, Menu, Seen
-from bot.core.memory import INBOUND_TTL, STALE_AFTER
-from storage.models import InboundKeyState
+from bot.core.memory import INBOUND_TTL
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -48,29 +47,20 @@ class DurableMenus:
 
 
 class DurableLedger:
-    """:class:`bot.core.InboundLedger` over ``inbound_keys``.
+    """:class:`bot.core.InboundLedger` over ``inbound_keys`` (one statement to begin, one to finish)."""
 
-    ``stale_after``: an ``in_progress`` mark older than this was left by a process that died
-    while handling (no handler takes minutes), so a redelivery is handled again rather than lost.
-    """
-
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, stale_after: timedelta = timedelta(seconds=STALE_AFTER)
-                 ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self.uow = uow
         self.clock = clock
-        self.stale_after = stale_after
 
-    async def begin(self, key: str, *, exclusive: bool = False) -> Seen:
-        now = self.clock.now()
-        stale_before = now + timedelta(days=1) if exclusive else now - self.stale_after  # exclusive: any mark
+    async def begin(self, key: str) -> Seen:
         async with self.uow() as uow:
-            attempt = await uow.chat_memory.begin_key(key, now, stale_before)
+            attempt = await uow.chat_memory.begin_key(key, self.clock.now())
             if attempt is not None:
                 await uow.commit()
-                return Seen.NEW if attempt == 1 else Seen.RETRY
-            # Taken: a redelivery (rare), so one more read to say which kind.
-            row = await uow.chat_memory.key_state(key)
-        return Seen.DONE if row is None or row.state == InboundKeyState.DONE else Seen.BUSY
+        if attempt is None:
+            return Seen.DONE
+        return Seen.NEW if attempt == 1 else Seen.RETRY
 
     async def finish(self, key: str) -> None:
         async with self.uow() as uow:

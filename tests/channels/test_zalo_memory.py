@@ -56,14 +56,12 @@ async def test_memory_menus_pick_forget_and_expire(monkeypatch: pytest.MonkeyPat
     assert await menus.recall(here) is None
 
 
-async def test_memory_ledger_done_busy_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_memory_ledger_new_retry_done(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    ledger = MemoryLedger(ttl=3600, stale_after=120, max_keys=3)
+    ledger = MemoryLedger(ttl=3600, max_keys=3)
     assert await ledger.begin("k") is Seen.NEW
-    assert await ledger.begin("k") is Seen.BUSY
-    now[0] += 121
-    assert await ledger.begin("k") is Seen.RETRY
+    assert await ledger.begin("k") is Seen.RETRY  # begun, never finished: that attempt died
     await ledger.finish("k")
     assert await ledger.begin("k") is Seen.DONE
     now[0] += 3601

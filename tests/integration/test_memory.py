@@ -286,7 +286,7 @@ async def test_tick_forgets_menus_and_keys_older_than_a_week(db_url: str, clock:
         assert await memory.menus.recall(old) is None  # past its week even before the cleanup
         assert (await app.services.tick())["forgotten"] == 2
         assert await memory.ledger.begin("k-old") is Seen.NEW  # forgotten: a stranger now
-        assert await memory.ledger.begin("k-fresh") is Seen.RETRY  # kept (its mark is stale by now)
+        assert await memory.ledger.begin("k-fresh") is Seen.RETRY  # kept: begun, never finished
         menu = await memory.menus.recall(fresh)
         assert menu is not None and [c.payload for c in menu.choices] == ["a:3"] and not menu.numbered
         await memory.menus.remember(fresh, [])  # a message without choices forgets the menu
@@ -295,22 +295,17 @@ async def test_tick_forgets_menus_and_keys_older_than_a_week(db_url: str, clock:
         await app.stop()
 
 
-async def test_ledger_says_done_busy_and_retry(db_url: str, clock: FixedClock) -> None:
+async def test_ledger_says_new_retry_and_done(db_url: str, clock: FixedClock) -> None:
     app = App(make_settings(db_url), clock=clock)
     await app.prepare(demo=True)
     ledger = app.services.chat_memory.ledger
     try:
         assert await ledger.begin("k") is Seen.NEW
-        assert await ledger.begin("k") is Seen.BUSY
-        clock.advance(seconds=119)
-        assert await ledger.begin("k") is Seen.BUSY
-        clock.advance(seconds=2)
+        assert await ledger.begin("k") is Seen.RETRY  # begun, never finished: that attempt died
         assert await ledger.begin("k") is Seen.RETRY
-        assert await ledger.begin("k") is Seen.BUSY  # the retry holds it now
         await ledger.finish("k")
         clock.advance(hours=1)
         assert await ledger.begin("k") is Seen.DONE
         assert await ledger.begin("other") is Seen.NEW
-        assert await ledger.begin("other", exclusive=True) is Seen.RETRY  # under the chat's turn: a dead attempt
     finally:
         await app.stop()
