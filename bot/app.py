@@ -136,6 +136,7 @@ class App:
             on_unavailable=self._channel_unavailable, link_for=self.file_links.link if self.file_links else None,
             reply_deadline=s.reply_retry_seconds,
             menus=self.services.chat_memory.menus,
+            inbox=self.services.chat_memory.inbox,
             leadership=self.leadership("zalo", s.zalo_bot_token),
         )
 

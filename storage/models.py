@@ -170,8 +170,9 @@ class InboundKeyState:
 class InboundKey(Base):
     """A platform message being or having been handled (``Inbound.key``): each is handled once.
 
-    ``in_progress`` from the start of its handling, ``done`` at the end; an ``in_progress`` row
-    that has grown stale was left by a process that died, and a redelivery is handled again.
+    ``in_progress`` from the start of its handling, ``done`` at the end. The dispatcher asks
+    under the chat's turn, so an ``in_progress`` row it meets was left by an attempt that died,
+    and the redelivery is handled again.
     """
 
     __tablename__ = "inbound_keys"
@@ -426,3 +427,25 @@ class SendBudget(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     next_at: Mapped[datetime]
+
+
+class InboxItem(Base):
+    """An update a platform will not deliver again, kept before we take it: Zalo's webhook is
+    answered 200 at once and its getUpdates hands an update out only once, so a process that
+    dies while handling would lose it. Kept here first, marked done when handled; an item left
+    undone is taken up again by any process (``claimed_until`` lets one at a time try)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_inbox_key"),
+        Index("ix_inbox_pending", "channel", "done_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(40))
+    update: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_until: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]

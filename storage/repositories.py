@@ -27,6 +27,7 @@ from storage.models import (
     FormSession,
     InboundKey,
     InboundKeyState,
+    InboxItem,
     Invite,
     Member,
     ReportPeriod,
@@ -542,3 +543,36 @@ class SendBudgetRepository(_Repo):
         await self.session.execute(text(
             "UPDATE send_budgets SET next_at = greatest(next_at, clock_timestamp() + make_interval(secs => :s)) "
             "WHERE key = :key"), {"key": key, "s": seconds})
+
+
+class InboxRepository(_Repo):
+    """Updates kept before handling (see ``InboxItem``)."""
+
+    async def keep(self, channel: str, key: str, update: dict[str, Any], now: datetime, until: datetime) -> int | None:
+        """Store the update, claimed by the caller until ``until``; None if it was kept before
+        (a redelivery: whoever kept it first sees it through)."""
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(InboxItem).values(channel=channel, key=key, update=update, received_at=now, attempts=1,
+                                        claimed_until=until).on_conflict_do_nothing(index_elements=[InboxItem.key])
+        return await self.session.scalar(stmt.returning(InboxItem.id))
+
+    async def done(self, item_id: int, now: datetime) -> None:
+        await self.session.execute(update(InboxItem).where(InboxItem.id == item_id).values(done_at=now))
+
+    async def claim_orphans(self, channel: str, now: datetime, until: datetime, max_attempts: int,
+                            limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """Take undone items whose claim ran out (their process died or gave up), one
+        statement, so two processes never take the same one."""
+        due = (select(InboxItem.id)
+               .where(InboxItem.channel == channel, InboxItem.done_at.is_(None), InboxItem.claimed_until < now,
+                      InboxItem.attempts < max_attempts)
+               .order_by(InboxItem.id).limit(limit).with_for_update(skip_locked=True))
+        rows = await self.session.execute(
+            update(InboxItem).where(InboxItem.id.in_(due))
+            .values(claimed_until=until, attempts=InboxItem.attempts + 1)
+            .returning(InboxItem.id, InboxItem.update).execution_options(synchronize_session=False))
+        return sorted((int(i), dict(u)) for i, u in rows.all())
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        result = await self.session.execute(delete(InboxItem).where(InboxItem.received_at < cutoff))
+        return int(result.rowcount or 0)

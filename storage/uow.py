@@ -28,6 +28,7 @@ class UnitOfWork:
         self.invites = r.InviteRepository(s)
         self.chat_states = r.ChatStateRepository(s)
         self.chat_memory = r.ChatMemoryRepository(s)
+        self.inbox = r.InboxRepository(s)
         self.audit = r.AuditRepository(s)
         self.announcements = r.AnnouncementRepository(s)
         self.deliveries = r.DeliveryRepository(s)

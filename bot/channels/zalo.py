@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import json
 import logging
@@ -37,6 +38,7 @@ from bot.core import (
     Inbound,
     InboundKind,
     InboundSink,
+    Inbox,
     InvalidMessage,
     MenuStore,
     Outbound,
@@ -154,6 +156,8 @@ class ZaloChannel:
         link_for: Callable[[Attachment], str | None] | None = None,
         reply_deadline: float = 60.0,
         menus: MenuStore | None = None,
+        inbox: Inbox | None = None,
+        sweep_every: float = 30.0,
         leadership: Leadership | None = None,
         follower_retry: float = 2.0,
     ) -> None:
@@ -176,6 +180,10 @@ class ZaloChannel:
         self.max_file_bytes = MAX_FILE_BYTES
         # What a typed "2" means per chat; ``bot.app`` injects the durable store (restarts keep it).
         self.menus: MenuStore = menus or MenuMemory()
+        # Updates kept before they are taken (Zalo never sends one again); ``bot.app`` injects it.
+        self.inbox = inbox
+        self.sweep_every = sweep_every
+        self._sweeper: asyncio.Task[None] | None = None
         # Only one process may long-poll: two would split a chat's messages between them.
         self.leadership: Leadership = leadership or AlwaysLeader()
         self.follower_retry = follower_retry
@@ -222,6 +230,8 @@ class ZaloChannel:
                 self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
                 log.info("zalo: %s receiving by long polling%s", self._bot_label(),
                          "" if self._polling else " once no other process polls it")
+            if receive and self.inbox is not None:
+                self._sweeper = asyncio.create_task(self._sweep_loop(), name="zalo-inbox-sweep")
         except ZaloApiError as exc:
             await self._close_session()
             if exc.code == 401:
@@ -236,6 +246,11 @@ class ZaloChannel:
     async def stop(self) -> None:
         """Stop polling, let in-flight events finish (briefly), close the HTTP session."""
         self._receiving = False
+        if self._sweeper:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self._poller:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -384,39 +399,92 @@ class ZaloChannel:
             # Documented as one object; accept a list too in case the platform changes.
             for update in result if isinstance(result, list) else [result]:
                 if isinstance(update, dict):
-                    self._accept(update)
+                    self._accept(update, await self._keep(update))
 
-    def _accept(self, update: dict[str, Any]) -> None:
-        """Dedupe, translate and hand one update to the sink as a task (created in arrival order)."""
-        message = update.get("message")
-        event = str(update.get("event_name") or "")
-        message_id = str(message.get("message_id") or "") if isinstance(message, dict) else ""
-        if message_id and not self._seen.first_time((event, message_id)):
+    async def _keep(self, update: dict[str, Any]) -> int | None:
+        """Store the update before taking it (answering the webhook, or returning from
+        getUpdates, is Zalo's last word on it); a store that fails never stops the update."""
+        if self.inbox is None:
+            return None
+        event, message_id = _ids(update)
+        if not message_id:
+            return None
+        key = hashlib.sha1(f"{self.name}:{event}:{message_id}".encode(), usedforsecurity=False).hexdigest()
+        try:
+            return await self.inbox.keep(self.name, key, update)
+        except Exception:
+            log.exception("zalo: could not keep update %s %s; handling it anyway", event, message_id)
+            return None
+
+    async def sweep(self) -> int:
+        """Take up updates kept but never handled (their process stopped mid-way)."""
+        if self.inbox is None:
+            return 0
+        items = await self.inbox.orphans(self.name)
+        for item, update in items:
+            self._accept(update, item, again=True)
+        return len(items)
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_every)
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("zalo: taking up kept updates failed; trying again later")
+
+    def _accept(self, update: dict[str, Any], item: int | None = None, *, again: bool = False) -> None:
+        """Dedupe, translate and hand one update to the sink as a task (created in arrival order).
+
+        ``again``: a kept update taken up after its process stopped; the in-memory filter
+        must not drop it (the dispatcher's ledger drops it if it was in fact handled)."""
+        event, message_id = _ids(update)
+        if not again and message_id and not self._seen.first_time((event, message_id)):
             log.info("zalo: ignoring redelivered %s %s", event, message_id)
             return
         inbound = self.to_inbound(update)
         if inbound is None:
             log.debug("zalo: ignoring update %s", event or "(no event_name)")
+            if item is not None:
+                self._done_later(item)
             return
         # One task per update: the webhook answers at once. A chat's tasks run one after the
         # other, so each typed number is read against the menu the previous message left on screen.
         chat = inbound.address.chat_id
-        task = asyncio.create_task(self._deliver(inbound, self._chat_tails.get(chat)),
+        task = asyncio.create_task(self._deliver(inbound, self._chat_tails.get(chat), item),
                                    name=f"zalo-in-{inbound.message_id}")
         self._chat_tails[chat] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(lambda t: self._chat_tails.pop(chat) if self._chat_tails.get(chat) is t else None)
 
-    async def _deliver(self, inbound: Inbound, after: asyncio.Task[None] | None = None) -> None:
+    async def _deliver(self, inbound: Inbound, after: asyncio.Task[None] | None = None,
+                       item: int | None = None) -> None:
         assert self._sink is not None
         if after is not None:
             await asyncio.wait([after])  # its own failure was logged there
         try:
             inbound = await picked(self.menus, inbound)
             await self._sink(inbound)
-        except Exception:
+        except Exception:  # left undone in the inbox: taken up again later
             log.exception("zalo: handling %s failed", inbound.address)
+            return
+        if item is not None:
+            await self._done(item)
+
+    async def _done(self, item: int) -> None:
+        assert self.inbox is not None
+        try:
+            await self.inbox.done(item)
+        except Exception:  # taken up again later; the ledger then drops it as handled
+            log.warning("zalo: could not mark kept update %s handled", item, exc_info=True)
+
+    def _done_later(self, item: int) -> None:
+        task = asyncio.create_task(self._done(item))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         """Verify the shared secret, take the update, answer 200 well within Zalo's 2 s."""
@@ -441,7 +509,7 @@ class ZaloChannel:
         if update is None:
             log.warning("zalo: webhook body without an update: %s", bytes(raw[:200]).decode(errors="replace"))
             return web.json_response({"ok": False, "error": "no update"}, status=400)
-        self._accept(update)
+        self._accept(update, await self._keep(update))
         return web.json_response({"ok": True})
 
     def to_inbound(self, update: dict[str, Any]) -> Inbound | None:
@@ -639,6 +707,13 @@ class ZaloChannel:
             await self.on_unavailable(reason)
         except Exception:
             log.exception("zalo: the on_unavailable callback failed")
+
+
+def _ids(update: dict[str, Any]) -> tuple[str, str]:
+    """(event_name, message_id) of an update; message_id "" where it has none."""
+    message = update.get("message")
+    event = str(update.get("event_name") or "")
+    return event, str(message.get("message_id") or "") if isinstance(message, dict) else ""
 
 
 def _unwrap(body: Any) -> dict[str, Any] | None:

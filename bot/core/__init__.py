@@ -11,16 +11,47 @@ from bot.core.errors import (
     Retryable,
     SendError,
 )
-from bot.core.memory import InboundLedger, MemoryLedger, Menu, MenuStore, Seen
+from bot.core.memory import InboundLedger, Inbox, MemoryLedger, Menu, MenuStore, Seen
 from bot.core.pacing import Pacer, Priority, SharedBudget
 from bot.core.retry import until_delivered
 from bot.core.router import PerChatSerializer, Router
 from bot.core.types import Address, Attachment, Choice, Inbound, InboundKind, Outbound, Sent, nfc, rows
 
 __all__ = [
-    "Address", "AddressChanged", "Attachment", "Capabilities", "Channel", "ChannelUnavailable",
-    "Choice", "Clock", "FixedClock", "Inbound", "InboundKind", "InboundLedger", "InboundSink", "InvalidMessage",
-    "MemoryLedger", "Menu", "MenuStore", "Outbound", "Pacer", "Part", "PerChatSerializer", "Priority", "RateLimited",
-    "RecipientBlocked", "Retryable", "Router", "Seen", "SendError", "Sent", "SharedBudget", "SystemClock", "fmt_local",
-    "nfc", "rows", "until_delivered",
+    "Address",
+    "AddressChanged",
+    "Attachment",
+    "Capabilities",
+    "Channel",
+    "ChannelUnavailable",
+    "Choice",
+    "Clock",
+    "FixedClock",
+    "Inbound",
+    "InboundKind",
+    "InboundLedger",
+    "InboundSink",
+    "Inbox",
+    "InvalidMessage",
+    "MemoryLedger",
+    "Menu",
+    "MenuStore",
+    "Outbound",
+    "Pacer",
+    "Part",
+    "PerChatSerializer",
+    "Priority",
+    "RateLimited",
+    "RecipientBlocked",
+    "Retryable",
+    "Router",
+    "Seen",
+    "SendError",
+    "Sent",
+    "SharedBudget",
+    "SystemClock",
+    "fmt_local",
+    "nfc",
+    "rows",
+    "until_delivered",
 ]

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.types import Address, Choice
 
@@ -104,3 +104,17 @@ class MemoryLedger:
 
     def __len__(self) -> int:
         return len(self._keys)
+
+
+class Inbox(Protocol):
+    """Updates kept before they are handled, for platforms that never deliver one again
+    (Zalo: its webhook is answered at once, its getUpdates hands an update out only once).
+    ``keep`` returns an id to mark ``done`` after handling (None: a redelivery already kept,
+    or nothing could be stored — the update is handled anyway). ``orphans`` hands out items
+    left undone by a process that died, each to one caller at a time."""
+
+    async def keep(self, channel: str, key: str, update: dict[str, Any]) -> int | None: ...
+
+    async def done(self, item_id: int) -> None: ...
+
+    async def orphans(self, channel: str) -> list[tuple[int, dict[str, Any]]]: ...

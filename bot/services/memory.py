@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core import Address, Choice, Clock, Menu, Seen
 from bot.core.memory import INBOUND_TTL
@@ -68,6 +69,43 @@ class DurableLedger:
             await uow.commit()
 
 
+class DurableInbox:
+    """:class:`bot.core.Inbox` over the ``inbox`` table.
+
+    ``claim_for``: how long the keeper (or a later taker) has before others may take an
+    item up again — longer than any handling, since a retry waits for the chat's turn anyway
+    and the ledger then drops what was in fact handled."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, claim_for: timedelta = timedelta(minutes=2),
+                 max_attempts: int = 5) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.claim_for = claim_for
+        self.max_attempts = max_attempts
+
+    async def keep(self, channel: str, key: str, update: dict[str, Any]) -> int | None:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            item = await uow.inbox.keep(channel, key, update, now, now + self.claim_for)
+            await uow.commit()
+        return item
+
+    async def done(self, item_id: int) -> None:
+        async with self.uow() as uow:
+            await uow.inbox.done(item_id, self.clock.now())
+            await uow.commit()
+
+    async def orphans(self, channel: str) -> list[tuple[int, dict[str, Any]]]:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            items = await uow.inbox.claim_orphans(channel, now, now + self.claim_for, self.max_attempts, limit=100)
+            await uow.commit()
+        if items:
+            log.warning("%s: %d update(s) kept but never handled (a process stopped mid-way); handling them now",
+                        channel, len(items))
+        return items
+
+
 class ChatMemory:
     """Both stores, and their cleanup by the scheduler's tick."""
 
@@ -77,13 +115,15 @@ class ChatMemory:
         self.ttl = ttl
         self.menus = DurableMenus(uow, clock, ttl)
         self.ledger = DurableLedger(uow, clock)
+        self.inbox = DurableInbox(uow, clock)
 
     async def forget_old(self, now: datetime | None = None) -> int:
         """Delete menus shown and message keys last seen more than ``ttl`` ago; how many rows went."""
         cutoff = (now or self.clock.now()) - self.ttl
         async with self.uow() as uow:
             menus, keys = await uow.chat_memory.forget_before(cutoff)
+            kept = await uow.inbox.forget_before(cutoff)
             await uow.commit()
-        if menus or keys:
-            log.debug("forgot %d old chat menu(s) and %d old message key(s)", menus, keys)
-        return menus + keys
+        if menus or keys or kept:
+            log.debug("forgot %d old chat menu(s), %d old message key(s), %d kept update(s)", menus, keys, kept)
+        return menus + keys + kept

@@ -284,3 +284,36 @@ async def test_export_on_zalo_comes_as_signed_expiring_link(sqlite_url: str, clo
     finally:
         await app.stop()
         await zalo.stop()
+
+
+async def test_an_update_kept_but_never_handled_is_taken_up_by_the_next_process(both: Both,
+                                                                                clock: FixedClock) -> None:
+    """Zalo never sends an update again once its getUpdates handed it out (or our webhook said
+    200): kept before it is taken, marked done after; one a dead process left undone is handled
+    by whichever process sweeps next — and one that was handled is never handled twice."""
+    await zbind(both, ZCHAT, "X_CAOLOC")
+    zalo_channel = both.app.dispatcher.channels["zalo"]
+    inbox = both.app.services.chat_memory.inbox
+    # a normal message: kept, handled, done — nothing left for a sweep
+    await both.zsay(ZCHAT, "/toi")
+    clock.advance(minutes=3)
+    assert await zalo_channel.sweep() == 0  # type: ignore[attr-defined]
+    # a process kept this one and died before handling it
+    before = len(both.zalo.messages_to(ZCHAT))
+    orphan = {"event_name": "message.text.received",
+              "message": {"message_id": "dead-process-1", "text": "/toi", "date": 1780000000000,
+                          "chat": {"id": ZCHAT, "chat_type": "PRIVATE"},
+                          "from": {"id": ZCHAT, "display_name": "Cán bộ", "is_bot": False}}}
+    assert await inbox.keep("zalo", "k-dead-process-1", orphan) is not None
+    assert await zalo_channel.sweep() == 0, "its keeper's claim still runs"  # type: ignore[attr-defined]
+    clock.advance(minutes=3)
+    assert await zalo_channel.sweep() == 1  # type: ignore[attr-defined]
+    await both.zalo.wait_for(lambda: len(both.zalo.messages_to(ZCHAT)) == before + 1, timeout=10)
+    assert "Xã Cao Lộc" in both.zalo.messages_to(ZCHAT)[-1].text
+    for _ in range(100):  # marked done just after its reply went out
+        clock.advance(minutes=3)
+        if await zalo_channel.sweep() == 0:  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    assert len(both.zalo.messages_to(ZCHAT)) == before + 1, "taken up once, answered once"
