@@ -15,7 +15,18 @@ from bot.core.memory import InboundLedger, Inbox, MemoryLedger, Menu, MenuStore,
 from bot.core.pacing import Pacer, Priority, SharedBudget
 from bot.core.retry import until_delivered
 from bot.core.router import PerChatSerializer, Router
-from bot.core.types import Address, Attachment, Choice, Inbound, InboundKind, Outbound, Sent, nfc, rows
+from bot.core.types import (
+    Address,
+    Attachment,
+    Choice,
+    Inbound,
+    InboundKind,
+    Outbound,
+    Sent,
+    nfc,
+    rows,
+    strip_controls,
+)
 
 __all__ = [
     "Address",
@@ -53,5 +64,6 @@ __all__ = [
     "fmt_local",
     "nfc",
     "rows",
+    "strip_controls",
     "until_delivered",
 ]

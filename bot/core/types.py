@@ -7,6 +7,7 @@ Telegram works unchanged on Zalo or the console.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,9 +16,26 @@ from enum import StrEnum
 CALLBACK_DATA_MAX_BYTES = 64
 
 
+# C0 controls except tab and newline, DEL, and the C1 controls. A NUL cannot be stored by
+# PostgreSQL (text or JSONB) and any of \x00-\x1f except tab/newline/CR makes openpyxl refuse
+# the whole workbook; none of them is anything a person meant to type.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile("\r\n?")
+
+
+def strip_controls(text: str) -> str:
+    """Drop control characters, keeping tab and newline; a CR (alone or before LF) becomes
+    one newline, so text pasted from Windows or old Mac files keeps its lines."""
+    if text.isprintable():  # the common case costs one C-level scan
+        return text
+    return _CONTROLS.sub("", _LINE_BREAKS.sub("\n", text))
+
+
 def nfc(text: str | None) -> str:
-    """Normalise user text to NFC: Vietnamese typed on some phones arrives decomposed."""
-    return unicodedata.normalize("NFC", text or "")
+    """Normalise text coming in to NFC without control characters: Vietnamese typed on some
+    phones arrives decomposed, and a stray control character breaks storage and exports."""
+    value = strip_controls(text or "")
+    return value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize("NFC", value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +71,10 @@ class Attachment:
     ref: str = ""
     content: bytes | None = None
 
+    def __post_init__(self) -> None:
+        # A file's name is stored with the answer and shown in the export, like typed text.
+        object.__setattr__(self, "name", nfc(self.name))
+
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
@@ -86,11 +108,14 @@ class Inbound:
         return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
 
     def __post_init__(self) -> None:
-        # Every channel's text enters here: NFC once, so nothing downstream stores NFD.
-        for name in ("text", "args", "sender_name"):
+        # Every channel's text enters here: NFC and without control characters once, so
+        # nothing downstream stores NFD, a NUL PostgreSQL refuses, or a byte Excel cannot hold.
+        for name in ("text", "command", "args", "payload", "sender_name"):
             value = getattr(self, name)
-            if value and not unicodedata.is_normalized("NFC", value):
-                object.__setattr__(self, name, unicodedata.normalize("NFC", value))
+            if value:
+                cleaned = nfc(value)
+                if cleaned != value:
+                    object.__setattr__(self, name, cleaned)
 
     @classmethod
     def from_text(cls, address: Address, text: str, **kw: object) -> Inbound:

@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from bot.core import strip_controls
 from bot.forms.parsers import answer_files
 from bot.forms.spec import FormSpec, Question
 from bot.services.reports import STATE_LABELS, PeriodView, SubmissionView, UnitState
@@ -22,6 +23,28 @@ from bot.services.views import UnitView
 NUMERIC = {"integer", "decimal", "numbers", "year"}
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+# What a spreadsheet reads as the start of a formula when the text is typed or pasted
+# (OWASP, CSV injection): such text is also marked quote-prefixed, Excel's own "'".
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def _cell(ws: Any, value: Any) -> WriteOnlyCell:
+    """A cell whose text can never become a formula and never blocks the workbook.
+
+    Answers, unit and group names are people's text: openpyxl would store "=…" as a live
+    formula (run by whoever opens the file) and raises on a control character, so one bad
+    answer already in the database would stop the whole period's export. Text is stored
+    with the explicit string type, controls dropped; numbers and dates keep their types.
+    """
+    if not isinstance(value, str):
+        return WriteOnlyCell(ws, value=value)
+    text = strip_controls(value)
+    cell = WriteOnlyCell(ws, value=None)
+    cell.value = text  # binds as a string, or as a formula when it starts with "="...
+    cell.data_type = "s"  # ...which it must never be
+    if text.lstrip(" ").startswith(FORMULA_PREFIXES):
+        cell.quotePrefix = True
+    return cell
 
 
 def _columns(spec: FormSpec) -> list[tuple[str, str, Question, str | None]]:
@@ -74,7 +97,7 @@ def build_workbook(
     ws.freeze_panes = "D2"
     header_cells = []
     for h in headers:
-        c = WriteOnlyCell(ws, value=h)
+        c = _cell(ws, h)
         c.font, c.fill, c.alignment = HEADER_FONT, HEADER_FILL, Alignment(wrap_text=True, vertical="top")
         header_cells.append(c)
     ws.append(header_cells)
@@ -99,7 +122,7 @@ def build_workbook(
                     group_totals[g][key] += v
         cells = []
         for v in values:
-            c = WriteOnlyCell(ws, value=v)
+            c = _cell(ws, v)
             if isinstance(v, datetime):
                 c.number_format = "DD/MM/YYYY HH:MM"
             elif isinstance(v, date):
@@ -116,15 +139,15 @@ def build_workbook(
     ts.freeze_panes = "B2"
     head = []
     for h in ["Chỉ tiêu", "Tổng cộng", *groups]:
-        c = WriteOnlyCell(ts, value=h)
+        c = _cell(ts, h)
         c.font, c.fill, c.alignment = HEADER_FONT, HEADER_FILL, Alignment(wrap_text=True, vertical="top")
         head.append(c)
     ts.append(head)
     for key, header in numeric_cols:
-        ts.append([header, totals.get(key, 0), *[group_totals[g].get(key, 0) for g in groups]])
+        ts.append([_cell(ts, v) for v in (header, totals.get(key, 0), *[group_totals[g].get(key, 0) for g in groups])])
     submitted_count = sum(1 for _, s, sub in rows if sub is not None and s is not UnitState.RETURNED)
     ts.append([])
-    ts.append([f"Số đơn vị đã nộp (được tính): {submitted_count}/{len(rows)} — {period.label}"])
+    ts.append([_cell(ts, f"Số đơn vị đã nộp (được tính): {submitted_count}/{len(rows)} — {period.label}")])
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()

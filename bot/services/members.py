@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.core import Address, Clock
+from bot.core import Address, Clock, nfc
 from bot.services._convert import member_view, prefixed, unit_view
 from bot.services.conversations import FlowState
 from bot.services.views import InviteView, MemberView
@@ -25,6 +25,9 @@ class RedeemOutcome(StrEnum):
     USED = "used"
     EXPIRED = "expired"
     ALREADY_BOUND = "already_bound"
+
+
+DISPLAY_NAME_MAX = 255  # members.name and chat_bindings.display_name are String(255)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,10 @@ class MemberService:
             return RedeemOutcome.USED
         if invite.expires_at <= now:
             return RedeemOutcome.EXPIRED
-        name = display_name.strip() or "Cán bộ"
+        # The name comes from the platform (a Telegram full name, a Zalo display name), so it is
+        # cleaned here as well as at the Inbound boundary: PostgreSQL refuses a NUL and a name
+        # over the column's 255 characters, and either would leave the chat unable to bind.
+        name = nfc(display_name).strip()[:DISPLAY_NAME_MAX].strip() or "Cán bộ"
         if invite.member_id is not None:  # a link code: one more channel for an existing member
             member = await uow.members.get(invite.member_id)
             if member is None:
