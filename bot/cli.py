@@ -247,7 +247,7 @@ async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.units import UnitImportError
+    from bot.services.units import UnitFileError, UnitImportError
 
     async def go(app: Any) -> int:
         if args.units_verb == "import":
@@ -255,6 +255,8 @@ async def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
                 raise CliError(f"không tìm thấy tệp {args.file}")
             try:
                 report = await app.services.units.import_file(args.file)
+            except UnitFileError as exc:
+                raise CliError(exc.message) from None
             except UnitImportError as exc:
                 print(f"Tệp {args.file} bị từ chối, chưa nạp đơn vị nào:", file=sys.stderr)
                 for row, msg in exc.problems:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 from bot.core import Clock, nfc
 from bot.services._convert import unit_view
@@ -26,6 +30,16 @@ KIND_ALIASES = {
     "khac": "khac", "khác": "khac",
 }
 COLUMNS = ("code", "name", "kind", "parent_code", "groups")
+REQUIRED = ("code", "name", "kind")
+DELIMITERS = (",", ";")
+EXTRA = "\x00extra"  # key of a row's column count when it has more cells than the header
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and password-protected .xlsx
+# The database's own limits, so the import refuses on SQLite exactly what PostgreSQL would.
+MAX_CODE = Unit.__table__.c.code.type.length
+MAX_NAME = Unit.__table__.c.name.type.length
+MAX_GROUP = UnitGroup.__table__.c.name.type.length
+_FOLD = re.compile(r"[\t\n\r\v\f]+")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class UnitImportError(Exception):
@@ -34,6 +48,16 @@ class UnitImportError(Exception):
     def __init__(self, problems: list[tuple[int, str]]) -> None:
         self.problems = problems
         super().__init__("; ".join(f"dòng {r}: {m}" for r, m in problems))
+
+
+class UnitFileError(UnitImportError):
+    """The file as a whole cannot be read as a units table (wrong type, encoding, empty,
+    missing columns): one line that names the file and the problem, no row list."""
+
+    def __init__(self, message: str) -> None:
+        self.problems = []
+        self.message = message
+        Exception.__init__(self, message)
 
 
 @dataclass
@@ -53,45 +77,159 @@ class UnitRow:
     groups: tuple[str, ...]
 
 
-def read_rows(path: Path) -> list[dict[str, str]]:
-    """Rows as dicts keyed by lower-case header, from CSV (utf-8, ; or ,) or XLSX."""
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        from openpyxl import load_workbook
+def _clean(value: object) -> str:
+    """One cell as import text: NFC, tabs/line breaks folded to a space, every other C0/C1
+    control removed. A NUL or ``\\x01`` pasted into a unit name would otherwise be stored
+    (SQLite keeps it, PostgreSQL refuses it) and later break every export naming the unit."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a code typed as a number in Excel comes back as 12.0
+    return _CONTROLS.sub("", _FOLD.sub(" ", nfc(str(value)))).strip()
 
+
+def _columns_message(name: str, header: list[str]) -> str:
+    missing = [c for c in REQUIRED if c not in header]
+    shown = ", ".join(h for h in header if h) or "không có"
+    if len([h for h in header if h]) <= 1:
+        return (f"Tệp {name} chỉ có một cột ({shown}): cần các cột {', '.join(COLUMNS)}, "
+                "phân cách bằng dấu phẩy (,) hoặc chấm phẩy (;)")
+    return f"Tệp {name} thiếu cột bắt buộc {', '.join(missing)} (tiêu đề đọc được: {shown}); cần các cột {', '.join(COLUMNS)}"
+
+
+def _table_to_dicts(name: str, table: list[list[str]]) -> list[dict[str, str]]:
+    """Header row + data rows → dicts. Blank rows stay (as empty dicts) so that row numbers
+    in messages are the row numbers the office sees in its spreadsheet."""
+    while table and not any(table[-1]):
+        table.pop()
+    if not table:
+        raise UnitFileError(f"Tệp {name} trống: cần dòng tiêu đề {', '.join(COLUMNS)} và ít nhất một đơn vị")
+    header = [h.lower() for h in table[0]]
+    if not set(REQUIRED) <= set(header):
+        raise UnitFileError(_columns_message(name, header))
+    if len(table) == 1:
+        raise UnitFileError(f"Tệp {name} chỉ có dòng tiêu đề, không có đơn vị nào")
+    out: list[dict[str, str]] = []
+    for cells in table[1:]:
+        row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+        if any(cells[len(header):]):
+            row[EXTRA] = str(len(cells))
+        out.append(row)
+    return out
+
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    name = path.name
+    head = path.read_bytes()[:8]
+    if head.startswith(OLE_MAGIC):
+        raise UnitFileError(f"Tệp {name} là bảng tính Excel cũ (.xls) hoặc có đặt mật khẩu: "
+                            "hãy mở và lưu lại dạng .xlsx không mật khẩu, hoặc CSV UTF-8")
+    if not zipfile.is_zipfile(path):
+        raise UnitFileError(f"Tệp {name} không phải bảng tính Excel (.xlsx): nội dung không đúng định dạng")
+    with zipfile.ZipFile(path) as z:
+        if "xl/workbook.xml" not in z.namelist():
+            raise UnitFileError(f"Tệp {name} là tệp nén (zip) nhưng không phải bảng tính Excel (.xlsx)")
+    try:
         wb = load_workbook(path, read_only=True, data_only=True)
-        ws = wb.active
-        it = ws.iter_rows(values_only=True)
-        header = [str(h or "").strip().lower() for h in next(it, ())]
-        out = [{header[i]: "" if v is None else str(v) for i, v in enumerate(row) if i < len(header)} for row in it]
-        wb.close()
-        return out
-    text = path.read_bytes().decode("utf-8-sig")
-    dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    return [{(k or "").strip().lower(): (v or "") for k, v in row.items()} for row in reader]
+        try:
+            ws = wb.active
+            if ws is None:
+                return []
+            return [[_clean(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, ElementTree.ParseError):
+        raise UnitFileError(f"Tệp {name} là bảng tính Excel bị hỏng, không đọc được") from None
+
+
+def _decode(path: Path) -> str:
+    """UTF-8, with or without the BOM Excel writes. Anything else is refused by name rather
+    than guessed: a cp1258 or UTF-16 file decoded wrongly would load garbled unit names."""
+    data = path.read_bytes()
+    name = path.name
+    hint = "hãy lưu lại dạng “CSV UTF-8 (Comma delimited)”"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UnitFileError(f"Tệp {name} được lưu bằng mã UTF-16, không phải UTF-8: {hint}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnitFileError(f"Tệp {name} không phải mã UTF-8 (có thể là Windows-1258, TCVN3 hay UTF-16): {hint}") from None
+    if text.count("\x00") * 4 > len(text):  # UTF-16 without a BOM: "UTF-8" with a NUL after every letter
+        raise UnitFileError(f"Tệp {name} không phải mã UTF-8 (có thể là UTF-16): {hint}")
+    return text
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    """CSV through the ``csv`` module, so quoted cells keep their commas and doubled quotes.
+    The delimiter is the one of ``,`` and ``;`` whose header holds the required columns
+    (Excel writes ``;`` where the comma is the decimal sign); if neither does, the one
+    ``csv.Sniffer`` finds, so that the message names the columns actually read."""
+    text = _decode(path)
+    if not text.strip():
+        return []
+    delimiter = ","
+    for d in DELIMITERS:
+        header = next(csv.reader(io.StringIO(text), delimiter=d), [])
+        if set(REQUIRED) <= {_clean(h).lower() for h in header}:
+            delimiter = d
+            break
+    else:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:8192], delimiters="".join(DELIMITERS)).delimiter
+        except csv.Error:
+            delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        return [[_clean(c) for c in row] for row in reader]
+    except csv.Error as exc:
+        raise UnitFileError(f"Tệp {path.name} sai định dạng CSV ở dòng {reader.line_num}: {exc}") from None
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """Rows as dicts keyed by lower-case header, from CSV (UTF-8, ``,`` or ``;``) or XLSX,
+    every cell cleaned. A file that cannot be read as a units table raises
+    ``UnitFileError`` with one line naming the file and the problem."""
+    if path.suffix.lower() == ".xls":
+        raise UnitFileError(f"Tệp {path.name} là bảng tính Excel cũ (.xls): hãy lưu lại dạng .xlsx hoặc CSV UTF-8")
+    table = _read_xlsx(path) if path.suffix.lower() in {".xlsx", ".xlsm"} else _read_csv(path)
+    return _table_to_dicts(path.name, table)
 
 
 def parse_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> list[UnitRow]:
     """Validate every row; collect every problem before refusing, with row numbers."""
     problems: list[tuple[int, str]] = []
-    if raw and not {"code", "name", "kind"} <= set(raw[0]):
-        raise UnitImportError([(1, "thiếu cột bắt buộc: cần các cột " + ", ".join(COLUMNS))])
+    if raw and not set(REQUIRED) <= set(raw[0]) | {EXTRA}:
+        raise UnitFileError(_columns_message("dữ liệu", list(raw[0])))
     rows: list[UnitRow] = []
     seen: dict[str, int] = {}
     for i, r in enumerate(raw, start=2):
-        code = nfc(r.get("code", "")).strip().upper()
-        name = nfc(r.get("name", "")).strip()
-        kind_raw = nfc(r.get("kind", "")).strip().lower()
-        parent = nfc(r.get("parent_code", "")).strip().upper()
-        groups = tuple(g.strip() for g in nfc(r.get("groups", "")).replace("|", ";").split(";") if g.strip())
+        code = _clean(r.get("code")).upper()
+        name = _clean(r.get("name"))
+        kind_raw = _clean(r.get("kind")).lower()
+        parent = _clean(r.get("parent_code")).upper()
+        groups = tuple(dict.fromkeys(g.strip() for g in _clean(r.get("groups")).replace("|", ";").split(";") if g.strip()))
+        if EXTRA in r:
+            problems.append((i, f"có {r[EXTRA]} ô, nhiều hơn số cột tiêu đề: ô có dấu phẩy hay chấm phẩy "
+                                "phải đặt trong ngoặc kép"))
+            continue  # its later cells are shifted: checking them would only add noise
         if not code and not name and not kind_raw:
             continue
         if not code:
             problems.append((i, "thiếu mã đơn vị (code)"))
+        elif len(code) > MAX_CODE:
+            problems.append((i, f"mã đơn vị dài {len(code)} ký tự, tối đa {MAX_CODE}"))
         elif code in seen:
             problems.append((i, f"mã {code} trùng với dòng {seen[code]}"))
         if not name:
             problems.append((i, "thiếu tên đơn vị (name)"))
+        elif len(name) > MAX_NAME:
+            problems.append((i, f"tên đơn vị dài {len(name)} ký tự, tối đa {MAX_NAME}"))
+        for g in groups:
+            if len(g) > MAX_GROUP:
+                problems.append((i, f"tên cụm/khối “{g[:40]}…” dài {len(g)} ký tự, tối đa {MAX_GROUP}"))
         kind = KIND_ALIASES.get(kind_raw)
         if kind is None:
             problems.append((i, f"loại đơn vị không hợp lệ: “{kind_raw}” (dùng: tinh, so, xa, phuong, dac_khu, truong, phong, khoi, khac)"))
