@@ -97,13 +97,18 @@ async def redeem(ctx: Ctx, code: str) -> None:
         else:
             await ctx.say("start_no_code")
         return
-    result = await ctx.services.members.redeem(ctx.address, code, ctx.inbound.sender_name)
+    result = await ctx.services.members.redeem(ctx.address, code, ctx.inbound.sender_name,
+                                               sender_id=ctx.inbound.sender_id)
     if result.outcome is RedeemOutcome.BOUND and result.member:
         await ctx.say("start_bound", member=result.member, role_label=ROLE_LABELS[result.member.role])
     elif result.outcome is RedeemOutcome.ALREADY_BOUND and result.member:
         await ctx.say("start_already", member=result.member)
+    elif result.outcome is RedeemOutcome.LOCKED and result.locked_until:
+        await ctx.say("start_locked", until=result.locked_until)
     else:
-        await ctx.say("start_refused", outcome=result.outcome.value, code=code[:40])
+        # One answer for unknown, used and expired: telling them apart would tell a
+        # guesser that a code exists (the audit log keeps which it was).
+        await ctx.say("start_refused")
 
 
 @requires(member=True)

@@ -449,3 +449,21 @@ class InboxItem(Base):
     attempts: Mapped[int] = mapped_column(default=1)
     claimed_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+
+
+class InviteFailure(Base):
+    """One invite code tried in vain (unknown, used or expired), kept so that guessing is
+    limited per chat and per sender across restarts and replicas: codes are short enough
+    (~2⁴⁰) that an unlimited guesser would eventually find a live one."""
+
+    __tablename__ = "invite_failures"
+    __table_args__ = (
+        Index("ix_invite_failures_chat", "channel", "chat_id", "at"),
+        Index("ix_invite_failures_sender", "channel", "sender_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    sender_id: Mapped[str | None] = mapped_column(String(64))

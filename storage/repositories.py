@@ -29,6 +29,7 @@ from storage.models import (
     InboundKeyState,
     InboxItem,
     Invite,
+    InviteFailure,
     Member,
     ReportPeriod,
     Role,
@@ -208,6 +209,31 @@ class InviteRepository(_Repo):
         return await self.session.scalar(select(func.count(Invite.id)).where(Invite.code == code)) > 0
 
 
+class InviteFailureRepository(_Repo):
+    def add(self, at: datetime, channel: str, chat_id: str, sender_id: str | None) -> None:
+        self.session.add(InviteFailure(at=at, channel=channel, chat_id=chat_id, sender_id=sender_id or None))
+
+    async def of_chat(self, channel: str, chat_id: str, since: datetime, limit: int) -> list[datetime]:
+        """When this chat's newest ``limit`` failures since ``since`` happened, newest first."""
+        rows = await self.session.scalars(
+            select(InviteFailure.at).where(InviteFailure.channel == channel, InviteFailure.chat_id == chat_id,
+                                           InviteFailure.at > since)
+            .order_by(InviteFailure.at.desc()).limit(limit))
+        return list(rows)
+
+    async def of_sender(self, channel: str, sender_id: str, since: datetime, limit: int) -> list[datetime]:
+        """When this person's newest ``limit`` failures since ``since`` happened (any chat)."""
+        rows = await self.session.scalars(
+            select(InviteFailure.at).where(InviteFailure.channel == channel, InviteFailure.sender_id == sender_id,
+                                           InviteFailure.at > since)
+            .order_by(InviteFailure.at.desc()).limit(limit))
+        return list(rows)
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        result = await self.session.execute(delete(InviteFailure).where(InviteFailure.at < cutoff))
+        return int(result.rowcount or 0)
+
+
 class ChatStateRepository(_Repo):
     async def get(self, channel: str, chat_id: str) -> ChatState | None:
         return await self.session.get(ChatState, (channel, chat_id))
@@ -266,6 +292,11 @@ class ChatMemoryRepository(_Repo):
 class AuditRepository(_Repo):
     def record(self, at: datetime, actor: str, action: str, **detail: Any) -> None:
         self.session.add(AuditLog(at=at, actor=actor, action=action, detail=detail))
+
+    async def of_action(self, action: str, since: datetime) -> list[AuditLog]:
+        rows = await self.session.scalars(
+            select(AuditLog).where(AuditLog.action == action, AuditLog.at >= since).order_by(AuditLog.at))
+        return list(rows)
 
     async def recent(self, limit: int = 50) -> list[AuditLog]:
         rows = await self.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit))

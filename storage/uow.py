@@ -26,6 +26,7 @@ class UnitOfWork:
         self.members = r.MemberRepository(s)
         self.bindings = r.BindingRepository(s)
         self.invites = r.InviteRepository(s)
+        self.invite_failures = r.InviteFailureRepository(s)
         self.chat_states = r.ChatStateRepository(s)
         self.chat_memory = r.ChatMemoryRepository(s)
         self.inbox = r.InboxRepository(s)

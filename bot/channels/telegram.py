@@ -434,6 +434,7 @@ class TelegramChannel:
                 callback_id=cq.id,
                 message_id=str(msg.message_id) if msg is not None else "",
                 sender_name=cq.from_user.full_name,
+                sender_id=str(cq.from_user.id),
                 is_private=(msg.chat.type == "private") if msg is not None else True,
             )
         msg = update.message
@@ -443,6 +444,7 @@ class TelegramChannel:
         common: dict[str, Any] = {
             "message_id": str(msg.message_id),
             "sender_name": msg.from_user.full_name if msg.from_user else "",
+            "sender_id": str(msg.from_user.id) if msg.from_user else "",
             "is_private": msg.chat.type == "private",
             "received_at": msg.date,
         }

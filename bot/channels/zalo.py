@@ -527,6 +527,7 @@ class ZaloChannel:
         common: dict[str, Any] = {
             "message_id": message_id,
             "sender_name": nfc(str(sender.get("display_name") or "")),
+            "sender_id": str(sender.get("id") or ""),
             "is_private": str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE",
             "received_at": _ms_to_datetime(message.get("date")),
         }

@@ -90,6 +90,9 @@ class Inbound:
     message_id: str = ""
     attachment: Attachment | None = None
     sender_name: str = ""
+    # The platform's id of the person who wrote (a group chat has many): attempts that must
+    # be counted per person, such as invite codes tried, are keyed by it ("" when unknown).
+    sender_id: str = ""
     is_private: bool = True
     received_at: datetime | None = None
 

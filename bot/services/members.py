@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,10 @@ class RedeemOutcome(StrEnum):
     USED = "used"
     EXPIRED = "expired"
     ALREADY_BOUND = "already_bound"
+    LOCKED = "locked"  # too many failures lately: the code was not even looked at
+
+
+FAILED_OUTCOMES = frozenset({RedeemOutcome.UNKNOWN, RedeemOutcome.USED, RedeemOutcome.EXPIRED})
 
 
 DISPLAY_NAME_MAX = 255  # members.name and chat_bindings.display_name are String(255)
@@ -34,6 +38,16 @@ DISPLAY_NAME_MAX = 255  # members.name and chat_bindings.display_name are String
 class RedeemResult:
     outcome: RedeemOutcome
     member: MemberView | None = None
+    locked_until: datetime | None = None  # set when LOCKED: when a code is looked at again
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """A chat (or a person) that reached the limit of failed invite codes."""
+
+    address: str
+    sender_id: str | None
+    at: datetime
 
 
 class InviteError(Exception):
@@ -49,9 +63,16 @@ def normalise_code(text: str) -> str:
 
 
 class MemberService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    """``failure_limit`` failed codes per ``failure_window``, per chat and per sender: a
+    guesser of ~2⁴⁰ codes then gets a few hundred tries a day instead of thousands a second,
+    while an officer who mistypes a code a few times is not stopped."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, failure_limit: int = 5,
+                 failure_window: timedelta = timedelta(minutes=15)) -> None:
         self.uow = uow
         self.clock = clock
+        self.failure_limit = failure_limit
+        self.failure_window = failure_window
 
     async def create_invite(
         self, unit_code: str | None, *, role: str = Role.OFFICER, valid_for: timedelta = timedelta(days=7),
@@ -78,8 +99,14 @@ class MemberService:
             await uow.commit()
             return InviteView(code=code, role=role, unit=unit_view(unit) if unit else None, expires_at=invite.expires_at)
 
-    async def redeem(self, address: Address, code: str, display_name: str) -> RedeemResult:
+    async def redeem(self, address: Address, code: str, display_name: str, *,
+                     sender_id: str = "") -> RedeemResult:
         """Bind this chat with a one-time code. Replays and expired codes are refused.
+
+        A chat or sender with ``failure_limit`` failures in the last ``failure_window`` is
+        refused without the code being looked at (even a right one), until the window has
+        passed: otherwise the answer to a guess would still tell whether it hit. Failures are
+        kept in the database, so a restart does not reset the count, and each is audited.
 
         The invite row is locked (PostgreSQL) and ``used_at`` is checked inside the same
         transaction, so two chats racing with the same code cannot both win.
@@ -89,11 +116,52 @@ class MemberService:
             if existing is not None and existing.status == BindingStatus.ACTIVE:
                 outcome = RedeemOutcome.ALREADY_BOUND
             else:
+                locked_until = await self._locked_until(uow, address, sender_id)
+                if locked_until is not None:
+                    return RedeemResult(RedeemOutcome.LOCKED, locked_until=locked_until)
                 outcome = await self._bind(uow, address, code, display_name, existing)
-        if outcome not in (RedeemOutcome.BOUND, RedeemOutcome.ALREADY_BOUND):
+        if outcome in FAILED_OUTCOMES:
+            await self._record_failure(address, sender_id, code, outcome)
             return RedeemResult(outcome)
         # Read back after the unit of work closed: SQLite has a single pooled connection.
         return RedeemResult(outcome, await self.member_at(address))
+
+    async def _locked_until(self, uow: UnitOfWork, address: Address, sender_id: str) -> datetime | None:
+        """When the chat's (or sender's) oldest failure that counts leaves the window, if
+        the limit is reached now; else None."""
+        since = self.clock.now() - self.failure_window
+        lists = [await uow.invite_failures.of_chat(address.channel, address.chat_id, since, self.failure_limit)]
+        if sender_id:
+            lists.append(await uow.invite_failures.of_sender(address.channel, sender_id, since, self.failure_limit))
+        ends = [times[-1] + self.failure_window for times in lists if len(times) >= self.failure_limit]
+        return max(ends) if ends else None
+
+    async def _record_failure(self, address: Address, sender_id: str, code: str, outcome: RedeemOutcome) -> None:
+        """Kept in its own transaction: the binding attempt's one may have been rolled back."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            uow.invite_failures.add(now, address.channel, address.chat_id, sender_id)
+            uow.audit.record(now, f"chat:{address}", "invite.failed", reason=outcome.value,
+                             code=normalise_code(code)[:40], address=str(address), sender=sender_id or None)
+            await uow.flush()
+            if await self._locked_until(uow, address, sender_id) is not None:
+                uow.audit.record(now, f"chat:{address}", "invite.lockout", address=str(address),
+                                 sender=sender_id or None)
+            await uow.commit()
+
+    async def lockouts_since(self, since: datetime) -> list[Lockout]:
+        """Chats that reached the limit of failed codes since ``since``: for the admins' digest."""
+        async with self.uow() as uow:
+            rows = await uow.audit.of_action("invite.lockout", since)
+        return [Lockout(address=str(r.detail.get("address", "")), sender_id=r.detail.get("sender"), at=r.at)
+                for r in rows]
+
+    async def forget_failures(self) -> int:
+        """Failures older than a day count for nothing; the audit log keeps their record."""
+        async with self.uow() as uow:
+            gone = await uow.invite_failures.forget_before(self.clock.now() - max(self.failure_window, timedelta(days=1)))
+            await uow.commit()
+        return gone
 
     async def _bind(self, uow: UnitOfWork, address: Address, code: str, display_name: str,
                     existing: ChatBinding | None) -> RedeemOutcome:

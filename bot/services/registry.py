@@ -172,15 +172,18 @@ class Services:
             new = await self.reports.submissions_since(p.id, since)
             items.append((prog, new))
         failed = await self.announcements.failed_since(since)
-        return render("digest", items=items, failed=failed, now=self.clock.now(), office=self.office_name)
+        lockouts = await self.members.lockouts_since(since)
+        return render("digest", items=items, failed=failed, lockouts=lockouts, now=self.clock.now(),
+                      office=self.office_name)
 
     async def tick(self) -> dict[str, int]:
         """One scheduler tick: scheduled announcements, due reminders, the daily digest, and
-        forgetting chat menus and message keys older than a week."""
+        forgetting chat menus and message keys older than a week and failed invite codes
+        older than a day."""
         released = await self.announcements.release_due()
         sent, skipped = await self.send_due_reminders()
         digest = await self.send_digest_if_due()
-        forgotten = await self.chat_memory.forget_old()
+        forgotten = await self.chat_memory.forget_old() + await self.members.forget_failures()
         return {"released": len(released), "reminders": sent, "skipped": skipped, "digest": int(digest),
                 "forgotten": forgotten}
 
