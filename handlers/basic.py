@@ -8,6 +8,7 @@ from bot.core import Choice, InboundKind, Router, rows
 from bot.services.members import InviteError, RedeemOutcome
 from handlers.broadcasts import ack_typed
 from handlers.context import Ctx, Handler, requires
+from handlers.payload import Payload
 
 ROLE_LABELS = {"officer": "cán bộ phụ trách thi đua – khen thưởng", "admin": "quản trị (cơ quan Nội vụ)"}
 CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "console": "Console (máy tính)"}
@@ -53,11 +54,11 @@ async def channels(ctx: Ctx) -> None:
 async def on_channel_button(ctx: Ctx) -> None:
     member = await ctx.services.members.member_at(ctx.address)
     assert member
-    parts = ctx.inbound.payload.split(":")
-    if parts[1:2] == ["link"]:
+    parts = Payload.parse(ctx.inbound.payload).parts
+    if parts[1:2] == ("link",):
         code = await ctx.services.members.create_link_code(member.id)
         await ctx.say("link_code", code=code)
-    elif parts[1:2] == ["set"] and len(parts) > 2:
+    elif parts[1:2] == ("set",) and len(parts) > 2:
         choice = None if parts[2] == "all" else parts[2]
         if choice is not None and choice not in {b.channel for b in member.bindings if b.status == "active"}:
             await ctx.say("stale_button")

@@ -10,6 +10,7 @@ from bot.core.text import fold
 from bot.services.announcements import ACK_PREFIX
 from bot.services.audience import AudienceError, describe
 from handlers.context import Ctx, Handler, requires
+from handlers.payload import Payload
 
 FLOW = "announce"
 DOC_TYPES = ["Chỉ thị", "Kế hoạch", "Phát động", "Công văn", "Thông báo", "Quyết định", "Hướng dẫn",
@@ -74,35 +75,40 @@ async def _advance(ctx: Ctx, data: dict, step: str) -> None:  # type: ignore[typ
 @requires(admin=True)
 async def on_flow_button(ctx: Ctx) -> None:
     state = await ctx.services.conversations.get(ctx.address)
-    parts = ctx.inbound.payload.split(":")
+    payload = Payload.parse(ctx.inbound.payload)
     if state is None or state.flow != FLOW:
         await ctx.say("stale_button")
         return
     data = state.data
-    action = parts[1] if len(parts) > 1 else ""
+    action = payload.action
     if action == "cancel":
         await ctx.services.conversations.clear(ctx.address)
         await ctx.say("cancel", cancelled=True, kept="")
     elif action == "type" and data["step"] == "type":
-        data["doc_type"] = DOC_TYPES[int(parts[2])] if parts[2].isdigit() and int(parts[2]) < len(DOC_TYPES) else "Thông báo"
+        index = payload.index(2, len(DOC_TYPES))
+        data["doc_type"] = DOC_TYPES[index] if index is not None else "Thông báo"
         await _advance(ctx, data, "number")
     elif action == "skip" and data["step"] == "number":
         data["number"] = ""
         await _advance(ctx, data, "summary")
     elif action == "aud" and data["step"] == "audience":
-        kind = parts[2]
+        kind = payload.part(2)
+        group = payload.index(3, len(data.get("groups", [])))
         if kind == "all":
             data["audience"] = {"all": True}
-        elif kind == "g":
-            data["audience"] = {"groups": [data["groups"][int(parts[3])]]}
-        elif kind == "k":
-            data["audience"] = {"kinds": [parts[3]]}
+        elif kind == "g" and group is not None:
+            data["audience"] = {"groups": [data["groups"][group]]}
+        elif kind == "k" and payload.part(3):
+            data["audience"] = {"kinds": [payload.part(3)]}
+        elif kind in {"g", "k"}:
+            await ctx.say("stale_button")
+            return
         else:
             await _advance(ctx, data, "audience_units")
             return
         await _advance(ctx, data, "ack")
     elif action == "ack" and data["step"] == "ack":
-        data["ack"] = parts[2] == "1"
+        data["ack"] = payload.part(2) == "1"
         await _advance(ctx, data, "preview")
     elif action == "send" and data["step"] == "preview":
         await _create(ctx, data, send_at=None)
@@ -193,11 +199,11 @@ async def send_report(ctx: Ctx, announcement_id: int) -> None:
 # ---- acknowledgement --------------------------------------------------------------------
 @requires(member=True)
 async def on_ack(ctx: Ctx) -> None:
-    raw = ctx.inbound.payload.split(":", 1)[1]
-    if not raw.isdigit():
+    delivery_id = Payload.parse(ctx.inbound.payload).id(1)
+    if delivery_id is None:
         await ctx.say("stale_button")
         return
-    await acknowledge(ctx, int(raw))
+    await acknowledge(ctx, delivery_id)
 
 
 async def acknowledge(ctx: Ctx, delivery_id: int) -> None:
@@ -238,11 +244,11 @@ async def status_list(ctx: Ctx) -> None:
 
 @requires(admin=True)
 async def on_report_button(ctx: Ctx) -> None:
-    _, ann, action = ([*ctx.inbound.payload.split(":"), "", ""])[:3]
-    if not ann.isdigit() or await ctx.services.announcements.get(int(ann)) is None:
+    payload = Payload.parse(ctx.inbound.payload)
+    ann_id, action = payload.id(1), payload.part(2)
+    if ann_id is None or await ctx.services.announcements.get(ann_id) is None:
         await ctx.say("stale_button")
         return
-    ann_id = int(ann)
     if action == "m":
         lines = await ctx.services.announcements.not_reached(ann_id)
         await ctx.say("not_reached", lines=lines)
@@ -273,12 +279,12 @@ async def unit_announcements(ctx: Ctx) -> None:
 @requires(member=True)
 async def reopen(ctx: Ctx) -> None:
     assert ctx.member
-    raw = ctx.inbound.payload.split(":", 1)[1]
+    ann_id = Payload.parse(ctx.inbound.payload).id(1)
     allowed = {a.id for a in await ctx.services.announcements.for_unit(ctx.member.unit.id, 50)} if ctx.member.unit else set()
-    if not raw.isdigit() or (int(raw) not in allowed and not ctx.member.is_admin):
+    if ann_id is None or (ann_id not in allowed and not ctx.member.is_admin):
         await ctx.say("stale_button")
         return
-    out = await ctx.services.announcements.preview(int(raw))
+    out = await ctx.services.announcements.preview(ann_id)
     if out is None:
         await ctx.say("stale_button")
         return

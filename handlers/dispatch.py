@@ -27,6 +27,7 @@ from bot.core.coordination import ChatLock, ProcessChatLock
 from bot.core.text import fold
 from bot.services.registry import Services
 from handlers.context import Ctx, Handler, Settings
+from handlers.payload import Payload
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,9 @@ class Dispatcher:
             if getattr(handler, "needs_member", False) and member is None:
                 await ctx.say("not_bound")
             elif getattr(handler, "needs_admin", False) and not (member and member.is_admin):
-                await ctx.say("admin_only", command=inbound.command or inbound.payload.split(":", 1)[0])
+                button = ":".join(Payload.parse(inbound.payload).parts[:2]) if inbound.kind is InboundKind.CALLBACK else ""
+                await ctx.say("admin_only", command=inbound.command if inbound.kind is InboundKind.COMMAND else "",
+                              button=button)
             else:
                 await handler(ctx)
             if inbound.kind is InboundKind.CALLBACK:

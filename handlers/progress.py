@@ -12,6 +12,7 @@ from bot.rendering.templates import md_escape
 from bot.services.audience import AudienceError, describe
 from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
 from handlers.context import Ctx, Handler, requires
+from handlers.payload import Payload
 
 OPEN_FLOW = "open_period"
 RETURN_FLOW = "return_report"
@@ -82,10 +83,11 @@ async def send_export(ctx: Ctx, period_id: int) -> None:
 
 @requires(admin=True)
 async def on_button(ctx: Ctx) -> None:
-    parts = ctx.inbound.payload.split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    arg = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
-    if arg is None and action not in {"o", "f", "ok", "no"}:
+    payload = Payload.parse(ctx.inbound.payload)
+    parts = list(payload.parts)
+    action = payload.action
+    arg = payload.id(2)
+    if arg is None and action not in {"o", "f", "ok", "no", "c"}:
         await ctx.say("stale_button")
         return
     if action == "p":

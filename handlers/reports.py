@@ -9,14 +9,17 @@ exactly where the officer was.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.core import Choice, InboundKind, Outbound, Router, rows
 from bot.core.text import fold
-from bot.forms.engine import FileInput, FormContext, FormEngine, answer_files
+from bot.forms.engine import AnswerResult, FileInput, FormContext, FormEngine, answer_files
+from bot.forms.parsers import content_kind
 from bot.rendering.templates import md_escape
 from bot.services.reports import DraftChanged, DraftView, StartOutcome
 from handlers.context import Ctx, Handler, requires
+from handlers.payload import Payload
 
 FLOW = "report"
 SUMMARY = "summary"
@@ -252,7 +255,7 @@ async def on_input(ctx: Ctx) -> None:
             await ctx.reply("Câu này cần trả lời bằng chữ, chưa cần gửi tệp.")
             await ask(ctx, draft)
             return
-        result = engine.answer(q.id, await received_file(ctx), draft.answers, fctx)
+        result = await answer_with_file(ctx, lambda f: engine.answer(q.id, f, draft.answers, fctx))
     elif inbound.kind is InboundKind.TEXT:
         word = fold(inbound.text)
         if word in {"quay lai", "lui"}:
@@ -274,16 +277,24 @@ async def on_input(ctx: Ctx) -> None:
     await save_and_continue(ctx, draft, q.id, result.value, result.warnings)
 
 
-async def received_file(ctx: Ctx) -> FileInput:
-    """The file just sent, stored by its hash; one over the size limit is not even downloaded
-    (the engine refuses it by its announced size)."""
+async def answer_with_file(ctx: Ctx, answer: Callable[[FileInput], AnswerResult]) -> AnswerResult:
+    """Answer with the file just sent, keeping it on disk only once it was accepted.
+
+    The engine looks at the downloaded bytes (an EXE renamed ``.pdf``, an empty file) before
+    anything is written, so a refused upload leaves nothing in FILES_DIR; an accepted one is
+    stored by its hash and the answer given again with its path. One over the size limit is
+    not even downloaded (the engine refuses it by its announced size)."""
     att = ctx.inbound.attachment
     assert att
     if att.size > MAX_FILE_BYTES:
-        return FileInput(att.name, att.mime, att.size, "", "")
+        return answer(FileInput(att.name, att.mime, att.size, "", ""))
     content = await ctx.channel.fetch_file(ctx.inbound)
+    sent = FileInput(att.name, att.mime, len(content), "", "", kind=content_kind(content))
+    result = answer(sent)
+    if not result.ok:
+        return result
     stored = await ctx.services.files.store(att.name, att.mime, content)
-    return FileInput(att.name, att.mime, len(content), stored["path"], stored["sha256"])
+    return answer(replace(sent, file_ref=stored["path"], sha256=stored["sha256"]))
 
 
 async def extra_file(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext) -> None:
@@ -294,7 +305,7 @@ async def extra_file(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormC
         await ctx.reply("Báo cáo này không cần gửi tệp.")
         await show_summary(ctx, draft, engine, fctx)
         return
-    result = engine.add_file(q.id, await received_file(ctx), draft.answers, fctx)  # a skipped one: answered
+    result = await answer_with_file(ctx, lambda f: engine.add_file(q.id, f, draft.answers, fctx))  # a skipped one: answered
     if not result.ok:
         await ctx.reply("❌ " + md_escape(result.error or "Tệp chưa hợp lệ."))
         return
@@ -342,13 +353,16 @@ async def go_back(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormCont
 @requires(member=True)
 @rereads_on_conflict
 async def on_button(ctx: Ctx) -> None:
-    parts = ctx.inbound.payload.split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    if action == "p" and len(parts) > 2 and parts[2].isdigit():
-        await enter(ctx, int(parts[2]))
-        return
-    if action == "submit" and len(parts) > 2 and parts[2].isdigit():
-        await submit(ctx, int(parts[2]))
+    payload = Payload.parse(ctx.inbound.payload)
+    parts, action = payload.parts, payload.action
+    if action in {"p", "submit"}:
+        target = payload.id(2)
+        if target is None:
+            await ctx.say("stale_button")
+        elif action == "p":
+            await enter(ctx, target)
+        else:
+            await submit(ctx, target)
         return
     draft = await current_draft(ctx)
     if draft is None:
@@ -372,8 +386,8 @@ async def on_button(ctx: Ctx) -> None:
         if action == "skip":
             result = engine.skip(q.id, draft.answers, fctx)
         else:
-            idx = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else -1
-            if not 0 <= idx < len(q.options):
+            idx = payload.index(3, len(q.options))
+            if idx is None:
                 await ask(ctx, draft)
                 return
             result = engine.answer(q.id, q.options[idx].key, draft.answers, fctx)
@@ -382,8 +396,8 @@ async def on_button(ctx: Ctx) -> None:
             await ask(ctx, draft)
             return
         await save_and_continue(ctx, draft, q.id, result.value, result.warnings)
-    elif action == "e" and len(parts) > 2 and parts[2].isdigit():
-        await edit_question(ctx, draft, engine, fctx, int(parts[2]))
+    elif action == "e" and payload.id(2) is not None:
+        await edit_question(ctx, draft, engine, fctx, payload.id(2))  # type: ignore[arg-type]
     elif action == "edit":
         total = len(engine.applicable(draft.answers, fctx))
         await ctx.reply(f"Gõ số câu cần sửa (từ 1 đến {total}), ví dụ: sửa 5")

@@ -66,6 +66,8 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_TEXT = 2000
 """Zalo's documented limit per text, in characters."""
 MAX_WEBHOOK_BODY = 1024 * 1024
+MAX_WEBHOOK_DEPTH = 32
+"""Deepest nesting a webhook body may have; a real Zalo update nests four or five levels."""
 """Real updates are a few hundred bytes; anything near this is abuse, not a message."""
 MAX_FILE_BYTES = 20 * 1024 * 1024
 DEDUP_TTL = 7 * 24 * 3600.0
@@ -503,8 +505,13 @@ class ZaloChannel:
                 return web.json_response({"ok": False, "error": "too large"}, status=413)
         try:
             body = json.loads(bytes(raw))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # RecursionError: "[[[[…" a few thousand deep exhausts the parser's stack.
             return web.json_response({"ok": False, "error": "bad json"}, status=400)
+        if _nesting_exceeds(body, MAX_WEBHOOK_DEPTH):
+            # Shallower than the parser's limit is still too deep to keep (json.dumps into the
+            # inbox recurses too) and no real update nests like that.
+            return web.json_response({"ok": False, "error": "too deep"}, status=400)
         update = _unwrap(body)
         if update is None:
             log.warning("zalo: webhook body without an update: %s", bytes(raw[:200]).decode(errors="replace"))
@@ -715,6 +722,24 @@ def _ids(update: dict[str, Any]) -> tuple[str, str]:
     message = update.get("message")
     event = str(update.get("event_name") or "")
     return event, str(message.get("message_id") or "") if isinstance(message, dict) else ""
+
+
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether parsed JSON nests deeper than ``limit`` arrays/objects (iterative: a body
+    that nests deeply must not exhaust the stack while it is being measured)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _unwrap(body: Any) -> dict[str, Any] | None:

@@ -12,8 +12,10 @@ stays consistent: the officer is addressed as "đồng chí".
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +27,7 @@ __all__ = [
     "FileInput",
     "InvalidAnswer",
     "answer_files",
+    "content_kind",
     "describe_accept",
     "echo",
     "fold",
@@ -75,6 +78,9 @@ class FileInput:
     size: int
     file_ref: str
     sha256: str
+    kind: str | None = None
+    """What the bytes are (``content_kind``); ``None`` when they were not looked at (a file
+    refused by its announced size is never downloaded). Not stored: only for the check."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +124,10 @@ MSG_FILE_TEXT = "Câu này cần gửi tệp, không phải tin nhắn chữ. Đ
 MSG_FILE_TYPE = "Tệp {ext} không được chấp nhận. Vui lòng gửi tệp {accept} (tối đa {max_mb} MB)."
 MSG_FILE_SIZE = "Tệp “{name}” quá lớn ({size}). Vui lòng gửi tệp {accept} không quá {max_mb} MB."
 MSG_FILE_EMPTY = "Tệp “{name}” không có nội dung. Đồng chí vui lòng gửi lại tệp."
+MSG_FILE_CONTENT = (
+    "Nội dung tệp “{name}” không phải là tệp {ext} (tệp bị hỏng hoặc bị đổi đuôi). "
+    "Đồng chí vui lòng gửi tệp {accept} (tối đa {max_mb} MB)."
+)
 MSG_FILE_TOO_MANY = (
     "Câu “{label}” đã có {count} tệp (tối đa {max}). Đồng chí gộp các trang thành một tệp PDF "
     "rồi gửi lại bằng “Sửa câu {n}”."
@@ -443,8 +453,53 @@ def file_extension(name: str, mime: str) -> str:
     return MIME_EXTENSIONS.get(mime.lower().split(";")[0].strip(), "")
 
 
+_ZIP_KINDS = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
+}
+_CONTENT_TYPES_MAX = 1024 * 1024
+"""A real ``[Content_Types].xml`` is a few KB; a bigger one is not read (zip bomb)."""
+_KIND_OF_EXTENSION = {"pdf": "pdf", "jpg": "jpg", "jpeg": "jpg", "png": "png", "docx": "docx",
+                      "xlsx": "xlsx", "doc": "ole", "xls": "ole"}
+"""What the content of a file with this extension must be; extensions not listed are not
+looked into. DOC and XLS are both OLE2 compound files, told apart only by their streams."""
+
+
+def content_kind(content: bytes) -> str:
+    """What a file is by its bytes: "pdf", "jpg", "png", "docx", "xlsx", "ole" (DOC/XLS),
+    "zip" (another zip), or "" (none of these).
+
+    The name and MIME type are the sender's word: an EXE renamed ``bao-cao.pdf`` carries
+    both. The magic bytes are what an office's PDF reader or Word will actually meet."""
+    if b"%PDF-" in content[:1024]:  # the PDF spec lets a header follow up to 1 KB of junk
+        return "pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if content.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    if content.startswith(b"PK\x03\x04"):
+        return _zip_kind(content)
+    return ""
+
+
+def _zip_kind(content: bytes) -> str:
+    """DOCX/XLSX are zips whose ``[Content_Types].xml`` names the main part's type."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            info = archive.getinfo("[Content_Types].xml")
+            if info.file_size > _CONTENT_TYPES_MAX:
+                return "zip"
+            types = archive.read(info).decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError, RuntimeError):
+        return "zip"
+    return next((kind for ctype, kind in _ZIP_KINDS.items() if ctype in types), "zip")
+
+
 def parse_file(file: FileInput, *, accept: Sequence[str], max_size_mb: float) -> dict[str, Any]:
-    """Check a sent file's type (extension, and the MIME type when it is specific) and size."""
+    """Check a sent file's type (extension, the MIME type when it is specific, and the
+    content when it was downloaded), that it is not empty, and its size."""
     accept_text = describe_accept(accept)
     max_text = format_decimal(max_size_mb)
     ext = file_extension(file.name, file.mime)
@@ -462,6 +517,10 @@ def parse_file(file: FileInput, *, accept: Sequence[str], max_size_mb: float) ->
         raise InvalidAnswer(MSG_FILE_TYPE.format(ext=shown, accept=accept_text, max_mb=max_text))
     if file.size <= 0:
         raise InvalidAnswer(MSG_FILE_EMPTY.format(name=file.name))
+    expected = _KIND_OF_EXTENSION.get(ext)
+    if file.kind is not None and expected is not None and file.kind != expected:
+        raise InvalidAnswer(MSG_FILE_CONTENT.format(name=file.name, ext=ext.upper(), accept=accept_text,
+                                                    max_mb=max_text))
     if file.size > max_size_mb * 1024 * 1024:
         raise InvalidAnswer(
             MSG_FILE_SIZE.format(

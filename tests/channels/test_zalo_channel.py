@@ -251,6 +251,21 @@ async def test_webhook_rejects_junk_and_oversized_bodies(zalo: FakeZalo) -> None
     assert sink.items == []
 
 
+async def test_webhook_refuses_deeply_nested_json_with_400(zalo: FakeZalo) -> None:
+    """Issue 12: 100 000 nested arrays raised RecursionError inside json.loads → HTTP 500;
+    a body nested less than the parser's limit but far beyond any update is refused too."""
+    async with webhook(zalo) as (_channel, sink, _url):
+        assert await zalo.post_webhook({}, SECRET, raw=b"[" * 100_000 + b"]" * 100_000) == 400
+        deep_update = b'{"event_name": "message.text.received", "message": ' + b'{"x": ' * 200 + b"1" + b"}" * 201
+        assert await zalo.post_webhook({}, SECRET, raw=deep_update) == 400
+        await settle()
+        assert sink.items == []
+        # The channel is unharmed: the next real update goes through.
+        await zalo.push_text(USER, "vẫn nhận")
+        await zalo.wait_for(lambda: sink.items)
+    assert sink.items[0].text == "vẫn nhận"
+
+
 async def test_webhook_answers_at_once_and_dedupes(zalo: FakeZalo) -> None:
     async with webhook(zalo) as (_channel, sink, _url):
         sink.gate = asyncio.Event()  # handlers are slow; Zalo still needs its 200 within 2 s

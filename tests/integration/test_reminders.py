@@ -115,7 +115,7 @@ async def test_whole_period_offsets_submission_quiet_hours_overdue_escalation(bo
 
     await bot.say(OFFICER2, "/baocao")
     await answer_all(bot, OFFICER2, ANSWERS_6T)
-    await send_file(bot, OFFICER2, "bc.pdf", "application/pdf", b"%PDF")
+    await send_file(bot, OFFICER2, "bc.pdf", "application/pdf", b"%PDF-1.4")
     await bot.press_label(OFFICER2, "Gửi báo cáo")
     before2 = len(bot.tg.messages_to(OFFICER2))
     result = await tick_at(hn(2026, 6, 19, 8, 31))                           # T-3

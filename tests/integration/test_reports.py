@@ -76,7 +76,7 @@ async def test_whole_report_through_telegram_and_export(bot: Harness) -> None:
     summary = replies[-1]
     assert "Tóm tắt báo cáo" in summary.text and "1.234" in summary.text
     # two more pages photographed: added to the signed-report answer, no summary repeated
-    for page in (b"\xff\xd8 trang 2", b"\xff\xd8 trang 3"):
+    for page in (b"\xff\xd8\xff\xe0 trang 2", b"\xff\xd8\xff\xe0 trang 3"):
         handled = bot.app.dispatcher.handled
         before = len(bot.tg.messages_to(OFFICER))
         await bot.tg.push_photo(OFFICER, page)
@@ -233,7 +233,7 @@ async def test_two_officers_one_unit_and_return_revise_late(bot: Harness, clock)
     busy = await bot.say(OFFICER2, "/baocao")
     assert "Nguyễn Thị Lan" in busy[-1].text
     await answer_all(bot, OFFICER, ANSWERS_6T)
-    summary = (await send_file(bot, OFFICER, "bc.pdf", "application/pdf", b"%PDF"))[-1]
+    summary = (await send_file(bot, OFFICER, "bc.pdf", "application/pdf", b"%PDF-1.4"))[-1]
     clock.advance(days=2)  # after the deadline
     await bot.press_label(OFFICER, "Gửi báo cáo")
     unit_id = (await bot.app.services.members.member_at(bot_addr(OFFICER))).unit.id  # type: ignore[union-attr]
@@ -276,7 +276,7 @@ async def test_progress_remind_now_targets_only_missing(bot: Harness) -> None:
     await bot.drain()
     await bot.say(OFFICER, "/baocao")
     await answer_all(bot, OFFICER, ANSWERS_6T)
-    await send_file(bot, OFFICER, "bc.pdf", "application/pdf", b"%PDF")
+    await send_file(bot, OFFICER, "bc.pdf", "application/pdf", b"%PDF-1.4")
     await bot.press_label(OFFICER, "Gửi báo cáo")
     progress = await bot.say(ADMIN, "/tiendo")
     assert "X_DONGDANG" in progress[-1].text and "X_CAOLOC" not in progress[-1].text.split("chưa nộp")[-1]

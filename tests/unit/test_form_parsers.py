@@ -9,6 +9,7 @@ import pytest
 from bot.forms.parsers import (
     FileInput,
     InvalidAnswer,
+    content_kind,
     describe_accept,
     fold,
     format_date,
@@ -390,3 +391,42 @@ def test_formatters() -> None:
     assert format_phone("0912345678") == "0912 345 678"
     assert format_size(350 * 1024) == "350 KB"
     assert format_size(int(1.25 * 1024 * 1024)) == "1,2 MB"
+
+
+@pytest.mark.parametrize(("content", "kind"), [
+    (b"%PDF-1.7\n", "pdf"), (b"\xef\xbb\xbf junk first %PDF-1.4", "pdf"), (b"\xff\xd8\xff\xdb", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"MZ\x90\x00", ""),
+    (b"", ""), (b"\xff\xd8 trang", ""), (b"PK\x03\x04garbage", "zip"),
+])
+def test_content_kind_reads_magic_bytes(content: bytes, kind: str) -> None:
+    assert content_kind(content) == kind
+
+
+def test_content_kind_tells_docx_from_xlsx_from_other_zips() -> None:
+    import io
+    import zipfile
+
+    def zipped(types: str | None) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            if types is not None:
+                z.writestr("[Content_Types].xml", types)
+            z.writestr("a.txt", "x")
+        return buf.getvalue()
+
+    word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    assert content_kind(zipped(f'<Override ContentType="{word}"/>')) == "docx"
+    assert content_kind(zipped(f'<Override ContentType="{sheet}"/>')) == "xlsx"
+    assert content_kind(zipped("<Types/>")) == "zip"
+    assert content_kind(zipped(None)) == "zip"
+
+
+def test_parse_file_refuses_content_that_is_not_what_the_name_says() -> None:
+    exe_as_pdf = FileInput(name="bc.pdf", mime="application/pdf", size=4, file_ref="", sha256="", kind="")
+    with pytest.raises(InvalidAnswer, match="không phải là tệp PDF"):
+        parse_file(exe_as_pdf, accept=["pdf"], max_size_mb=10)
+    legacy = FileInput(name="so-lieu.xls", mime="application/vnd.ms-excel", size=8, file_ref="", sha256="", kind="ole")
+    assert parse_file(legacy, accept=["xlsx", "xls"], max_size_mb=10)["name"] == "so-lieu.xls"
+    jpeg = FileInput(name="anh.jpeg", mime="image/jpeg", size=4, file_ref="", sha256="", kind="jpg")
+    assert "kind" not in parse_file(jpeg, accept=["jpeg"], max_size_mb=10)
