@@ -654,9 +654,19 @@ class FormEngine:
             return {"year": ctx.year, "next_year": ctx.year + 1, "prev_year": ctx.year - 1}[bound]
         return bound
 
-    def _date_bound(self, bound: Any, ctx: FormContext) -> tuple[date | None, str]:
+    def _date_bound(self, bound: Any, ctx: FormContext, *, earliest: bool) -> tuple[date | None, str]:
+        """Resolve a min/max; a tuple of candidates widens it (the earliest for a min, the
+        latest for a max), so a range tied to the period still holds today. A date not known
+        (no cut-off yet) leaves that side open, as it would alone."""
         if bound is None:
             return None, ""
+        candidates = [self._one_date_bound(item, ctx) for item in (bound if isinstance(bound, tuple) else (bound,))]
+        if any(resolved is None for resolved, _ in candidates):
+            return None, ""
+        pick = min if earliest else max
+        return pick(candidates, key=lambda c: c[0])
+
+    def _one_date_bound(self, bound: str, ctx: FormContext) -> tuple[date | None, str]:
         resolved = (
             {
                 "today": ctx.today,
@@ -675,8 +685,8 @@ class FormEngine:
         return resolved, shown
 
     def _check_date(self, question: Question, value: date, ctx: FormContext) -> None:
-        low, low_text = self._date_bound(question.min, ctx)
-        high, high_text = self._date_bound(question.max, ctx)
+        low, low_text = self._date_bound(question.min, ctx, earliest=True)
+        high, high_text = self._date_bound(question.max, ctx, earliest=False)
         if low is not None and value < low:
             raise InvalidAnswer(MSG_DATE_MIN.format(bound=low_text, value=format_date(value)))
         if high is not None and value > high:

@@ -26,6 +26,11 @@ YAML shape::
             message: Số cá nhân đăng ký ({dk_ca_nhan}) …
             level: error               # or warn
 
+A date question's ``min``/``max`` is a date, a token (``today``, ``cutoff``, ``period_start``,
+``year_start``, ``year_end``) or a list of them (``min: [year_start, today]``: the earliest of them).
+A pair that some day and period could make empty (``min: year_start, max: today`` for a period of
+next year) is refused at load time: the officer would be stuck at that question.
+
 Placeholders in prompts, hints and check messages: ``{ky}``, ``{cutoff}``, ``{period_start}``,
 ``{today}``, ``{year}``, ``{next_year}``, ``{prev_year}`` (from the period), ``{id}`` or
 ``{id.part}`` (an earlier answer, displayed) and ``{= expression}`` (computed, e.g. a total).
@@ -91,8 +96,9 @@ _QUESTION_KEYS = frozenset(
 )  # fmt: skip
 _SPEC_KEYS = frozenset({"id", "version", "title", "description", "period_text", "questions"})
 
-Bound = int | float | str | None
-"""A min/max: a number, a date token ("today", "cutoff", …), a year token ("year", …) or an ISO date."""
+Bound = int | float | str | tuple[str, ...] | None
+"""A min/max: a number, a date token ("today", "cutoff", …), a year token ("year", …), an ISO date,
+or (dates only) a tuple of dates/tokens of which ``min`` takes the earliest and ``max`` the latest."""
 
 
 class SpecError(ValueError):
@@ -402,15 +408,7 @@ class _SpecBuilder:
                     raise self.fail(f"'{key}' phải là số hoặc một trong {sorted(YEAR_TOKENS)}", qid)
                 bounds.append(value)
             elif qtype == "date":
-                if isinstance(value, date):
-                    bounds.append(value.isoformat())
-                elif isinstance(value, str) and (value in DATE_TOKENS or _is_iso_date(value)):
-                    bounds.append(value)
-                else:
-                    raise self.fail(
-                        f"'{key}' của câu ngày phải là ngày YYYY-MM-DD hoặc một trong {sorted(DATE_TOKENS)}",
-                        qid,
-                    )
+                bounds.append(self._date_bound(value, key, qid))
             else:
                 raise self.fail(f"câu loại {qtype} không có '{key}'", qid)
         low, high = bounds
@@ -422,16 +420,51 @@ class _SpecBuilder:
                 raise self.fail(f"min ({low}) lớn hơn max ({high})", qid)
             if qtype != "decimal" and any(isinstance(b, float) for b in bounds):
                 raise self.fail("min/max của câu số nguyên phải là số nguyên", qid)
-        if (
-            qtype == "date"
-            and low
-            and high
-            and _is_iso_date(str(low))
-            and _is_iso_date(str(high))
-            and low > high
-        ):
-            raise self.fail(f"min ({low}) sau max ({high})", qid)
+        if qtype == "date" and low is not None and high is not None:
+            self._date_range_never_empty(low, high, qid)
         return low, high
+
+    def _date_bound(self, value: Any, key: str, qid: str) -> str | tuple[str, ...]:
+        """One date or token, or a list of them: a list widens the range (``min`` the earliest
+        of them, ``max`` the latest), which is how a range tied to the period is kept open."""
+        items = value if isinstance(value, list) else [value]
+        result: list[str] = []
+        for item in items:
+            if isinstance(item, date):
+                result.append(item.isoformat())
+            elif isinstance(item, str) and (item in DATE_TOKENS or _is_iso_date(item)):
+                result.append(item)
+            else:
+                result = []
+                break
+        if not result:
+            raise self.fail(
+                f"'{key}' của câu ngày phải là ngày YYYY-MM-DD, một trong {sorted(DATE_TOKENS)} "
+                "hoặc một danh sách các giá trị đó",
+                qid,
+            )
+        return tuple(result) if isinstance(value, list) else result[0]
+
+    def _date_range_never_empty(self, low: Bound, high: Bound, qid: str) -> None:
+        """Refuse a min/max pair that some period and day would make empty.
+
+        Today and the period's dates move independently (a period of next year can be opened
+        this year), so a range between them can hold no date at all and the question could
+        never be answered. The range is accepted only if some candidate of ``min`` is known to
+        come no later than some candidate of ``max`` whatever the day and the period.
+        """
+        lows = low if isinstance(low, tuple) else (str(low),)
+        highs = high if isinstance(high, tuple) else (str(high),)
+        if any(_surely_ordered(a, b) for a in lows for b in highs):
+            return
+        if all(_is_iso_date(b) for b in (*lows, *highs)):
+            raise self.fail(f"min ({min(lows)}) sau max ({max(highs)})", qid)
+        raise self.fail(
+            f"khoảng ngày có thể rỗng: min {list(lows)} có thể sau max {list(highs)} "
+            "(ví dụ kỳ báo cáo của năm sau, hoặc ngày chốt sau hôm nay); "
+            "thêm vào min một giá trị không thể sau max, ví dụ min: [year_start, today]",
+            qid,
+        )
 
     def _text_rules(
         self, raw: Mapping[str, Any], qtype: str, qid: str
@@ -556,6 +589,13 @@ class _SpecBuilder:
                     )
                 if part and (target.type != "numbers" or part not in {p.key for p in target.parts}):
                     raise self.fail(f"{where}: câu '{name}' không có phần '{part}'", qid)
+
+
+def _surely_ordered(low: str, high: str) -> bool:
+    """Whether date bound ``low`` is at or before ``high`` for every day and every period."""
+    if low == high or (low, high) == ("year_start", "year_end"):
+        return True
+    return _is_iso_date(low) and _is_iso_date(high) and low <= high
 
 
 def _is_iso_date(text: str) -> bool:

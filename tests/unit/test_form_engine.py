@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.forms.engine import MAX_FILES, FileInput, FormContext, FormEngine
-from bot.forms.spec import parse_spec
+from bot.forms.spec import load_specs, parse_spec
 
 SPEC = yaml.safe_load(
     """
@@ -115,7 +115,7 @@ questions:
     type: date
     label: Ngày ký
     prompt: Ngày ký?
-    min: cutoff
+    min: [cutoff, today]
     max: today
   - id: tham_quyen
     type: choice
@@ -345,6 +345,17 @@ def test_date_bounds_today_and_cutoff() -> None:
     assert ENGINE.answer("ngay_ky", "18/06/2026", {}, XA).value == "2026-06-18"
     # no cut-off known: that bound is not applied
     assert ENGINE.answer("ngay_ky", "10/6", {}, FormContext("xa", date(2026, 6, 18))).ok
+
+
+@pytest.mark.parametrize("form_id", ["bao-cao-6-thang", "bao-cao-nam", "dang-ky-thi-dua"])
+def test_signing_date_answerable_when_period_is_in_a_later_year(form_id: str) -> None:
+    """An officer on 02/12/2026 reporting for a period of 2027 was held at the signing date by the
+    empty range 01/01/2027 – 02/12/2026; the shipped range always has today in it."""
+    engine = FormEngine(load_specs()[form_id])
+    ctx = FormContext("xa", today=date(2026, 12, 2), cutoff=date(2027, 6, 14), default_year=2027, report_year=2027)
+    assert engine.answer("ngay_ky", "02/12/2026", {}, ctx).value == "2026-12-02"
+    later = engine.answer("ngay_ky", "03/12/2026", {}, ctx)
+    assert later.error == "Ngày không được sau hôm nay (02/12/2026). Đồng chí đã nhập: 03/12/2026."
 
 
 def test_choice_answer_by_label() -> None:

@@ -298,3 +298,38 @@ def test_load_specs_by_id(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(yaml.safe_dump(_spec(A), allow_unicode=True), encoding="utf-8")
     (tmp_path / "b.yml").write_text(yaml.safe_dump(_spec(A, id="khac"), allow_unicode=True), encoding="utf-8")
     assert sorted(load_specs(tmp_path)) == ["khac", "thu-nghiem"]
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [("year_start", "today"), ("cutoff", "today"), ("period_start", "today"), ("today", "year_end"),
+     ("2026-06-01", "today"), ("year_end", "year_start")],
+)
+def test_date_range_that_can_be_empty_is_refused(low: str, high: str) -> None:
+    """A period whose year or cut-off lies after today made 'min: year_start, max: today' empty
+    (01/01/2027 – 02/12/2026): such a pair must be refused when the spec loads, not at question 30."""
+    message = _error(_spec({"id": "ngay_ky", "type": "date", "prompt": "?", "min": low, "max": high}))
+    assert message.startswith("thu.yaml: câu 'ngay_ky': "), message
+    assert "khoảng ngày có thể rỗng" in message
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(["year_start", "today"], "today"), ("year_start", "year_end"), ("today", "today"),
+     ("2026-01-01", "2026-12-31"), ("cutoff", None), (None, "today"), ("year_start", ["year_end", "today"])],
+)
+def test_date_range_that_is_never_empty_loads(low: Any, high: Any) -> None:
+    question = {"id": "d", "type": "date", "prompt": "?", "min": low, "max": high}
+    spec = parse_spec(_spec({k: v for k, v in question.items() if v is not None}), "thu.yaml")
+    loaded = spec.question("d")
+    assert loaded.min == (tuple(low) if isinstance(low, list) else low)
+
+
+@pytest.mark.parametrize("bad", [[], ["year_start", "tomorrow"], [1, 2]])
+def test_date_bound_list_must_name_known_dates(bad: Any) -> None:
+    message = _error(_spec({"id": "d", "type": "date", "prompt": "?", "min": bad, "max": "today"}))
+    assert "'min' của câu ngày" in message
+
+
+def test_shipped_specs_load_with_never_empty_date_ranges() -> None:
+    assert load_specs()
