@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import yaml
+from markdown_it import MarkdownIt
 
 from bot.core import nfc
 
@@ -24,7 +26,10 @@ TYPE_WORDS = ["Chỉ thị", "Kế hoạch", "Phát động", "Công văn", "Th�
               "Báo cáo", "Tờ trình", "Giao ước thi đua"]
 _NUMBER = re.compile(r"Số\s*:?\s*(\d*)\s*/\s*([A-Za-zĐđƯư][A-Za-zĐđƯư0-9\-/]*)")
 _DATE = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
-_ISSUER_HINT = re.compile(r"(ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN|UBND|SỞ |PHÒNG |HỘI ĐỒNG|BỘ |CỤM THI ĐUA)")
+# At the start of the line: "Số: 12/CT-UBND" or a title "Chỉ thị số 01/CT-UBND" only mention one.
+_ISSUER_HINT = re.compile(r"^(ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN|UBND|SỞ |PHÒNG |HỘI ĐỒNG|BỘ |CỤM THI ĐUA)")
+_BLOCK_MARKS = re.compile(r"^\s*(?:>\s?)*(?:#{1,6}(?=\s|$)|[-*+](?=\s)|\d{1,3}[.)](?=\s))?\s*")
+_CLOSING_HASHES = re.compile(r"\s+#+\s*$")
 _NATIONAL_MOTTO = re.compile(r"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM|Độc lập\s*-\s*Tự do\s*-\s*Hạnh phúc", re.IGNORECASE)
 
 
@@ -57,10 +62,32 @@ def type_from_code(number: str) -> str:
     return DOC_TYPES.get(code, DOC_TYPES.get(code.upper(), ""))
 
 
+def plain_line(line: str) -> str:
+    """One line of Markdown as the words it shows: no heading, quote or list marks, no
+    emphasis, links as their text. Decrees come as Markdown, and the guesses below must see
+    the document's words, not its markup ("# Chỉ thị số 01/CT-UBND" was taken for an issuer)."""
+    line = _CLOSING_HASHES.sub("", _BLOCK_MARKS.sub("", line, count=1))
+    tokens = _inline_parser().parseInline(line)
+    return "".join(_inline_text(token) for token in tokens).strip()
+
+
+def _inline_text(token: Any) -> str:
+    if token.type in ("text", "text_special", "code_inline"):
+        return token.content
+    if token.type in ("softbreak", "hardbreak"):
+        return " "
+    return "".join(_inline_text(child) for child in token.children or ())
+
+
+@lru_cache(maxsize=1)
+def _inline_parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False})
+
+
 def guess_metadata(text: str) -> DocumentMeta:
     text = nfc(text)
     meta = DocumentMeta(body=text.strip())
-    head = text[:3000]
+    head = "\n".join(plain_line(line) for line in text[:3000].splitlines())
     m = _NUMBER.search(head)
     if m:
         meta.number = (f"{m.group(1)}/{m.group(2)}" if m.group(1) else "").strip()
@@ -73,22 +100,21 @@ def guess_metadata(text: str) -> DocumentMeta:
             meta.issued_on = None
     lines = [ln.strip() for ln in head.splitlines()]
     for i, line in enumerate(lines):
-        bare = line.strip("*_ ").rstrip(":")
+        bare = line.rstrip(":")
         for word in TYPE_WORDS:
             if bare.upper() == word.upper():
                 meta.doc_type = word
-                following = [ln.strip("*_ ") for ln in lines[i + 1 : i + 4] if ln.strip()]
+                following = [ln for ln in lines[i + 1 : i + 4] if ln]
                 if following:
                     meta.summary = following[0]
                 break
         if meta.summary:
             break
     for line in lines[:6]:
-        if _ISSUER_HINT.search(line):
-            issuer = _NATIONAL_MOTTO.sub("", line).strip(" -")
-            if issuer:
-                meta.issuer = re.sub(r"\s{2,}", " ", issuer)
-                break
+        issuer = _NATIONAL_MOTTO.sub("", line).strip(" -")
+        if _ISSUER_HINT.search(issuer):
+            meta.issuer = re.sub(r"\s{2,}", " ", issuer)
+            break
     return meta
 
 
