@@ -179,10 +179,15 @@ class ReminderService:
             if rows:  # Core executemany: thousands of plain rows, no ORM bookkeeping
                 await s.execute(insert(Delivery.__table__), rows)
             for status, ids in by_status.items():
-                for chunk in range(0, len(ids), 5000):
-                    await s.execute(update(Reminder).where(Reminder.id.in_(ids[chunk:chunk + 5000]))
-                                    .values(status=status, sent_at=now if status == "sent" else None)
-                                    .execution_options(synchronize_session=False))
+                if status == "sent":
+                    continue
+                await _set_status(s, ids, status=status, sent_at=None)
+            # one statement per distinct chat count (a handful), not one per reminder
+            sent_by_count: dict[int, list[int]] = {}
+            for rid in by_status["sent"]:
+                sent_by_count.setdefault(counts[rid], []).append(rid)
+            for count, ids in sent_by_count.items():
+                await _set_status(s, ids, status="sent", sent_at=now, deliveries=count)
             await uow.commit()
             return len(by_status["sent"]), len(by_status["skipped"])
 
@@ -195,3 +200,12 @@ class ReminderService:
             except IntegrityError:
                 return False
             return True
+
+
+async def _set_status(session: Any, ids: list[int], **values: Any) -> None:
+    """Bulk update of claimed reminders, in chunks that stay under the backends' bind limits.
+    ``deliveries`` of a sent one is how many chats it was queued to — 0 when the unit has no
+    chat, which is how a "sent" reminder that reached nobody is told apart afterwards."""
+    for chunk in range(0, len(ids), 5000):
+        await session.execute(update(Reminder).where(Reminder.id.in_(ids[chunk:chunk + 5000])).values(**values)
+                              .execution_options(synchronize_session=False))

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.core import FixedClock
 from bot.services.calendar import WorkCalendar, parse_holidays
-from storage.models import Delivery, Reminder
+from storage.models import Delivery, Reminder, Unit
 from tests.integration.conftest import Harness
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -273,3 +273,23 @@ async def test_two_scheduler_processes_on_postgresql_send_each_reminder_once(clo
         assert sent == len(units)
     finally:
         await app.stop()
+
+
+async def test_each_sent_reminder_records_how_many_chats_it_was_queued_to(bot: Harness, clock: FixedClock) -> None:
+    """`reminders.deliveries` stayed 0 for every reminder: the tick counted the chats it queued
+    a reminder to and never wrote the count. Two chats of Cao Lộc, one of Đồng Đăng, none of Chi Lăng."""
+    app = bot.app
+    clock.at = hn(2026, 6, 8, 9, 0).astimezone(UTC)
+    await bot.bind(OFFICER, "X_CAOLOC")
+    await bot.bind(OFFICER2, "X_CAOLOC")
+    await bot.bind(5403, "X_DONGDANG")
+    await open_period(app, hn(2026, 6, 22, 8, 30), ["X_CAOLOC", "X_DONGDANG", "X_CHILANG"], offsets=["7d"])
+    clock.at = hn(2026, 6, 15, 8, 31).astimezone(UTC)
+    assert (await app.services.tick())["reminders"] == 3
+    await bot.drain()
+    async with app.uow() as uow:
+        recorded = dict((await uow.session.execute(
+            select(Unit.code, Reminder.deliveries).join(Unit, Unit.id == Reminder.unit_id)
+            .where(Reminder.status == "sent"))).all())
+    assert recorded == {"X_CAOLOC": 2, "X_DONGDANG": 1, "X_CHILANG": 0}
+    assert len(await reminder_deliveries(app)) == 3
