@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from bot.app import App
 from bot.core import FixedClock
 from bot.services.calendar import WorkCalendar, parse_holidays
 from storage.models import Delivery, Reminder, Unit
-from tests.integration.conftest import Harness
+from tests.integration.conftest import Harness, start_harness
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICER, OFFICER2, ADMIN = 5401, 5402, 9401
@@ -275,9 +276,23 @@ async def test_two_scheduler_processes_on_postgresql_send_each_reminder_once(clo
         await app.stop()
 
 
-async def test_each_sent_reminder_records_how_many_chats_it_was_queued_to(bot: Harness, clock: FixedClock) -> None:
+@pytest.fixture
+async def on_every_backend(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
+    """The bot through the fake Bot API on SQLite and, when configured, PostgreSQL."""
+    app, tg = await start_harness(db_url, clock)
+    try:
+        yield Harness(app, tg)
+    finally:
+        await app.stop()
+        await tg.stop()
+
+
+async def test_each_sent_reminder_records_how_many_chats_it_was_queued_to(
+    on_every_backend: Harness, clock: FixedClock
+) -> None:
     """`reminders.deliveries` stayed 0 for every reminder: the tick counted the chats it queued
     a reminder to and never wrote the count. Two chats of Cao Lộc, one of Đồng Đăng, none of Chi Lăng."""
+    bot = on_every_backend
     app = bot.app
     clock.at = hn(2026, 6, 8, 9, 0).astimezone(UTC)
     await bot.bind(OFFICER, "X_CAOLOC")
