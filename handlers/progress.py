@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 from bot.core import Attachment, Choice, Outbound, Router, rows
 from bot.forms.engine import FormEngine, answer_files
+from bot.forms.parsers import echo
 from bot.rendering.templates import md_escape
 from bot.services.audience import AudienceError, describe
 from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
 from handlers.context import Ctx, Handler, requires
-from handlers.payload import Payload
+from handlers.payload import Payload, number
 
 OPEN_FLOW = "open_period"
 RETURN_FLOW = "return_report"
@@ -29,11 +30,19 @@ def register(router: Router[Handler]) -> None:
 
 
 async def _pick_period(ctx: Ctx, action: str, intro: str) -> int | None:
-    """The period the admin means: the only open one, the argument, or a choice."""
+    """The period the admin means: the only open one, the argument, or a choice.
+
+    A typed id is read like a button's (ASCII digits, 1 … 2³¹−1) and must name a period that
+    exists: ``int()`` on "99999999999" reached the database as an overflow ("sự cố"), and an
+    unknown id was answered as a stale button although no button was pressed."""
     arg = ctx.inbound.args.strip()
-    if arg.isdigit():
-        return int(arg)
     periods = await ctx.services.reports.periods()
+    if arg.isdigit():  # any script's digits: "²" is a mistyped id too, not a word to ignore
+        period_id = number(arg)
+        if period_id is not None and any(p.id == period_id for p in periods):
+            return period_id
+        await ctx.say("period_not_found", number=echo(arg, 20), command=ctx.inbound.command)
+        return None
     open_ = [p for p in periods if p.is_open]
     if len(open_) == 1:
         return open_[0].id

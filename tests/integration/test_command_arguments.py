@@ -1,0 +1,43 @@
+"""Issue 12: an id typed after a command (``/tiendo 99999999999``) went through a bare
+``int()`` into the database ("sự cố" from the integer overflow), and an unknown one was
+answered as if a button had gone stale. Every typed period id is range-checked and an unknown
+one named as such — through the fake Bot API on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.core import FixedClock
+from tests.integration.conftest import Harness, start_harness
+from tests.integration.test_reports import open_period
+
+ADMIN = 9151
+
+
+@pytest.fixture
+async def on_every_backend(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
+    """The bot through the fake Bot API on SQLite and, when configured, PostgreSQL."""
+    app, tg = await start_harness(db_url, clock)
+    try:
+        yield Harness(app, tg)
+    finally:
+        await app.stop()
+        await tg.stop()
+
+
+@pytest.mark.parametrize("command", ["/tiendo", "/xuat"])
+@pytest.mark.parametrize("arg", ["99999999999", str(2**31), "9" * 400, "0", "4242", "²"])
+async def test_unknown_or_impossible_period_id_is_not_found(on_every_backend: Harness, command: str, arg: str) -> None:
+    bot = on_every_backend
+    period_id = await open_period(bot.app)
+    await bot.bind(ADMIN, None, role="admin")
+    replies = await bot.say(ADMIN, f"{command} {arg}")
+    text = replies[-1].text or ""
+    assert "Không có kỳ báo cáo số" in text, text
+    assert "sự cố" not in text and "Nút này" not in text
+    assert len(text) < 200  # a 400-digit argument is not echoed whole
+    # the bot is fine and the real period still answers
+    follow = await bot.say(ADMIN, f"/tiendo {period_id}")
+    assert "Không có kỳ" not in (follow[-1].text or "")
