@@ -15,11 +15,11 @@ from dataclasses import replace
 from bot.core import Choice, InboundKind, Outbound, Router, rows
 from bot.core.text import fold
 from bot.forms.engine import AnswerResult, FileInput, FormContext, FormEngine, answer_files
-from bot.forms.parsers import content_kind
+from bot.forms.parsers import content_kind, echo
 from bot.rendering.templates import md_escape
 from bot.services.reports import DraftChanged, DraftView, StartOutcome
 from handlers.context import Ctx, Handler, requires
-from handlers.payload import Payload
+from handlers.payload import Payload, number
 
 FLOW = "report"
 SUMMARY = "summary"
@@ -322,8 +322,13 @@ async def summary_text(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: For
     """At the summary, typing "sửa 5" or "5" edits question 5; "gửi" submits."""
     word = fold(ctx.inbound.text)
     digits = word.replace("sua", "").replace("cau", "").strip()
-    if digits.isdigit():
-        await edit_question(ctx, draft, engine, fctx, int(digits))
+    if digits.isdigit():  # any script's digits; number() takes only ASCII ids, so no int() raises
+        n = number(digits)
+        if n is None:
+            await ctx.say("question_not_found", number=echo(digits, 20),
+                          total=len(engine.applicable(draft.answers, fctx)))
+            return
+        await edit_question(ctx, draft, engine, fctx, n)
     elif word in {"gui", "gui bao cao", "nop"}:
         await submit(ctx, draft.session_id)
     else:
@@ -334,8 +339,7 @@ async def summary_text(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: For
 async def edit_question(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: FormContext, n: int) -> None:
     q = engine.question_by_number(n, draft.answers, fctx)
     if q is None:
-        total = len(engine.applicable(draft.answers, fctx))
-        await ctx.reply(f"Không có câu {n}. Các câu được đánh số từ 1 đến {total}.")
+        await ctx.say("question_not_found", number=n, total=len(engine.applicable(draft.answers, fctx)))
         return
     await ask(ctx, await save(ctx, draft, position=q.id, return_to_summary=True))
 
