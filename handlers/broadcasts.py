@@ -60,7 +60,8 @@ async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
         await ctx.say("announce_ask", step=step, choices=rows(
             Choice("Có, yêu cầu xác nhận", "an:ack:1"), Choice("Không", "an:ack:0"), cancel, per_row=2))
     elif step == "preview":
-        await ctx.reply(ctx.services.announcements.preview_draft(data, issuer=ctx.settings.office_name))
+        await ctx.reply(ctx.services.announcements.preview_draft(
+            data, issuer=ctx.settings.office_name, buttons=ctx.channel.capabilities.buttons))
         await ctx.say("announce_confirm", audience=describe(data["audience"]), needs_ack=data.get("ack", False),
                       choices=rows(Choice("📤 Gửi ngay", "an:send"), Choice("🕘 Hẹn giờ", "an:later"), cancel,
                                    per_row=3))
@@ -284,7 +285,7 @@ async def reopen(ctx: Ctx) -> None:
     if ann_id is None or (ann_id not in allowed and not ctx.member.is_admin):
         await ctx.say("stale_button")
         return
-    out = await ctx.services.announcements.preview(ann_id)
+    out = await ctx.services.announcements.preview(ann_id, buttons=ctx.channel.capabilities.buttons)
     if out is None:
         await ctx.say("stale_button")
         return

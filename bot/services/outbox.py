@@ -321,7 +321,8 @@ class OutboxDispatcher:
         announcement = self._announcements[d.announcement_id]
         cached = self._rendered.get(d.announcement_id)
         if cached is None:
-            cached = self._rendered[d.announcement_id] = self.channel.render(announcement_outbound(announcement, None))
+            cached = self._rendered[d.announcement_id] = self.channel.render(
+                announcement_outbound(announcement, None, buttons=self.channel.capabilities.buttons))
         if not announcement.needs_ack:
             return cached
         return [*cached[:-1], replace(cached[-1], choices=ack_choices(d.id))]
