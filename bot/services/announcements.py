@@ -262,12 +262,12 @@ class AnnouncementService:
                 return 0
             rows = [d for d in await uow.deliveries.of_announcement(announcement_id, [DeliveryStatus.SENT])
                     if d.acknowledged_at is None]
+            pressed, typed = render("ack_reminder", a=a, buttons=True), render("ack_reminder", a=a, buttons=False)
             for d in rows:
-                text = render("ack_reminder", a=a)
                 uow.deliveries.add(Delivery(
                     kind="notice", announcement_id=None, binding_id=d.binding_id, member_id=d.member_id,
                     unit_id=d.unit_id, channel=d.channel, chat_id=d.chat_id,
-                    payload={"text": text, "choices": [[["✅ Đã nhận", f"{ACK_PREFIX}:{d.id}"]]]},
+                    payload={"text": pressed, "typed_text": typed, "choices": [[["✅ Đã nhận", f"{ACK_PREFIX}:{d.id}"]]]},
                     status=DeliveryStatus.QUEUED, priority=3, attempts=0, parts_sent=0, last_error="",
                     next_try_at=now, message_id="", created_at=now,
                 ))

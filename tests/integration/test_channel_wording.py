@@ -164,3 +164,24 @@ async def test_on_telegram_the_same_steps_still_say_press(both: Both) -> None:
     decree = h.tg.last_to(TG_CHAT)
     assert "bấm “✅ Đã nhận” (hoặc trả lời “đã nhận”)" in (decree.text or "")
     assert any("Đã nhận" in label for label, _ in h.tg.buttons(decree))
+
+
+async def test_acknowledgement_reminder_says_reply_on_zalo_and_press_on_telegram(both: Both) -> None:
+    """One reminder queued for chats on both channels: each chat reads the words of its own."""
+    await zbind(both, ZCHAT, "X_CAOLOC")
+    h = Harness(both.app, both.tg)
+    await h.bind(TG_CHAT, "X_DONGDANG")
+    a = await both.app.services.announcements.create(doc_type="Chỉ thị", number="07/CT-UBND", summary="Phát động",
+                                                     body="Đề nghị các đơn vị triển khai.", needs_ack=True,
+                                                     audience={"units": ["X_CAOLOC", "X_DONGDANG"]})
+    await both.drain()
+    assert await both.app.services.announcements.remind_unacknowledged(a.id) == 2
+    await both.drain()
+    on_zalo = both.zalo.messages_to(ZCHAT)[-1].text
+    assert "Nhắc xác nhận" in on_zalo and "trả lời “đã nhận”" in on_zalo
+    no_press(on_zalo)
+    on_telegram = h.tg.last_to(TG_CHAT)
+    assert "Đề nghị bấm “✅ Đã nhận” bên dưới." in (on_telegram.text or "")
+    assert any("Đã nhận" in label for label, _ in h.tg.buttons(on_telegram))
+    done = await both.zsay(ZCHAT, "đã nhận")
+    assert "Đã ghi nhận" in done[-1].text
