@@ -44,7 +44,8 @@ async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
         choices = [Choice(t, f"an:type:{i}") for i, t in enumerate(DOC_TYPES)]
         await ctx.say("announce_ask", step=step, choices=rows(*choices, cancel, per_row=2))
     elif step == "number":
-        await ctx.say("announce_ask", step=step, choices=rows(Choice("Bỏ qua", "an:skip"), cancel, per_row=2))
+        await ctx.say("announce_ask", step=step, choices=rows(Choice("Bỏ qua", "an:skip"), cancel, per_row=2),
+                      buttons=ctx.channel.capabilities.buttons)
     elif step in ("summary", "body", "audience_units", "at"):
         await ctx.say("announce_ask", step=step, choices=rows(cancel))
     elif step == "audience":

@@ -185,3 +185,21 @@ async def test_acknowledgement_reminder_says_reply_on_zalo_and_press_on_telegram
     assert any("Đã nhận" in label for label, _ in h.tg.buttons(on_telegram))
     done = await both.zsay(ZCHAT, "đã nhận")
     assert "Đã ghi nhận" in done[-1].text
+
+
+async def test_an_admin_composing_a_decree_on_zalo_is_told_what_to_type(both: Both) -> None:
+    """The office's guided /thongbao on Zalo: the optional step says to type “bỏ qua”, and the
+    preview (what the Zalo recipients will see) asks them to reply, not to press."""
+    inv = await both.app.services.members.create_invite(None, role="admin")
+    assert "Đã liên kết" in (await both.zsay(ZCHAT, f"/start {inv.code}"))[-1].text
+    await both.zsay(ZCHAT, "/thongbao")
+    number = (await both.zsay(ZCHAT, "chỉ thị"))[-1].text
+    assert "Bước 2/6" in number and "gõ “bỏ qua”" in number
+    no_press(number)
+    await both.zsay(ZCHAT, "bỏ qua")
+    await both.zsay(ZCHAT, "Về việc phát động thi đua")
+    await both.zsay(ZCHAT, "Đề nghị các đơn vị triển khai.")
+    await both.zsay(ZCHAT, "tất cả đơn vị")
+    preview = "\n".join(m.text for m in await both.zsay(ZCHAT, "có, yêu cầu xác nhận"))
+    assert "Về việc phát động thi đua" in preview and "trả lời “đã nhận”" in preview
+    no_press(preview)
