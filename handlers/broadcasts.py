@@ -44,7 +44,8 @@ async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
         choices = [Choice(t, f"an:type:{i}") for i, t in enumerate(DOC_TYPES)]
         await ctx.say("announce_ask", step=step, choices=rows(*choices, cancel, per_row=2))
     elif step == "number":
-        await ctx.say("announce_ask", step=step, choices=rows(Choice("Bỏ qua", "an:skip"), cancel, per_row=2))
+        await ctx.say("announce_ask", step=step, choices=rows(Choice("Bỏ qua", "an:skip"), cancel, per_row=2),
+                      buttons=ctx.channel.capabilities.buttons)
     elif step in ("summary", "body", "audience_units", "at"):
         await ctx.say("announce_ask", step=step, choices=rows(cancel))
     elif step == "audience":
@@ -60,7 +61,8 @@ async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
         await ctx.say("announce_ask", step=step, choices=rows(
             Choice("Có, yêu cầu xác nhận", "an:ack:1"), Choice("Không", "an:ack:0"), cancel, per_row=2))
     elif step == "preview":
-        await ctx.reply(ctx.services.announcements.preview_draft(data, issuer=ctx.settings.office_name))
+        await ctx.reply(ctx.services.announcements.preview_draft(
+            data, issuer=ctx.settings.office_name, buttons=ctx.channel.capabilities.buttons))
         await ctx.say("announce_confirm", audience=describe(data["audience"]), needs_ack=data.get("ack", False),
                       choices=rows(Choice("📤 Gửi ngay", "an:send"), Choice("🕘 Hẹn giờ", "an:later"), cancel,
                                    per_row=3))
@@ -284,7 +286,7 @@ async def reopen(ctx: Ctx) -> None:
     if ann_id is None or (ann_id not in allowed and not ctx.member.is_admin):
         await ctx.say("stale_button")
         return
-    out = await ctx.services.announcements.preview(ann_id)
+    out = await ctx.services.announcements.preview(ann_id, buttons=ctx.channel.capabilities.buttons)
     if out is None:
         await ctx.say("stale_button")
         return

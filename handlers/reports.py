@@ -162,10 +162,14 @@ async def ask(ctx: Ctx, draft: DraftView, *, lead: str = "") -> None:
         return
     q = engine.spec.question(pos)
     qi = engine.spec.index(q.id)
+    has_buttons = ctx.channel.capabilities.buttons
     buttons: list[Choice] = []
     numbered = False
     if q.type == "choice":
-        buttons = [Choice(o.label[:60], f"bc:o:{qi}:{i}") for i, o in enumerate(q.options)]
+        # A button's face is short; a numbered menu line is the option itself, in full,
+        # since on a channel without buttons that menu is the only place the options appear.
+        buttons = [Choice(o.label[:60] if has_buttons else o.label, f"bc:o:{qi}:{i}")
+                   for i, o in enumerate(q.options)]
         numbered = True
     nav = []
     if engine.previous(q.id, draft.history, draft.answers, fctx):
@@ -175,7 +179,7 @@ async def ask(ctx: Ctx, draft: DraftView, *, lead: str = "") -> None:
     if draft.return_to_summary:
         nav.append(Choice("📋 Về bảng tóm tắt", "bc:sum"))
     layout = rows(*buttons, per_row=2 if len(buttons) > 3 else 1) + (tuple([tuple(nav)]) if nav else ())
-    text = md_escape(engine.prompt(q, fctx, draft.answers))
+    text = md_escape(engine.prompt(q, fctx, draft.answers, buttons=has_buttons))
     if lead:
         text = f"{lead}\n\n{text}"
     if q.type == "file" and not ctx.channel.capabilities.receives_documents:
@@ -195,7 +199,7 @@ async def show_summary(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: For
     # on channels without buttons the choices are typed by name, never by a number that could
     # send the report when question 1 was meant.
     text = ctx.text("report_summary", period=draft.period, unit=draft.unit, lines=lines, problems=problems,
-                    warnings=warnings)
+                    warnings=warnings, buttons=ctx.channel.capabilities.buttons)
     await ctx.reply(Outbound(text=text, choices=buttons, numbered=False))
 
 
@@ -332,7 +336,7 @@ async def summary_text(ctx: Ctx, draft: DraftView, engine: FormEngine, fctx: For
     elif word in {"gui", "gui bao cao", "nop"}:
         await submit(ctx, draft.session_id)
     else:
-        await ctx.reply("Đồng chí gõ số câu cần sửa (ví dụ: sửa 5), hoặc bấm “Gửi báo cáo”.")
+        await ctx.say("report_summary_unclear", buttons=ctx.channel.capabilities.buttons)
         await show_summary(ctx, draft, engine, fctx)
 
 

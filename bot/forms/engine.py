@@ -422,26 +422,32 @@ class FormEngine:
         except (AttributeError, TypeError, ValueError):
             return str(value)
 
-    def prompt(self, question: Question, ctx: FormContext, answers: Answers) -> str:
+    def prompt(self, question: Question, ctx: FormContext, answers: Answers, *, buttons: bool = True) -> str:
         """The question as sent: "Câu 5/24. …", what to type, options, whether it can be
-        skipped, and the current answer when editing."""
+        skipped, and the current answer when editing.
+
+        ``buttons`` says whether the person's channel has buttons. Without them the channel
+        lists a choice question's options itself as its numbered menu, so the prompt does
+        not list them a second time, and every instruction says what to type, not what to
+        press (a person on Zalo has nothing to press)."""
         walk = self._walk(answers, ctx)
         env = walk.answers
         n = walk.number(question.id)
         head = f"Câu {n}/{len(walk.questions)}. " if n is not None else ""
         lines = [head + self._render(question.prompt, env, ctx)]
-        if question.options:
+        if question.options and (buttons or question.type != "choice"):
             lines.extend(f"{i}. {option.label}" for i, option in enumerate(question.options, 1))
-        how = self._render(question.hint, env, ctx) if question.hint else self._default_hint(question, ctx)
+        how = self._render(question.hint, env, ctx) if question.hint else self._default_hint(question, ctx, buttons)
         if how:
             lines.append(how)
         if not question.required:
-            lines.append("Câu này không bắt buộc: nếu không có nội dung, đồng chí chọn “Bỏ qua”.")
+            skip = "chọn “Bỏ qua”" if buttons else "gõ “bỏ qua”"
+            lines.append(f"Câu này không bắt buộc: nếu không có nội dung, đồng chí {skip}.")
         if question.id in answers and question.id in env:
             lines.append(f"Trả lời hiện tại: {self.display(question, env[question.id])}")
         return "\n".join(lines)
 
-    def _default_hint(self, question: Question, ctx: FormContext) -> str:
+    def _default_hint(self, question: Question, ctx: FormContext, buttons: bool = True) -> str:
         match question.type:
             case "integer":
                 if isinstance(question.min, int | float) and question.min > 0:
@@ -456,7 +462,9 @@ class FormEngine:
                 labels = " / ".join(p.label for p in question.parts)
                 return f"Nhập {len(question.parts)} số theo thứ tự: {labels} (ví dụ: {example}); nếu không có, nhập 0."
             case "choice":
-                return "Chọn một mục (bấm nút hoặc nhập số thứ tự)."
+                if buttons:
+                    return "Chọn một mục (bấm nút hoặc nhập số thứ tự)."
+                return "Chọn một mục: trả lời số thứ tự của mục đó (hoặc gõ tên mục)."
             case "multichoice":
                 return "Có thể chọn nhiều mục: nhập các số thứ tự, cách nhau bởi dấu phẩy (ví dụ: 1, 3)."
             case "date":

@@ -70,17 +70,20 @@ def view(a: Announcement) -> AnnouncementView:
     )
 
 
-def announcement_markdown(a: Announcement) -> str:
-    """The text every recipient sees (and the admin's preview): header, then the body."""
-    return render("announcement", a=a, body=Raw(a.body.strip()))
+def announcement_markdown(a: Announcement, *, buttons: bool = True) -> str:
+    """The text every recipient sees (and the admin's preview): header, then the body.
+
+    ``buttons`` is whether the recipient's channel has buttons: the request to acknowledge
+    names what can be done there ("bấm" a button, or type the words where there is none)."""
+    return render("announcement", a=a, body=Raw(a.body.strip()), buttons=buttons)
 
 
-def announcement_outbound(a: Announcement, delivery_id: int | None) -> Outbound:
+def announcement_outbound(a: Announcement, delivery_id: int | None, *, buttons: bool = True) -> Outbound:
     """What one recipient gets: the text, then every attached file as a document."""
     choices = ack_choices(delivery_id) if a.needs_ack and delivery_id is not None else ()
     documents = tuple(Attachment(name=f["name"], mime=f.get("mime", ""), size=int(f.get("size", 0)),
                                  ref=f.get("path", ""), content=read_stored(f.get("path", ""))) for f in a.attachments)
-    return Outbound(text=announcement_markdown(a), choices=choices, documents=documents)
+    return Outbound(text=announcement_markdown(a, buttons=buttons), choices=choices, documents=documents)
 
 
 def ack_choices(delivery_id: int) -> tuple[tuple[Choice, ...], ...]:
@@ -173,10 +176,11 @@ class AnnouncementService:
             a = await uow.announcements.get(announcement_id)
             return view(a) if a else None
 
-    async def preview(self, announcement_id: int) -> Outbound | None:
+    async def preview(self, announcement_id: int, *, buttons: bool = True) -> Outbound | None:
+        """The announcement as a recipient on a channel with (or without) ``buttons`` sees it."""
         async with self.uow() as uow:
             a = await uow.announcements.get(announcement_id)
-            return announcement_outbound(a, None) if a else None
+            return announcement_outbound(a, None, buttons=buttons) if a else None
 
     async def counts(self, announcement_id: int) -> DeliveryCounts:
         async with self.uow() as uow:
@@ -258,12 +262,12 @@ class AnnouncementService:
                 return 0
             rows = [d for d in await uow.deliveries.of_announcement(announcement_id, [DeliveryStatus.SENT])
                     if d.acknowledged_at is None]
+            pressed, typed = render("ack_reminder", a=a, buttons=True), render("ack_reminder", a=a, buttons=False)
             for d in rows:
-                text = render("ack_reminder", a=a)
                 uow.deliveries.add(Delivery(
                     kind="notice", announcement_id=None, binding_id=d.binding_id, member_id=d.member_id,
                     unit_id=d.unit_id, channel=d.channel, chat_id=d.chat_id,
-                    payload={"text": text, "choices": [[["✅ Đã nhận", f"{ACK_PREFIX}:{d.id}"]]]},
+                    payload={"text": pressed, "typed_text": typed, "choices": [[["✅ Đã nhận", f"{ACK_PREFIX}:{d.id}"]]]},
                     status=DeliveryStatus.QUEUED, priority=3, attempts=0, parts_sent=0, last_error="",
                     next_try_at=now, message_id="", created_at=now,
                 ))
@@ -290,13 +294,14 @@ class AnnouncementService:
         async with self.uow() as uow:
             await resolve_units(uow, audience)
 
-    def preview_draft(self, data: dict[str, Any], issuer: str = "") -> Outbound:
-        """Exactly what recipients will see, before anything is stored."""
+    def preview_draft(self, data: dict[str, Any], issuer: str = "", *, buttons: bool = True) -> Outbound:
+        """Exactly what recipients on a channel with (or without) ``buttons`` will see, before
+        anything is stored."""
         draft = Announcement(doc_type=data.get("doc_type", "Thông báo"), number=data.get("number", ""),
                              issued_on=data.get("issued_on"), issuer=data.get("issuer", issuer),
                              summary=data.get("summary", ""), body=data.get("body", ""),
                              attachments=data.get("attachments", []), needs_ack=bool(data.get("ack")))
-        return Outbound(text=announcement_markdown(draft))
+        return Outbound(text=announcement_markdown(draft, buttons=buttons))
 
     async def report_outbound(self, announcement_id: int) -> Outbound:
         """The admin's status message: figures and the follow-up buttons."""

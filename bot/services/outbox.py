@@ -52,13 +52,18 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 
-def notice_outbound(payload: dict) -> Outbound:  # type: ignore[type-arg]
-    """A short message (notice, reminder, deferred reply) back from its outbox row."""
+def notice_outbound(payload: dict, *, buttons: bool = True) -> Outbound:  # type: ignore[type-arg]
+    """A short message (notice, reminder, deferred reply) back from its outbox row.
+
+    A row queued before its channel was known to have buttons or not may carry two
+    wordings: ``text`` for a channel with buttons ("bấm …") and ``typed_text`` for one
+    without, where the person types the words instead; the sending channel picks."""
     rows = tuple(tuple(Choice(label, data) for label, data in row) for row in payload.get("choices", []))
     documents = tuple(Attachment(name=f["name"], mime=f.get("mime", ""), size=int(f.get("size", 0)),
                                  ref=f.get("path", ""), content=read_stored(f.get("path", "")))
                       for f in payload.get("documents", []))
-    return Outbound(text=payload.get("text", ""), choices=rows, documents=documents,
+    text = payload.get("text", "") if buttons else payload.get("typed_text", payload.get("text", ""))
+    return Outbound(text=text, choices=rows, documents=documents,
                     numbered=bool(payload.get("numbered", True)))
 
 
@@ -317,11 +322,12 @@ class OutboxDispatcher:
         all its recipients (a 10 000-character decree costs milliseconds); only the
         per-recipient button is attached to the last part."""
         if d.announcement_id is None:
-            return self.channel.render(notice_outbound(d.payload))
+            return self.channel.render(notice_outbound(d.payload, buttons=self.channel.capabilities.buttons))
         announcement = self._announcements[d.announcement_id]
         cached = self._rendered.get(d.announcement_id)
         if cached is None:
-            cached = self._rendered[d.announcement_id] = self.channel.render(announcement_outbound(announcement, None))
+            cached = self._rendered[d.announcement_id] = self.channel.render(
+                announcement_outbound(announcement, None, buttons=self.channel.capabilities.buttons))
         if not announcement.needs_ack:
             return cached
         return [*cached[:-1], replace(cached[-1], choices=ack_choices(d.id))]

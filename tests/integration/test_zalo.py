@@ -124,7 +124,7 @@ async def test_whole_report_on_zalo_with_numbers_option_text_back_skip_edit(both
     finally:
         await runner.cleanup()
     summary = "\n".join(m.text for m in both.zalo.messages_to(ZCHAT)[before:])
-    assert "Tóm tắt báo cáo" in summary and "Gửi báo cáo" in summary
+    assert "Tóm tắt báo cáo" in summary and "gõ “gửi báo cáo”" in summary and "bấm" not in summary
     edit = await both.zsay(ZCHAT, "sửa 2")
     assert "Câu 2/" in edit[-1].text
     await both.zsay(ZCHAT, "4")

@@ -572,6 +572,17 @@ def test_prompt_shows_period_options_optional_and_current_answer() -> None:
     assert "Gửi tệp PDF, DOCX hoặc ảnh JPG/PNG, dung lượng tối đa 20 MB." in file_prompt
 
 
+def test_prompt_without_buttons_says_what_to_type_and_leaves_the_options_to_the_menu() -> None:
+    """Zalo and the console have no buttons: their numbered menu lists a choice question's
+    options, so the prompt must not list them too, nor tell anyone to press anything."""
+    choice = ENGINE.prompt(ENGINE.spec.question("tham_quyen"), XA, {}, buttons=False)
+    assert "TM. Ủy ban nhân dân – Chủ tịch" not in choice and "1." not in choice
+    assert "trả lời số thứ tự" in choice and "bấm" not in choice
+    optional = ENGINE.prompt(ENGINE.spec.question("kien_nghi"), XA, {}, buttons=False)
+    assert "gõ “bỏ qua”" in optional and "chọn “Bỏ qua”" not in optional
+    assert "bấm nút" in ENGINE.prompt(ENGINE.spec.question("tham_quyen"), XA, {})  # with buttons: unchanged
+
+
 @pytest.mark.parametrize("question_id", [q["id"] for q in SPEC["questions"]])
 def test_every_prompt_renders_without_leftover_placeholders(question_id: str) -> None:
     text = ENGINE.prompt(ENGINE.spec.question(question_id), XA, full_answers())
