@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from collections.abc import Awaitable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -238,6 +239,9 @@ class App:
                 log.exception("refreshing delivery reports failed")
 
     async def stop(self) -> None:
+        """Stop everything; each step is bounded (``STOP_STEP_SECONDS``), so a stuck request or
+        database session can delay a stop but never hang it: what was not finished is left to
+        the leases and the inbox, as after a crash."""
         if self.scheduler:
             self.scheduler.stop()
             self.scheduler = None
@@ -247,22 +251,19 @@ class App:
                 await task
         self._background.clear()
         for outbox in self.outboxes.values():
-            await outbox.stop()
+            await _bounded(outbox.stop(), f"stopping outbox[{outbox.channel.name}]")
         self.outboxes.clear()
         if self._outbox_lock is not None:
             self._outbox_lock.release()
             self._outbox_lock = None
         for ch in reversed(self.channels):
-            try:
-                await ch.stop()
-            except Exception:
-                log.exception("stopping channel %s failed", ch.name)
+            await _bounded(ch.stop(), f"stopping channel {ch.name}")
         self.channels.clear()
         if self.web:
-            await self.web.stop()
+            await _bounded(self.web.stop(), "stopping the web server")
             self.web = None
         if self.locks is not None:
-            await self.locks.dispose()
+            await _bounded(self.locks.dispose(), "closing the lock connections")
         await self.engine.dispose()
 
     async def run_forever(self, console: ConsoleChannel | None = None, *, platforms: bool = True) -> None:
@@ -275,3 +276,15 @@ class App:
                 await asyncio.Event().wait()
         finally:
             await self.stop()
+
+
+STOP_STEP_SECONDS = 15.0
+
+
+async def _bounded(step: Awaitable[None], what: str) -> None:
+    try:
+        await asyncio.wait_for(step, STOP_STEP_SECONDS)
+    except TimeoutError:
+        log.warning("%s took over %.0fs; going on without it", what, STOP_STEP_SECONDS)
+    except Exception:
+        log.exception("%s failed", what)
