@@ -493,6 +493,8 @@ def _zip_kind(content: bytes) -> str:
                 return "zip"
             types = archive.read(info).decode("utf-8", errors="replace")
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError, RuntimeError):
+        # zipfile's own errors for a damaged archive: NotImplementedError is what it raises for
+        # a compression method it does not support, RuntimeError for an encrypted member.
         return "zip"
     return next((kind for ctype, kind in _ZIP_KINDS.items() if ctype in types), "zip")
 
