@@ -33,7 +33,7 @@ def register(router: Router[Handler]) -> None:
 # ---- /thongbao: a guided flow kept in the chat state --------------------------------------
 @requires(admin=True)
 async def start_flow(ctx: Ctx) -> None:
-    await ctx.services.conversations.set(ctx.address, FLOW, {"step": "type"})
+    await ctx.services.conversations.set(ctx.conversation, FLOW, {"step": "type"})
     await ask(ctx, {"step": "type"})
 
 
@@ -51,7 +51,7 @@ async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
     elif step == "audience":
         groups = await ctx.services.units.group_names()
         data["groups"] = groups
-        await ctx.services.conversations.set(ctx.address, FLOW, data)
+        await ctx.services.conversations.set(ctx.conversation, FLOW, data)
         choices = [Choice("Tất cả đơn vị", "an:aud:all")]
         choices += [Choice(g, f"an:aud:g:{i}") for i, g in enumerate(groups)]
         choices += [Choice(label, f"an:aud:k:{k}") for k, label in KIND_CHOICES]
@@ -70,13 +70,13 @@ async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
 
 async def _advance(ctx: Ctx, data: dict, step: str) -> None:  # type: ignore[type-arg]
     data["step"] = step
-    await ctx.services.conversations.set(ctx.address, FLOW, data)
+    await ctx.services.conversations.set(ctx.conversation, FLOW, data)
     await ask(ctx, data)
 
 
 @requires(admin=True)
 async def on_flow_button(ctx: Ctx) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
+    state = await ctx.services.conversations.get(ctx.conversation)
     payload = Payload.parse(ctx.inbound.payload)
     if state is None or state.flow != FLOW:
         await ctx.say("stale_button")
@@ -84,7 +84,7 @@ async def on_flow_button(ctx: Ctx) -> None:
     data = state.data
     action = payload.action
     if action == "cancel":
-        await ctx.services.conversations.clear(ctx.address)
+        await ctx.services.conversations.clear(ctx.conversation)
         await ctx.say("cancel", cancelled=True, kept="")
     elif action == "type" and data["step"] == "type":
         index = payload.index(2, len(DOC_TYPES))
@@ -122,7 +122,7 @@ async def on_flow_button(ctx: Ctx) -> None:
 
 @requires(admin=True)
 async def on_flow_input(ctx: Ctx) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
+    state = await ctx.services.conversations.get(ctx.conversation)
     assert state is not None
     data, step, inbound = state.data, state.data["step"], ctx.inbound
     text = inbound.text.strip()
@@ -181,7 +181,7 @@ async def _create(ctx: Ctx, data: dict, send_at: datetime | None) -> None:  # ty
         send_at=send_at, needs_ack=bool(data.get("ack")), created_by=ctx.member.id, actor=f"member:{ctx.member.id}",
         issuer=ctx.settings.office_name,
     )
-    await ctx.services.conversations.clear(ctx.address)
+    await ctx.services.conversations.clear(ctx.conversation)
     if a.status == "scheduled":
         await ctx.say("announce_scheduled", a=a)
         return

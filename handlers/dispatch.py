@@ -96,13 +96,17 @@ class Dispatcher:
     async def _handle(self, inbound: Inbound) -> None:
         ctx: Ctx | None = None
         try:
-            member, state = await self.services.members.chat_context(inbound.address)
+            member, state = await self.services.members.chat_context(inbound)
             ctx = Ctx(inbound=inbound, member=member, services=self.services, settings=self.settings,
                       channels=self.channels, state=state)
             handler = await self._resolve(ctx)
             if handler is None:
                 return
-            if getattr(handler, "needs_member", False) and member is None:
+            if member is None and inbound.in_group and not getattr(handler, "open_to_group_strangers", False):
+                if inbound.kind is InboundKind.CALLBACK:
+                    await ctx.answer_button("Bạn chưa liên kết với bot")
+                await ctx.say("group_stranger")
+            elif getattr(handler, "needs_member", False) and member is None:
                 await ctx.say("not_bound")
             elif getattr(handler, "needs_admin", False) and not (member and member.is_admin):
                 button = ":".join(Payload.parse(inbound.payload).parts[:2]) if inbound.kind is InboundKind.CALLBACK else ""

@@ -115,7 +115,7 @@ async def on_button(ctx: Ctx) -> None:
         if sub is None or sub.status == "returned":
             await ctx.say("stale_button")
             return
-        await ctx.services.conversations.set(ctx.address, RETURN_FLOW, {"submission_id": arg})
+        await ctx.services.conversations.set(ctx.conversation, RETURN_FLOW, {"submission_id": arg})
         await ctx.reply(f"Nhập **lý do trả lại** báo cáo của {md_escape(sub.unit.name)} (đơn vị sẽ nhận được lý do này):",
                         rows(Choice("✖ Huỷ", "td:c:0")))
     elif action == "a":
@@ -123,7 +123,7 @@ async def on_button(ctx: Ctx) -> None:
         await ctx.reply(f"✅ Đã tiếp nhận báo cáo của {md_escape(sub.unit.name)}." if sub else
                         "Báo cáo này không ở trạng thái chờ tiếp nhận.")
     elif action == "c":
-        await ctx.services.conversations.clear(ctx.address)
+        await ctx.services.conversations.clear(ctx.conversation)
         await ctx.say("cancel", cancelled=True, kept="")
     elif action in {"f", "ok", "no", "o"}:
         await open_button(ctx, parts)
@@ -168,7 +168,7 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
 
 @requires(admin=True)
 async def return_input(ctx: Ctx) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
+    state = await ctx.services.conversations.get(ctx.conversation)
     assert state
     reason = ctx.inbound.text.strip()
     if len(reason) < 5:
@@ -176,7 +176,7 @@ async def return_input(ctx: Ctx) -> None:
         return
     sub = await ctx.services.reports.return_submission(int(state.data["submission_id"]), reason,
                                                        ctx.member.id if ctx.member else None)
-    await ctx.services.conversations.clear(ctx.address)
+    await ctx.services.conversations.clear(ctx.conversation)
     if sub is None:
         await ctx.say("stale_button")
         return
@@ -192,26 +192,26 @@ async def return_input(ctx: Ctx) -> None:
 @requires(admin=True)
 async def open_start(ctx: Ctx) -> None:
     data: dict = {"step": "form"}  # type: ignore[type-arg]
-    await ctx.services.conversations.set(ctx.address, OPEN_FLOW, data)
+    await ctx.services.conversations.set(ctx.conversation, OPEN_FLOW, data)
     forms = sorted(ctx.services.forms.values(), key=lambda f: f.id)
     await ctx.say("period_ask", step="form", choices=rows(*[Choice(f.title[:60], f"td:f:{f.id}") for f in forms],
                                                            Choice("✖ Huỷ", "td:c:0")))
 
 
 async def open_button(ctx: Ctx, parts: list[str]) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
+    state = await ctx.services.conversations.get(ctx.conversation)
     if state is None or state.flow != OPEN_FLOW:
         await ctx.say("stale_button")
         return
     data = state.data
     if parts[1] == "f" and data["step"] == "form" and len(parts) > 2 and parts[2] in ctx.services.forms:
         data.update(form_id=parts[2], step="label")
-        await ctx.services.conversations.set(ctx.address, OPEN_FLOW, data)
+        await ctx.services.conversations.set(ctx.conversation, OPEN_FLOW, data)
         await ctx.say("period_ask", step="label", choices=())
     elif parts[1] == "ok" and data["step"] == "confirm":
         await _open(ctx, data)
     elif parts[1] == "no":
-        await ctx.services.conversations.clear(ctx.address)
+        await ctx.services.conversations.clear(ctx.conversation)
         await ctx.say("cancel", cancelled=True, kept="")
     else:
         await ctx.say("stale_button")
@@ -219,7 +219,7 @@ async def open_button(ctx: Ctx, parts: list[str]) -> None:
 
 @requires(admin=True)
 async def open_input(ctx: Ctx) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
+    state = await ctx.services.conversations.get(ctx.conversation)
     assert state
     data, text = state.data, ctx.inbound.text.strip()
     step = data["step"]
@@ -254,7 +254,7 @@ async def open_input(ctx: Ctx) -> None:
         await ctx.reply(f"❌ {md_escape(msg)}")
         await ctx.say("period_ask", step=step, choices=())
         return
-    await ctx.services.conversations.set(ctx.address, OPEN_FLOW, data)
+    await ctx.services.conversations.set(ctx.conversation, OPEN_FLOW, data)
     if data["step"] == "confirm":
         spec = ctx.services.forms[data["form_id"]]
         await ctx.say("period_preview", d=data, title=spec.title, audience=describe(data["audience"]),
@@ -276,7 +276,7 @@ async def _open(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
     except (PeriodError, AudienceError) as exc:
         await ctx.reply(f"❌ {md_escape(str(exc))}")
         return
-    await ctx.services.conversations.clear(ctx.address)
+    await ctx.services.conversations.clear(ctx.conversation)
     await ctx.reply(f"✅ Đã mở kỳ báo cáo số {period.id}: **{md_escape(period.label)}**, hạn nộp "
                     f"{period.due_at.astimezone(ZoneInfo(ctx.settings.timezone)):%d/%m/%Y %H:%M}. "
                     "Thông báo đang được gửi tới các đơn vị; theo dõi bằng /tiendo.")
