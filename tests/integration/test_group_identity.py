@@ -4,17 +4,31 @@ commands, answer forms or press buttons in it, each as who they are."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
 from telegram import Update
 
 from bot.core import Address, FixedClock
 from storage.models import AuditLog
 from tests.conftest import make_settings
 from tests.fakes.zalo_api import FakeZalo
-from tests.integration.conftest import Harness
+from tests.integration.conftest import Harness, start_harness
 
 GROUP = -1002000
 ADMIN, STRANGER, OFFICER, OTHER = 7001, 7002, 7003, 7004
 STRANGER_SAYS = "chưa liên kết với bot"
+
+
+@pytest.fixture
+async def bot(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
+    """The whole bot on each backend (the speaker query differs from a private chat's)."""
+    app, tg = await start_harness(db_url, clock)
+    try:
+        yield Harness(app, tg)
+    finally:
+        await app.stop()
+        await tg.stop()
 
 
 async def _audit(h: Harness, action: str) -> list[AuditLog]:
@@ -119,14 +133,14 @@ async def test_a_message_on_behalf_of_a_chat_identifies_nobody(bot: Harness) -> 
     assert member is None
 
 
-async def test_zalo_group_strangers_are_refused_too(sqlite_url: str, clock: FixedClock) -> None:
+async def test_zalo_group_strangers_are_refused_too(db_url: str, clock: FixedClock) -> None:
     from bot.app import App
     from tests.fakes.telegram_api import FakeTelegram
 
     tg, zalo = FakeTelegram(), FakeZalo()
     await tg.start()
     await zalo.start()
-    app = App(make_settings(sqlite_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root,
+    app = App(make_settings(db_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root,
                             zalo_bot_token=zalo.token, zalo_api_base_url=zalo.base_url), clock=clock)
     await app.prepare(demo=True)
     await app.start(scheduler=False)
