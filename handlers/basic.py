@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from bot.core import Choice, InboundKind, Router, rows
+from bot.core.callbacks import decode
+from bot.rendering.buttons import LinkAnotherChannel, ReceiveOn
 from bot.services.members import InviteError, RedeemOutcome
 from handlers.broadcasts import ack_typed
 from handlers.context import Ctx, Handler, open_to_group_strangers, requires
-from handlers.payload import Payload
 
 ROLE_LABELS = {"officer": "cán bộ phụ trách thi đua – khen thưởng", "admin": "quản trị (cơ quan Nội vụ)"}
 CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "console": "Console (máy tính)"}
@@ -43,10 +44,10 @@ async def channels(ctx: Ctx) -> None:
     member = await ctx.services.members.member_with_chats(ctx.member.id)
     assert member
     active = sorted({b.channel for b in member.bindings if b.status == "active"})
-    choices = [Choice(f"Nhận qua {CHANNEL_LABELS.get(c, c)}", f"kenh:set:{c}") for c in active]
+    choices = [Choice(f"Nhận qua {CHANNEL_LABELS.get(c, c)}", ReceiveOn(channel=c).pack()) for c in active]
     if len(active) > 1:
-        choices.append(Choice("Nhận qua tất cả các kênh", "kenh:set:all"))
-    choices.append(Choice("🔗 Liên kết thêm kênh", "kenh:link"))
+        choices.append(Choice("Nhận qua tất cả các kênh", ReceiveOn(channel="all").pack()))
+    choices.append(Choice("🔗 Liên kết thêm kênh", LinkAnotherChannel().pack()))
     await ctx.say("channels", member=member, channel_labels=CHANNEL_LABELS, active=active,
                   choices=rows(*choices))
 
@@ -56,19 +57,19 @@ async def on_channel_button(ctx: Ctx) -> None:
     assert ctx.member
     member = await ctx.services.members.member_with_chats(ctx.member.id)
     assert member
-    parts = Payload.parse(ctx.inbound.payload).parts
-    if parts[1:2] == ("link",):
-        code = await ctx.services.members.create_link_code(member.id)
-        await ctx.say("link_code", code=code)
-    elif parts[1:2] == ("set",) and len(parts) > 2:
-        choice = None if parts[2] == "all" else parts[2]
-        if choice is not None and choice not in {b.channel for b in member.bindings if b.status == "active"}:
+    match decode(ctx.inbound.payload):
+        case LinkAnotherChannel():
+            code = await ctx.services.members.create_link_code(member.id)
+            await ctx.say("link_code", code=code)
+        case ReceiveOn(channel=channel):
+            choice = None if channel == "all" else channel
+            if choice is not None and choice not in {b.channel for b in member.bindings if b.status == "active"}:
+                await ctx.say("stale_button")
+                return
+            await ctx.services.members.set_preferred_channel(member.id, choice)
+            await ctx.say("channel_set", channel=CHANNEL_LABELS.get(choice, choice) if choice else None)
+        case _:
             await ctx.say("stale_button")
-            return
-        await ctx.services.members.set_preferred_channel(member.id, choice)
-        await ctx.say("channel_set", channel=CHANNEL_LABELS.get(choice, choice) if choice else None)
-    else:
-        await ctx.say("stale_button")
 
 
 def commands_for(role: str | None) -> list[tuple[str, str]]:

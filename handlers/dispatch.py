@@ -27,7 +27,6 @@ from bot.core.coordination import ChatLock, ProcessChatLock
 from bot.core.text import fold
 from bot.services.registry import Services
 from handlers.context import Ctx, Handler, Settings
-from handlers.payload import Payload
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ class Dispatcher:
             elif getattr(handler, "needs_member", False) and member is None:
                 await ctx.say("not_bound")
             elif getattr(handler, "needs_admin", False) and not (member and member.is_admin):
-                button = ":".join(Payload.parse(inbound.payload).parts[:2]) if inbound.kind is InboundKind.CALLBACK else ""
+                button = ":".join(inbound.payload.split(":")[:2]) if inbound.kind is InboundKind.CALLBACK else ""
                 await ctx.say("admin_only", command=inbound.command if inbound.kind is InboundKind.COMMAND else "",
                               button=button)
             else:
@@ -143,7 +142,4 @@ class Dispatcher:
                 await ctx.answer_button("Nút không còn hiệu lực")
                 await ctx.say("stale_button")
             return handler
-        state = ctx.state
-        if state is not None and state.flow in self.router.flows:
-            return self.router.flows[state.flow]
-        return self.router.fallback
+        return self.router.resolve(inbound, flow=ctx.state.flow if ctx.state else None)
