@@ -160,7 +160,7 @@ async def invite(ctx: Ctx) -> None:
             actor=f"member:{ctx.member.id}" if ctx.member else "chat",
         )
     except InviteError as exc:
-        await ctx.reply(f"❌ {exc} Xem mã đơn vị bằng /donvi.")
+        await ctx.say("invite_error", error=str(exc))
         return
     await ctx.say("invite_created", invite=inv, role_label=ROLE_LABELS[role], link=ctx.invite_link(inv.code))
 

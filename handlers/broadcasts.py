@@ -166,7 +166,7 @@ async def on_flow_input(ctx: Ctx) -> None:
         try:
             await ctx.services.announcements.check_audience({"units": codes})
         except AudienceError as exc:
-            await ctx.reply(f"❌ {exc}. Xem mã đơn vị bằng /donvi, rồi nhập lại.")
+            await ctx.say("announce_units_error", error=str(exc))
             return
         data["audience"] = {"units": codes}
         await _advance(ctx, data, "ack")
@@ -174,10 +174,10 @@ async def on_flow_input(ctx: Ctx) -> None:
         try:
             local = datetime.strptime(text, "%d/%m/%Y %H:%M").replace(tzinfo=ZoneInfo(ctx.settings.timezone))
         except ValueError:
-            await ctx.reply("❌ Thời gian chưa đúng dạng. Nhập theo mẫu: 25/06/2026 08:00")
+            await ctx.say("announce_bad_time", past=False)
             return
         if local <= ctx.services.clock.now():
-            await ctx.reply("❌ Thời gian hẹn gửi phải ở tương lai. Nhập lại (ví dụ: 25/06/2026 08:00).")
+            await ctx.say("announce_bad_time", past=True)
             return
         await _create(ctx, data, send_at=local)
     else:
@@ -227,7 +227,7 @@ async def acknowledge(ctx: Ctx, delivery_id: int) -> None:
         return
     label = f"✅ Đã nhận lúc {at.astimezone(ZoneInfo(ctx.settings.timezone)):%H:%M %d/%m/%Y}"
     # The press is answered first: the spinner stops at once, the edit below waits its turn.
-    await ctx.answer_button("Đã ghi nhận" if first else "Đã xác nhận trước đó")
+    await ctx.answer_button(ctx.text("button_toast", why="acknowledged" if first else "acknowledged_before"))
     edited = False
     if ctx.inbound.kind is InboundKind.CALLBACK and ctx.inbound.message_id:
         edited = await ctx.channel.edit_choices(ctx.address, ctx.inbound.message_id,
@@ -271,10 +271,10 @@ async def on_report_button(ctx: Ctx) -> None:
         await ctx.say("not_reached", lines=lines)
     elif action == "r":
         n = await ctx.services.announcements.retry_failed(ann_id)
-        await ctx.reply(f"Đã đưa {n} lượt gửi lỗi vào hàng đợi gửi lại." if n else "Không có lượt gửi nào bị lỗi.")
+        await ctx.say("delivery_action_result", action="retry", n=n)
     elif action == "a":
         n = await ctx.services.announcements.remind_unacknowledged(ann_id)
-        await ctx.reply(f"Đã gửi nhắc tới {n} kênh chưa xác nhận." if n else "Tất cả đơn vị đã nhận đã xác nhận.")
+        await ctx.say("delivery_action_result", action="remind_ack", n=n)
     elif action == "s":
         await send_report(ctx, ann_id)
     else:

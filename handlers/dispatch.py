@@ -103,7 +103,7 @@ class Dispatcher:
                 return
             if member is None and inbound.in_group and not getattr(handler, "open_to_group_strangers", False):
                 if inbound.kind is InboundKind.CALLBACK:
-                    await ctx.answer_button("Bạn chưa liên kết với bot")
+                    await ctx.answer_button(ctx.text("button_toast", why="stranger"))
                 await ctx.say("group_stranger")
             elif getattr(handler, "needs_member", False) and member is None:
                 await ctx.say("not_bound")
@@ -139,7 +139,7 @@ class Dispatcher:
         if inbound.kind is InboundKind.CALLBACK:
             handler = self.router.resolve(inbound)
             if handler is None:
-                await ctx.answer_button("Nút không còn hiệu lực")
+                await ctx.answer_button(ctx.text("button_toast", why="stale"))
                 await ctx.say("stale_button")
             return handler
         return self.router.resolve(inbound, flow=ctx.state.flow if ctx.state else None)
