@@ -66,8 +66,8 @@ class CallbackAnswer:
 
 @dataclass
 class _Failures:
-    errors: deque[SendError] = field(default_factory=deque)
-    forever: SendError | None = None
+    errors: deque[Exception] = field(default_factory=deque)
+    forever: Exception | None = None
 
 
 class MemoryChannel:
@@ -215,8 +215,9 @@ class MemoryChannel:
         return [m for m in self.messages[before:] if m.chat_id == inbound.address.chat_id]
 
     # ---- what a test controls and reads ----------------------------------------------------
-    def fail(self, chat_id: str | int, *errors: SendError, forever: SendError | None = None) -> None:
-        """The next sends to this chat raise ``errors`` in turn; then ``forever`` (if given) every time."""
+    def fail(self, chat_id: str | int, *errors: Exception, forever: Exception | None = None) -> None:
+        """The next sends to this chat raise ``errors`` in turn; then ``forever`` (if given) every time.
+        Normally ``SendError``s, as an adapter classifies them; anything else plays an adapter bug."""
         self._failures[str(chat_id)] = _Failures(deque(errors), forever)
 
     def heal(self, chat_id: str | int) -> None:
