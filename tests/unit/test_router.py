@@ -1,5 +1,5 @@
 """Which handler an event goes to: commands by name and alias, buttons by payload prefix,
-free text and files to the fallback; guided flows registered by name."""
+free text and files to the guided flow the person is in, else to the fallback."""
 
 from __future__ import annotations
 
@@ -72,6 +72,22 @@ def test_free_text_and_files_outside_a_command_go_to_the_fallback() -> None:
 def test_without_a_fallback_free_text_resolves_to_nothing() -> None:
     router: Router[Handler] = Router()
     assert router.resolve(Inbound.from_text(HERE, "xin chào")) is None
+
+
+def test_free_text_and_files_go_to_the_flow_the_person_is_in() -> None:
+    router, h = _router()
+    text = Inbound.from_text(HERE, "42")
+    file = Inbound(address=HERE, kind=InboundKind.FILE, attachment=Attachment("a.pdf", "application/pdf", 3))
+    assert router.resolve(text, flow="report") is h["report_flow"]
+    assert router.resolve(file, flow="report") is h["report_flow"]
+    assert router.resolve(text, flow="no-such-flow") is h["fallback"], "an unknown flow falls back"
+
+
+def test_commands_and_buttons_win_over_the_flow() -> None:
+    router, h = _router()
+    assert router.resolve(Inbound.from_text(HERE, "/trogiup"), flow="report") is h["help"]
+    assert router.resolve(_callback("ack:1"), flow="report") is h["ack"]
+    assert router.resolve(Inbound.from_text(HERE, "/khongco"), flow="report") is None
 
 
 def test_flows_are_registered_by_name_and_a_later_registration_replaces_an_earlier_one() -> None:
