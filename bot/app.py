@@ -19,7 +19,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.web import FileLinks, WebServer
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
-from bot.core import Channel, Clock, Pacer, Router, SystemClock
+from bot.core import Channel, Clock, HasWebRoutes, Pacer, Router, SystemClock
 from bot.core.coordination import AlwaysLeader, Leadership
 from bot.demo import DEMO_REMINDERS, demo_period
 from bot.forms.spec import load_specs
@@ -190,9 +190,8 @@ class App:
             if self.file_links is not None:
                 self.file_links.register_routes(self.web.app)
             for ch in wanted:
-                register = getattr(ch, "register_routes", None)
-                if register:
-                    register(self.web.app)
+                if isinstance(ch, HasWebRoutes):
+                    ch.register_routes(self.web.app)
             await self.web.start()
         for ch in wanted:
             self.dispatcher.add_channel(ch)

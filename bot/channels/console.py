@@ -24,6 +24,7 @@ from bot.core import (
     Capabilities,
     Choice,
     Inbound,
+    InboundDetails,
     InboundKind,
     InboundSink,
     InvalidMessage,
@@ -104,9 +105,11 @@ class ConsoleChannel:
                 self._write(f"[lỗi] {exc}")
 
     def to_inbound(self, line: str) -> Inbound | None:
+        """One typed line as the bot sees it: ``/tep PATH`` a file, ``/cmd`` a command, else text
+        (None for an empty line or a file that is not there, which the terminal is told)."""
         text = line.strip()
         self._next_id += 1
-        common = {"message_id": str(self._next_id), "sender_name": self.sender_name}
+        common: InboundDetails = {"message_id": str(self._next_id), "sender_name": self.sender_name}
         if not text:
             return None
         if text.lower().startswith("/tep "):
@@ -117,7 +120,8 @@ class ConsoleChannel:
             data = path.read_bytes()
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             att = Attachment(name=path.name, mime=mime, size=len(data), ref=str(path), content=data)
-            return Inbound(address=self.address, kind=InboundKind.FILE, attachment=att, **common)
+            return Inbound(address=self.address, kind=InboundKind.FILE, attachment=att,
+                           message_id=common["message_id"], sender_name=common["sender_name"])
         return Inbound.from_text(self.address, text, **common)
 
     # ---- sending ---------------------------------------------------------------------------

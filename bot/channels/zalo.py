@@ -4,7 +4,7 @@ The Bot API (``{base}/bot{token}/{method}``) looks like Telegram's but is poorer
 buttons, no edits, no documents, one update per ``getUpdates`` and no offsets. So this
 adapter shows buttons as a numbered menu and maps a typed "2" back to the button's
 payload, splits long texts itself, tells people where to get a file it cannot send, and
-deduplicates redelivered events. Facts and sources: /work/shared/domain/ZALO.md §1, §3.
+deduplicates redelivered events. Facts: the Zalo Bot Platform documentation, https://bot.zaloplatforms.com/docs.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Channel-neutral core: types, errors, the channel contract, routing, time."""
 
-from bot.core.channel import Capabilities, Channel, InboundSink, Part
+from bot.core.channel import Capabilities, Channel, HasWebRoutes, InboundSink, Part
 from bot.core.clock import Clock, FixedClock, SystemClock, fmt_local
 from bot.core.errors import (
     AddressChanged,
@@ -20,6 +20,7 @@ from bot.core.types import (
     Attachment,
     Choice,
     Inbound,
+    InboundDetails,
     InboundKind,
     Outbound,
     Sent,
@@ -38,7 +39,9 @@ __all__ = [
     "Choice",
     "Clock",
     "FixedClock",
+    "HasWebRoutes",
     "Inbound",
+    "InboundDetails",
     "InboundKind",
     "InboundLedger",
     "InboundSink",

@@ -85,6 +85,9 @@ class CallbackData:
 
     head: ClassVar[tuple[str, ...]] = ()
     fields: ClassVar[tuple[tuple[str, object], ...]] = ()
+    # Declared (never set here) so the type checker knows every subclass is a dataclass:
+    # ``callback`` makes it one, and ``dataclasses.fields`` accepts it then.
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     def pack(self) -> str:
         parts = [*self.head, *(_write(kind, getattr(self, name)) for name, kind in self.fields)]
@@ -109,7 +112,8 @@ def callback(*head: str) -> Callable[[C], C]:
         raise ValueError(f"bad payload head {head!r}")
 
     def register(cls: C) -> C:
-        data_cls = dataclasses.dataclass(frozen=True)(cls)
+        data_cls = cls
+        dataclasses.dataclass(frozen=True)(data_cls)  # in place: without slots it returns the same class
         hints = get_type_hints(data_cls)
         data_cls.head = head
         data_cls.fields = tuple((f.name, hints[f.name]) for f in dataclasses.fields(data_cls))

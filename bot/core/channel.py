@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.core.types import Address, Attachment, Choice, Inbound, Outbound, Sent
 
@@ -72,3 +72,19 @@ class Channel(Protocol):
 
     def invite_link(self, code: str) -> str | None:
         """A link that opens this bot with ``/start CODE``, if the platform has one."""
+
+
+@runtime_checkable
+class HasWebRoutes(Protocol):
+    """A channel that also receives over the bot's own web server (a webhook).
+
+    Optional, apart from ``Channel``, because most channels have no route to add: the
+    console, and any platform in polling mode (which registers nothing). The composition
+    root asks ``isinstance(channel, HasWebRoutes)`` and calls this before the server starts,
+    since aiohttp freezes its routes then. ``app`` is that server's ``aiohttp.web.Application``;
+    it is typed ``Any`` here because the core must not import aiohttp (an import-linter
+    contract), and each adapter annotates it exactly.
+    """
+
+    def register_routes(self, app: Any) -> None:
+        """Add this channel's routes (if its mode needs any) to the web application."""

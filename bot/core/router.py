@@ -8,7 +8,7 @@ what extra context they take.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
@@ -78,7 +78,7 @@ class PerChatSerializer:
         self._locks: dict[Address, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
-    async def hold(self, address: Address):  # type: ignore[no-untyped-def]
+    async def hold(self, address: Address) -> AsyncIterator[None]:
         lock, users = self._locks.get(address, (None, 0))
         if lock is None:
             lock = asyncio.Lock()

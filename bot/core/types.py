@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 CALLBACK_DATA_MAX_BYTES = 64
 
@@ -74,6 +75,20 @@ class Attachment:
     def __post_init__(self) -> None:
         # A file's name is stored with the answer and shown in the export, like typed text.
         object.__setattr__(self, "name", nfc(self.name))
+
+
+class InboundDetails(TypedDict, total=False):
+    """What a channel knows of a message besides its text: the keywords ``Inbound.from_text``
+    passes on, typed, so that a misspelt or mistyped one is a type error, not a runtime one."""
+
+    payload: str
+    callback_id: str
+    message_id: str
+    attachment: Attachment | None
+    sender_name: str
+    sender_id: str
+    is_private: bool
+    received_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +154,15 @@ class Inbound:
                     object.__setattr__(self, name, cleaned)
 
     @classmethod
-    def from_text(cls, address: Address, text: str, **kw: object) -> Inbound:
+    def from_text(cls, address: Address, text: str, **kw: Unpack[InboundDetails]) -> Inbound:
         """Classify typed text: ``/cmd@bot args`` is a command, anything else free text."""
         text = nfc(text).strip()
         if text.startswith("/") and len(text) > 1:
             head, _, rest = text.partition(" ")
             command = head[1:].split("@", 1)[0].lower()
             return cls(address=address, kind=InboundKind.COMMAND, text=text, command=command,
-                       args=rest.strip(), **kw)  # type: ignore[arg-type]
-        return cls(address=address, kind=InboundKind.TEXT, text=text, **kw)  # type: ignore[arg-type]
+                       args=rest.strip(), **kw)
+        return cls(address=address, kind=InboundKind.TEXT, text=text, **kw)
 
 
 @dataclass(frozen=True, slots=True)

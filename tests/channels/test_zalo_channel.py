@@ -252,8 +252,8 @@ async def test_webhook_rejects_junk_and_oversized_bodies(zalo: FakeZalo) -> None
 
 
 async def test_webhook_refuses_deeply_nested_json_with_400(zalo: FakeZalo) -> None:
-    """Issue 12: 100 000 nested arrays raised RecursionError inside json.loads → HTTP 500;
-    a body nested less than the parser's limit but far beyond any update is refused too."""
+    """100 000 nested arrays must not reach json.loads (they raised RecursionError → HTTP 500),
+    and a body nested less than the parser's limit but far beyond any update is refused too."""
     async with webhook(zalo) as (_channel, sink, _url):
         assert await zalo.post_webhook({}, SECRET, raw=b"[" * 100_000 + b"]" * 100_000) == 400
         deep_update = b'{"event_name": "message.text.received", "message": ' + b'{"x": ' * 200 + b"1" + b"}" * 201

@@ -1,4 +1,4 @@
-"""Issue 12, "a clean answer to every bad input": forged button payloads, faked file types
+"""A clean answer to every bad input: forged button payloads, faked file types
 and empty files, and an officer pressing an admin's button — each through the fake Bot API
 on every backend (``db_url``), each answered in Vietnamese with nothing broken or kept."""
 

@@ -1,4 +1,4 @@
-"""Issue 4 end to end: audience, long decrees, acknowledgements, failures, resume after a kill."""
+"""Broadcasting end to end: audience, long decrees, acknowledgements, failures, resume after a kill."""
 
 from __future__ import annotations
 

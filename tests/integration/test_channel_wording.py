@@ -1,4 +1,4 @@
-"""Issue 12, "words that fit the channel": every instruction names what the person can do where
+"""Words that fit the channel: every instruction names what the person can do where
 they are — type the number or the words on Zalo (no buttons), press on Telegram.
 
 The same report and the same decree go through the Zalo fake and the fake Bot API, on SQLite

@@ -1,7 +1,7 @@
-"""Issue 12: an id typed after a command (``/tiendo 99999999999``) went through a bare
-``int()`` into the database ("sự cố" from the integer overflow), and an unknown one was
-answered as if a button had gone stale. Every typed period id is range-checked and an unknown
-one named as such — through the fake Bot API on every backend."""
+"""An id typed after a command (``/tiendo 99999999999``) is range-checked before it reaches
+the database (a bare ``int()`` there overflowed into "sự cố"), and an unknown one is named as
+such rather than answered as if a button had gone stale — through the fake Bot API on every
+backend."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 3 end to end: invites, binding, roles, webhook secret, hostile input."""
+"""The foundation end to end: invites, binding, roles, webhook secret, hostile input."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 12, "invites that cannot be guessed or probed": failed codes are limited per chat
+"""Invites that cannot be guessed or probed: failed codes are limited per chat
 and per sender (kept in the database, so a restart does not reset the count), audited, all
 answered alike, and the chats that reached the limit are named in the admins' digest."""
 

@@ -1,4 +1,4 @@
-"""Issue 11, "state that survives a restart": Zalo menus and handled-message keys in the
+"""State that survives a restart: Zalo menus and handled-message keys in the
 database, and draft saves that cannot overwrite each other silently.
 
 A restart is what production does: stop the App, build a new one over the same database and

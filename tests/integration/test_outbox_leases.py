@@ -1,4 +1,4 @@
-"""Issue 11, "nothing sent twice": outbox leases that hold while a row waits, claims that
+"""Nothing sent twice: outbox leases that hold while a row waits, claims that
 only their holder can complete, and several senders on one database."""
 
 from __future__ import annotations

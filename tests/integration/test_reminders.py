@@ -1,4 +1,4 @@
-"""Issue 6: reminders across a whole period with an injected clock, on every backend."""
+"""Reminders across a whole period with an injected clock, on every backend."""
 
 from __future__ import annotations
 

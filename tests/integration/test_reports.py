@@ -1,4 +1,4 @@
-"""Issue 5 end to end: a whole report through the fake Bot API, edits, resume, returns, export."""
+"""Reports end to end: a whole report through the fake Bot API, edits, resume, returns, export."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One ``tdkt-bot run`` per SQLite file (issue 11): a second one is refused with one line
+"""One ``tdkt-bot run`` per SQLite file: a second one is refused with one line
 and a non-zero exit, while ``tdkt-bot console`` beside the running bot still works."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 12: an export an office can always open and that cannot attack whoever opens it,
+"""An export an office can always open and that cannot attack whoever opens it,
 and text with control characters that binds and answers on both backends."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 7 end to end: the same bot on Zalo (fake Zalo Bot API), and across Telegram and Zalo."""
+"""The same bot on Zalo end to end (fake Zalo Bot API), and one person across Telegram and Zalo."""
 
 from __future__ import annotations
 

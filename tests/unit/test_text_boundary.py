@@ -1,4 +1,4 @@
-"""Control characters are dropped where text comes in (issue 12): a NUL cannot be stored by
+"""Control characters are dropped where text comes in: a NUL cannot be stored by
 PostgreSQL and openpyxl refuses a workbook holding \\x01, so neither may get past ``Inbound``."""
 
 from __future__ import annotations
