@@ -64,7 +64,7 @@ async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
     elif step in ("summary", "body", "audience_units", "at"):
         await ctx.say("announce_ask", step=step, choices=rows(cancel))
     elif step == "audience":
-        groups = await ctx.services.units.group_names()
+        groups: list[str] = await ctx.services.units.group_names()
         data["groups"] = groups
         await ctx.services.conversations.set(ctx.conversation, FLOW, data)
         choices = [Choice("Tất cả đơn vị", AnnounceToAll().pack())]

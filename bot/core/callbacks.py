@@ -26,7 +26,17 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from typing import Any, ClassVar, NewType, TypeVar, dataclass_transform, get_type_hints
+from enum import Enum
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    TypeVar,
+    dataclass_transform,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from bot.core.types import CALLBACK_DATA_MAX_BYTES
 
@@ -35,13 +45,22 @@ MAX_ID = 2**31 - 1
 
 _MAX_DIGITS = len(str(MAX_ID))
 
-Id = NewType("Id", int)
+class _Kind(Enum):
+    ID = "id"
+    INDEX = "index"
+    FLAG = "flag"
+    WORD = "word"
+
+
+# Annotated, so a field holds a plain int/bool/str for the type checker and its callers,
+# while the codec reads the kind from the annotation's metadata.
+Id = Annotated[int, _Kind.ID]
 """A row id: 1 … 2³¹−1."""
-Index = NewType("Index", int)
+Index = Annotated[int, _Kind.INDEX]
 """A position in a list the bot showed (0 … 9 999) — or a question's number."""
-Flag = NewType("Flag", bool)
+Flag = Annotated[bool, _Kind.FLAG]
 """Yes/no, packed as 1/0."""
-Word = NewType("Word", str)
+Word = Annotated[str, _Kind.WORD]
 """A short plain token (letters, digits, ``_``, ``-``, ``.``; at most 40): a form id, a channel."""
 
 _WORD = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
@@ -60,19 +79,19 @@ def number(text: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
 
 
 def _read(kind: object, text: str) -> object | None:
-    if kind is Id:
+    if kind is _Kind.ID:
         return number(text)
-    if kind is Index:
+    if kind is _Kind.INDEX:
         return number(text, minimum=0, maximum=9_999)
-    if kind is Flag:
+    if kind is _Kind.FLAG:
         return {"1": True, "0": False}.get(text)
-    if kind is Word:
+    if kind is _Kind.WORD:
         return text if _WORD.fullmatch(text) else None
     raise TypeError(f"a payload field must be Id, Index, Flag or Word, not {kind!r}")
 
 
 def _write(kind: object, value: object) -> str:
-    if kind is Flag:
+    if kind is _Kind.FLAG:
         return "1" if value else "0"
     text = str(value)
     if _read(kind, text) is None:
@@ -100,6 +119,15 @@ class CallbackData:
         return self.pack()
 
 
+def _kind_of(annotation: object) -> object:
+    """The codec's kind of a field annotated ``Id``, ``Index``, ``Flag`` or ``Word``."""
+    if get_origin(annotation) is Annotated:
+        for meta in get_args(annotation)[1:]:
+            if isinstance(meta, _Kind):
+                return meta
+    return annotation  # refused by ``_read`` at registration
+
+
 _REGISTRY: dict[str, list[type[CallbackData]]] = {}
 C = TypeVar("C", bound=type[CallbackData])
 
@@ -114,9 +142,9 @@ def callback(*head: str) -> Callable[[C], C]:
     def register(cls: C) -> C:
         data_cls = cls
         dataclasses.dataclass(frozen=True)(data_cls)  # in place: without slots it returns the same class
-        hints = get_type_hints(data_cls)
+        hints = get_type_hints(data_cls, include_extras=True)
         data_cls.head = head
-        data_cls.fields = tuple((f.name, hints[f.name]) for f in dataclasses.fields(data_cls))
+        data_cls.fields = tuple((f.name, _kind_of(hints[f.name])) for f in dataclasses.fields(data_cls))
         for _name, kind in data_cls.fields:
             _read(kind, "")  # fails now, at import, for an unsupported field type
         siblings = _REGISTRY.setdefault(head[0], [])
