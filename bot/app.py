@@ -84,7 +84,8 @@ class App:
         self.oa_fallback: TemplateFallback | None = None
         if settings.zalo_oa_app_id:
             self.oa_tokens = OaTokenStore(self.uow, self.clock, settings.zalo_oa_app_id,
-                                          settings.zalo_oa_refresh_token)
+                                          settings.zalo_oa_refresh_token,
+                                          row_lock=not is_sqlite(settings.database_url))
             self.oa_fallback = TemplateFallback(self.uow, Templates(
                 announcement=settings.zalo_oa_template_announcement, reminder=settings.zalo_oa_template_reminder,
                 notice=settings.zalo_oa_template_notice, digest=settings.zalo_oa_template_digest,

@@ -27,6 +27,7 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo_oa"
+RACE_CHECKS, RACE_PAUSE = 20, 0.1
 PARAM_MAX = 100
 """Template parameters are short (ZBS caps most at 30–100 characters; assumed 100)."""
 
@@ -34,8 +35,11 @@ PARAM_MAX = 100
 class OaTokenStore:
     """The OA's token pair in the ``zalo_oa_tokens`` row of its app."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, app_id: str, first_refresh_token: str) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, app_id: str, first_refresh_token: str, *,
+                 row_lock: bool = False) -> None:
         self.uow = uow
+        self.row_lock = row_lock
+        """PostgreSQL: hold the row locked through the refresh (several processes share it)."""
         self.clock = clock
         self.app_id = app_id
         self.first_refresh_token = first_refresh_token
@@ -47,7 +51,7 @@ class OaTokenStore:
             row = await uow.zalo_oa.token(self.app_id)
             if row is None or not row.access_token:
                 return None
-            return TokenPair(row.access_token, row.refresh_token, row.expires_at)
+            return _pair(row)
 
     async def _seed(self) -> None:
         """The row, from ZALO_OA_REFRESH_TOKEN, the first time (two processes may race: one wins)."""
@@ -69,34 +73,84 @@ class OaTokenStore:
                      refresh: Callable[[str], Awaitable[TokenPair]]) -> TokenPair:
         """Refresh unless someone already did; the new pair is committed before it is returned.
 
-        The row stays locked (``SELECT … FOR UPDATE``) during the HTTP call, so a second
-        process waits and then finds the pair the first one stored instead of spending the
-        old refresh token, which Zalo would refuse (and the channel would be lost)."""
+        On PostgreSQL the row stays locked (``SELECT … FOR UPDATE``) during the HTTP call, so
+        a second process waits and then finds the pair the first one stored instead of
+        spending the old refresh token, which Zalo would refuse. SQLite has one connection
+        per process (holding it through an HTTP call would stall every other query), so
+        there the asyncio lock serialises this process and a compare-and-set on
+        ``generation`` catches another process (a CLI beside ``run``) that won the race:
+        our refresh is then refused, and the pair it stored is the one to use."""
         async with self._lock:
             await self._seed()
+            if self.row_lock:
+                async with self.uow() as uow:
+                    row = await uow.zalo_oa.token(self.app_id, for_update=True)
+                    if row is None:
+                        raise LookupError("no Zalo OA token: set ZALO_OA_REFRESH_TOKEN to the first refresh token")
+                    if _usable(row, stale, fresh_until):
+                        return _pair(row)
+                    pair = await self._call_refresh(row.refresh_token, refresh)
+                    _store(row, pair, self.clock.now())
+                    await uow.commit()
+                    self.refreshes += 1
+                    return pair
             async with self.uow() as uow:
-                row = await uow.zalo_oa.token(self.app_id, for_update=True)
+                row = await uow.zalo_oa.token(self.app_id)
                 if row is None:
                     raise LookupError("no Zalo OA token: set ZALO_OA_REFRESH_TOKEN to the first refresh token")
-                if row.access_token and row.access_token != stale and row.expires_at > fresh_until:
-                    return TokenPair(row.access_token, row.refresh_token, row.expires_at)
-                try:
-                    pair = await refresh(row.refresh_token)
-                except Exception:
-                    replacement = self.first_refresh_token
-                    if not replacement or replacement == row.refresh_token:
-                        raise
-                    # The operator put a new first token in the settings after a refusal.
-                    log.warning("zalo_oa: stored refresh token refused; trying ZALO_OA_REFRESH_TOKEN")
-                    pair = await refresh(replacement)
-                row.access_token = pair.access_token
-                row.refresh_token = pair.refresh_token
-                row.expires_at = pair.expires_at
-                row.refreshed_at = self.clock.now()
-                row.generation += 1
+                if _usable(row, stale, fresh_until):
+                    return _pair(row)
+                seen, spent = row.generation, row.refresh_token
+            try:
+                pair = await self._call_refresh(spent, refresh)
+            except Exception:
+                # Refused: did another process win the race? Its commit follows its answer
+                # by moments, so look a few times before calling the token lost.
+                for _ in range(RACE_CHECKS):
+                    async with self.uow() as uow:
+                        row = await uow.zalo_oa.token(self.app_id)
+                        if row is not None and row.generation != seen and _usable(row, stale, fresh_until):
+                            log.info("zalo_oa: another process refreshed the token first; using its pair")
+                            return _pair(row)
+                    await asyncio.sleep(RACE_PAUSE)
+                raise
+            async with self.uow() as uow:
+                row = await uow.zalo_oa.token(self.app_id)
+                assert row is not None
+                if row.generation != seen:  # cannot happen unless Zalo accepted one token twice
+                    log.warning("zalo_oa: the token row changed during a refresh; keeping ours")
+                _store(row, pair, self.clock.now())
                 await uow.commit()
-                self.refreshes += 1
-                return pair
+            self.refreshes += 1
+            return pair
+
+    async def _call_refresh(self, refresh_token: str, refresh: Callable[[str], Awaitable[TokenPair]]) -> TokenPair:
+        try:
+            return await refresh(refresh_token)
+        except Exception:
+            replacement = self.first_refresh_token
+            if not replacement or replacement == refresh_token:
+                raise
+            # The operator put a new first token in the settings after a refusal.
+            log.warning("zalo_oa: stored refresh token refused; trying ZALO_OA_REFRESH_TOKEN")
+            return await refresh(replacement)
+
+
+def _usable(row: ZaloOaToken, stale: str, fresh_until: datetime) -> bool:
+    """Someone else refreshed: the stored access token is new to the caller and lasts."""
+    return bool(row.access_token) and row.access_token != stale and row.expires_at > fresh_until
+
+
+def _pair(row: ZaloOaToken) -> TokenPair:
+    return TokenPair(row.access_token, row.refresh_token, row.expires_at)
+
+
+def _store(row: ZaloOaToken, pair: TokenPair, now: datetime) -> None:
+    row.access_token = pair.access_token
+    row.refresh_token = pair.refresh_token
+    row.expires_at = pair.expires_at
+    row.refreshed_at = now
+    row.generation += 1
 
 
 class OaContactBook:
