@@ -31,6 +31,7 @@ from bot.services.outbox import OutboxDispatcher
 from bot.services.registry import Services
 from bot.services.reports import PeriodView
 from bot.services.send_budget import SharedSendBudget, budget_key
+from bot.services.zalo_invites import ZaloInvites
 from bot.services.zalo_oa import OaContactBook, OaTokenStore, TemplateFallback, Templates
 from handlers import build_router
 from handlers.broadcasts import refresh_reports
@@ -80,6 +81,8 @@ class App:
             chat_lock=PgChatLock(self.locks) if self.locks else None,
         )
         self.channels: list[Channel] = []
+        self.zalo_invites = ZaloInvites(self.uow, self.clock, self.services.members, on_queued=self.wake_outboxes,
+                                        office_name=settings.office_name)
         self.oa_tokens: OaTokenStore | None = None
         self.oa_fallback: TemplateFallback | None = None
         if settings.zalo_oa_app_id:

@@ -91,6 +91,8 @@ RATE_LIMIT_BASE = 5.0
 MORNING = dtime(6, 5)
 """Night rule (-234): template messages wait until 06:05 local time."""
 
+PHONE_CHAT = "phone:"
+"""Outbox rows to a phone number, not yet a chat (an invitation by ZBS template)."""
 TOKEN_CODES = {-216, -220}
 WINDOW_CODES = {-213, -230, -232}
 UNREACHABLE_CODES = {-227, -108, -118}
@@ -565,7 +567,10 @@ class ZaloOaChannel:
 
     async def send_part(self, address: Address, part: Part, *, reply: bool = False) -> str:
         """One consultation message. Outside the 7-day window (known from the last
-        interaction, or said by the platform) raises ``OutsideWindow``."""
+        interaction, or said by the platform) raises ``OutsideWindow``; so does a row
+        addressed ``phone:84…`` (a unit invited by phone has no chat yet)."""
+        if address.chat_id.startswith(PHONE_CHAT):
+            raise OutsideWindow("no chat yet: only a template by phone reaches this number")
         if not reply and self.contacts is not None:
             last = await self.contacts.last_interaction(address.chat_id)
             if last is not None and self.clock.now() - last > WINDOW:
@@ -663,7 +668,7 @@ class ZaloOaChannel:
         reasons: list[str] = []
         data = {k: str(v) for k, v in request.data.items()}
         tracking = request.tracking_id or secrets.token_hex(8)
-        if address is not None and address.chat_id:
+        if address is not None and address.chat_id and not address.chat_id.startswith(PHONE_CHAT):
             body: dict[str, Any] = {"user_id": address.chat_id, "template_id": request.template_id,
                                     "template_data": data, "tracking_id": tracking}
             try:

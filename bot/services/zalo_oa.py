@@ -231,7 +231,7 @@ class Templates:
     def for_kind(self, kind: str) -> tuple[str, str]:
         """(purpose, template id) of a delivery kind."""
         purpose = {"announcement": "announcement", "reminder": "reminder", "digest": "digest",
-                   "alert": "digest", "notice": "notice"}.get(kind, "")
+                   "alert": "digest", "notice": "notice", "invite": "invite"}.get(kind, "")
         return purpose, getattr(self, purpose, "") if purpose else ""
 
 
@@ -262,13 +262,16 @@ class TemplateFallback:
                 unit = await uow.units.get(member.unit_id)
             announcement = await uow.announcements.get(d.announcement_id) if d.announcement_id else None
         data = {"office": _short(self.office_name), "unit_name": _short(unit.name if unit else "")}
-        if announcement is not None:
+        if d.kind == "invite":
+            data["code"] = str(d.payload.get("code", ""))
+        elif announcement is not None:
             data.update(doc_type=_short(announcement.doc_type), doc_number=_short(announcement.number or ""),
                         title=_short(announcement.summary or announcement.doc_type))
         else:
             first = next((line for line in markdown_to_plain(str(d.payload.get("text", ""))).splitlines()
                           if line.strip()), "")
             data["title"] = _short(first)
-        phone = (contact.phone if contact is not None and contact.phone else None) or (unit.phone if unit else None)
+        phone = (str(d.payload.get("phone") or "") or None
+                 or (contact.phone if contact is not None and contact.phone else None) or (unit.phone if unit else None))
         return TemplateRequest(purpose=purpose, template_id=template_id, data=data, phone=phone or "",
                                tracking_id=f"tdkt-{d.id}")

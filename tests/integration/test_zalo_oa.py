@@ -28,7 +28,8 @@ from tests.integration.test_reports import ANSWERS_6T, open_period
 
 U1, U2, U3, U4 = "4100000000000000001", "4100000000000000002", "4100000000000000003", "4100000000000000004"
 ADMIN = 9101
-TEMPLATES = {"announcement": "301001", "reminder": "301002", "notice": "301003", "digest": "301004"}
+TEMPLATES = {"announcement": "301001", "reminder": "301002", "notice": "301003", "digest": "301004",
+             "invite": "301005"}
 
 
 @dataclass
@@ -308,3 +309,20 @@ async def test_expired_token_is_refreshed_once_and_the_send_retried(oa: OA) -> N
     assert "Xã Cao Lộc" in who[-1].text
     assert oa.oa.refreshes == 2
 
+
+
+async def test_a_unit_with_a_phone_and_no_chat_is_invited_by_template(oa: OA) -> None:
+    """How a province onboards its communes without printing invites: the code goes to the
+    officer's phone as a ZBS template; they open the OA and send /start CODE."""
+    assert await oa.app.zalo_invites.set_phone("X_CAOLOC", "0912 000 009") == "84912000009"
+    oa.oa.user(U1, days_ago=60, phone="84912000009")  # a Zalo user the OA has never heard from
+    queued = await oa.app.zalo_invites.queue(["X_CAOLOC", "X_DONGDANG"])
+    assert [q.unit_code for q in queued] == ["X_CAOLOC"]  # X_DONGDANG has no phone
+    await oa.drain()
+    sent = oa.oa.messages_to(U1)
+    assert len(sent) == 1 and sent[0].kind == "template_phone" and sent[0].phone == "84912000009"
+    assert sent[0].template_id == TEMPLATES["invite"] and sent[0].template_data["code"] == queued[0].code
+    assert sent[0].template_data["unit_name"] == "Xã Cao Lộc"
+    reply = await oa.say(U1, f"/start {queued[0].code}")
+    assert "Đã liên kết" in reply[-1].text
+    assert await oa.app.zalo_invites.queue() == []  # bound now: not invited again
