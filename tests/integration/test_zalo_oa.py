@@ -326,3 +326,20 @@ async def test_a_unit_with_a_phone_and_no_chat_is_invited_by_template(oa: OA) ->
     reply = await oa.say(U1, f"/start {queued[0].code}")
     assert "Đã liên kết" in reply[-1].text
     assert await oa.app.zalo_invites.queue() == []  # bound now: not invited again
+
+
+async def test_seen_receipt_lands_on_the_delivery(oa: OA) -> None:
+    await oa.bind(U1, "X_CAOLOC")
+    a_id = await _announce(oa, ["X_CAOLOC"])
+    await oa.drain()
+    async with oa.app.uow() as uow:
+        (d,) = await uow.deliveries.of_announcement(a_id)
+    assert d.status == "sent" and d.message_id and d.seen_at is None
+    await oa.oa.push("user_seen_message", U1, {"message": {"msg_ids": [d.message_id]}})
+    for _ in range(100):
+        async with oa.app.uow() as uow:
+            (d,) = await uow.deliveries.of_announcement(a_id)
+        if d.seen_at is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert d.seen_at is not None
