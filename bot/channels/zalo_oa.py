@@ -13,6 +13,7 @@ candidate is accepted and the one the platform used is logged once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -204,33 +205,65 @@ class ZaloOaChannel:
         self._receiving = False
         self._unavailable: str = ""
         self._signature_variant = ""
-        self._uploads: dict[str, tuple[str, float]] = {}  # sha1 of bytes → (token, uploaded at)
+        self._uploads: dict[str, tuple[str, float]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self.sweep_every = 30.0  # sha1 of bytes → (token, uploaded at)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def register_routes(self, app: web.Application) -> None:
         app.router.add_post(self.webhook_path, self._on_webhook)
 
     async def start(self, sink: InboundSink, *, receive: bool = True) -> None:
-        """Load (or obtain) the access token; a refused refresh token stops the channel here."""
+        """Load (or obtain) the access token; a refused refresh token stops the channel here.
+        Zalo unreachable at start is not fatal: the token is fetched again on the first send."""
         self._sink = sink
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
         try:
             await self._access_token()
-        except SendError:
+        except ChannelUnavailable:
             await self._close_session()
             raise
+        except Retryable as exc:
+            log.warning("zalo_oa: could not get an access token yet (%s); trying again on the first send", exc)
         self._receiving = receive
+        if receive and self.inbox is not None:
+            self._sweeper = asyncio.create_task(self._sweep_loop(), name="zalo-oa-inbox-sweep")
         log.info("zalo_oa: app %s ready%s", self.app_id, f", webhook at {self.webhook_path}" if receive else
                  " for sending only")
 
     async def stop(self) -> None:
         self._receiving = False
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self._tasks:
             _done, pending = await asyncio.wait(list(self._tasks), timeout=10.0)
             for task in pending:
                 task.cancel()
         await self._close_session()
+
+    async def sweep(self) -> int:
+        """Take up events kept but never handled (their process stopped mid-way): the
+        webhook was answered 200, so Zalo will not send them again."""
+        if self.inbox is None:
+            return 0
+        items = await self.inbox.orphans(self.name)
+        for item, body in items:
+            self._accept(body, item)
+        return len(items)
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_every)
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("zalo_oa: taking up kept events failed; trying again later")
 
     async def _close_session(self) -> None:
         if self._session is not None:
@@ -253,6 +286,8 @@ class ZaloOaChannel:
     async def _rotate(self, stale: str) -> None:
         try:
             self._pair = await self.tokens.rotate(stale, self.clock.now() + self.refresh_ahead, self._refresh)
+        except LookupError as exc:  # no token row and no ZALO_OA_REFRESH_TOKEN to start one
+            await self._fail(str(exc))
         except OaApiError as exc:
             await self._fail(f"Zalo OA refused the token refresh ({exc.code} {exc.message}); "
                              "put a new first refresh token in ZALO_OA_REFRESH_TOKEN")

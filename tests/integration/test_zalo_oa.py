@@ -343,3 +343,21 @@ async def test_seen_receipt_lands_on_the_delivery(oa: OA) -> None:
             break
         await asyncio.sleep(0.05)
     assert d.seen_at is not None
+
+
+async def test_an_event_kept_but_never_handled_is_taken_up_by_the_sweep(oa: OA, clock: FixedClock) -> None:
+    """The webhook was answered 200 and the process died before handling it: Zalo will not
+    send it again, so the next sweep (this or another process) handles it."""
+    await oa.bind(U1, "X_CAOLOC")
+    body = oa.oa.event("user_send_text", U1, {"message": {"msg_id": "m-orphan", "text": "/toi"}})
+    inbox = oa.app.services.chat_memory.inbox
+    assert await inbox.keep("zalo_oa", "orphan-key", body) is not None
+    clock.advance(minutes=3)  # the claim of the process that kept it has run out
+    before = len(oa.oa.messages_to(U1))
+    channel = oa.app.dispatcher.channels["zalo_oa"]
+    assert await channel.sweep() == 1  # type: ignore[attr-defined]
+    await oa.oa.wait_for(lambda: len(oa.oa.messages_to(U1)) > before)
+    assert "Xã Cao Lộc" in oa.oa.messages_to(U1)[-1].text
+    clock.advance(minutes=3)
+    await asyncio.sleep(0.2)
+    assert await channel.sweep() == 0  # type: ignore[attr-defined]  # done: not taken up twice
