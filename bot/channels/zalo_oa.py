@@ -92,6 +92,8 @@ RATE_LIMIT_BASE = 5.0
 MORNING = dtime(6, 5)
 """Night rule (-234): template messages wait until 06:05 local time."""
 
+PAYLOADS_PER_CHAT = 300
+PAYLOAD_CHATS = 20_000
 PHONE_CHAT = "phone:"
 """Outbox rows to a phone number, not yet a chat (an invitation by ZBS template)."""
 TOKEN_CODES = {-216, -220}
@@ -207,7 +209,8 @@ class ZaloOaChannel:
         self._signature_variant = ""
         self._uploads: dict[str, tuple[str, float]] = {}
         self._sweeper: asyncio.Task[None] | None = None
-        self.sweep_every = 30.0  # sha1 of bytes → (token, uploaded at)
+        self.sweep_every = 30.0
+        self._payloads: dict[str, dict[str, None]] = {}  # chat → payloads of buttons shown, oldest first  # sha1 of bytes → (token, uploaded at)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def register_routes(self, app: web.Application) -> None:
@@ -563,7 +566,8 @@ class ZaloOaChannel:
         if inbound.kind is not InboundKind.TEXT:
             return inbound
         menu = await self.menus.recall(inbound.address)
-        if menu is not None and any(c.payload == inbound.text for c in menu.choices):
+        shown = self._payloads.get(inbound.address.chat_id, {})
+        if (menu is not None and any(c.payload == inbound.text for c in menu.choices)) or inbound.text in shown:
             return replace(inbound, kind=InboundKind.CALLBACK, text="", payload=inbound.text)
         return await picked(self.menus, inbound)
 
@@ -622,6 +626,8 @@ class ZaloOaChannel:
         except OaApiError as exc:
             raise self._classify(exc) from exc
         flat = [c for row in part.choices for c in row]
+        if flat and len(flat) <= MAX_BUTTONS:
+            self._shown(address.chat_id, flat)
         if part.document is None:
             try:
                 await self.menus.remember(address, flat, numbered=part.numbered)
@@ -669,6 +675,20 @@ class ZaloOaChannel:
             raise Retryable(f"upload/{kind} answered without a token")
         self._uploads[digest] = (value, time.time())
         return value
+
+    def _shown(self, chat_id: str, choices: list[Choice]) -> None:
+        """Buttons stay on older messages: a tap on one (the "Đã nhận" of an announcement
+        after a reminder came) must still count, so this process remembers the payloads of
+        the last buttons each chat was shown, a few hundred per chat."""
+        seen = self._payloads.pop(chat_id, {})
+        for c in choices:
+            seen.pop(c.payload, None)
+            seen[c.payload] = None
+        while len(seen) > PAYLOADS_PER_CHAT:
+            del seen[next(iter(seen))]
+        self._payloads[chat_id] = seen
+        while len(self._payloads) > PAYLOAD_CHATS:
+            del self._payloads[next(iter(self._payloads))]
 
     async def _space_in_chat(self, chat_id: str) -> None:
         if self.part_delay <= 0:

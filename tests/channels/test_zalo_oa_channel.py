@@ -270,3 +270,13 @@ async def test_fake_enforces_the_request_limit() -> None:
         finally:
             await ch.stop()
 
+
+
+async def test_a_button_of_an_older_message_still_counts(channel: ZaloOaChannel) -> None:
+    addr = Address("zalo_oa", USER)
+    await channel.send_part(addr, Part(text="Kế hoạch 12", choices=((Choice("✅ Đã nhận", "ack:12"),),)))
+    await channel.send_part(addr, Part(text="Nhắc hạn báo cáo"))  # no buttons: the menu on screen is gone
+    tapped = await channel._pressed(Inbound.from_text(addr, "ack:12"))
+    assert tapped.kind is InboundKind.CALLBACK and tapped.payload == "ack:12"
+    typed = await channel._pressed(Inbound.from_text(addr, "ack:13"))
+    assert typed.kind is InboundKind.TEXT
