@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from bot.core import Choice, InboundKind, Router, rows
+from bot.core.callbacks import decode
+from bot.rendering.buttons import LinkAnotherChannel, ReceiveOn
 from bot.services.members import InviteError, RedeemOutcome
 from handlers.broadcasts import ack_typed
-from handlers.context import Ctx, Handler, requires
-from handlers.payload import Payload
+from handlers.context import Ctx, Handler, open_to_group_strangers, requires
 
 ROLE_LABELS = {"officer": "cán bộ phụ trách thi đua – khen thưởng", "admin": "quản trị (cơ quan Nội vụ)"}
 CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "console": "Console (máy tính)"}
@@ -39,34 +40,36 @@ CODE_RE = re.compile(r"[A-Z2-9]{8}")
 
 @requires(member=True)
 async def channels(ctx: Ctx) -> None:
-    member = await ctx.services.members.member_at(ctx.address)  # with all the member's chats
+    assert ctx.member
+    member = await ctx.services.members.member_with_chats(ctx.member.id)
     assert member
     active = sorted({b.channel for b in member.bindings if b.status == "active"})
-    choices = [Choice(f"Nhận qua {CHANNEL_LABELS.get(c, c)}", f"kenh:set:{c}") for c in active]
+    choices = [Choice(f"Nhận qua {CHANNEL_LABELS.get(c, c)}", ReceiveOn(channel=c).pack()) for c in active]
     if len(active) > 1:
-        choices.append(Choice("Nhận qua tất cả các kênh", "kenh:set:all"))
-    choices.append(Choice("🔗 Liên kết thêm kênh", "kenh:link"))
+        choices.append(Choice("Nhận qua tất cả các kênh", ReceiveOn(channel="all").pack()))
+    choices.append(Choice("🔗 Liên kết thêm kênh", LinkAnotherChannel().pack()))
     await ctx.say("channels", member=member, channel_labels=CHANNEL_LABELS, active=active,
                   choices=rows(*choices))
 
 
 @requires(member=True)
 async def on_channel_button(ctx: Ctx) -> None:
-    member = await ctx.services.members.member_at(ctx.address)
+    assert ctx.member
+    member = await ctx.services.members.member_with_chats(ctx.member.id)
     assert member
-    parts = Payload.parse(ctx.inbound.payload).parts
-    if parts[1:2] == ("link",):
-        code = await ctx.services.members.create_link_code(member.id)
-        await ctx.say("link_code", code=code)
-    elif parts[1:2] == ("set",) and len(parts) > 2:
-        choice = None if parts[2] == "all" else parts[2]
-        if choice is not None and choice not in {b.channel for b in member.bindings if b.status == "active"}:
+    match decode(ctx.inbound.payload):
+        case LinkAnotherChannel():
+            code = await ctx.services.members.create_link_code(member.id)
+            await ctx.say("link_code", code=code)
+        case ReceiveOn(channel=channel):
+            choice = None if channel == "all" else channel
+            if choice is not None and choice not in {b.channel for b in member.bindings if b.status == "active"}:
+                await ctx.say("stale_button")
+                return
+            await ctx.services.members.set_preferred_channel(member.id, choice)
+            await ctx.say("channel_set", channel=CHANNEL_LABELS.get(choice, choice) if choice else None)
+        case _:
             await ctx.say("stale_button")
-            return
-        await ctx.services.members.set_preferred_channel(member.id, choice)
-        await ctx.say("channel_set", channel=CHANNEL_LABELS.get(choice, choice) if choice else None)
-    else:
-        await ctx.say("stale_button")
 
 
 def commands_for(role: str | None) -> list[tuple[str, str]]:
@@ -86,6 +89,7 @@ def register(router: Router[Handler]) -> None:
     router.otherwise(fallback)
 
 
+@open_to_group_strangers
 async def start(ctx: Ctx) -> None:
     await redeem(ctx, ctx.inbound.args.strip())
 
@@ -99,8 +103,12 @@ async def redeem(ctx: Ctx, code: str) -> None:
             await ctx.say("start_no_code")
         return
     result = await ctx.services.members.redeem(ctx.address, code, ctx.inbound.sender_name,
-                                               sender_id=ctx.inbound.sender_id)
-    if result.outcome is RedeemOutcome.BOUND and result.member:
+                                               sender_id=ctx.inbound.sender_id, in_group=ctx.inbound.in_group)
+    if result.outcome is RedeemOutcome.GROUP_TAKEN:
+        await ctx.say("start_group_taken")
+    elif result.outcome is RedeemOutcome.NO_PERSON:
+        await ctx.say("group_stranger")
+    elif result.outcome is RedeemOutcome.BOUND and result.member:
         await ctx.say("start_bound", member=result.member, role_label=ROLE_LABELS[result.member.role])
     elif result.outcome is RedeemOutcome.ALREADY_BOUND and result.member:
         await ctx.say("start_already", member=result.member)
@@ -114,7 +122,8 @@ async def redeem(ctx: Ctx, code: str) -> None:
 
 @requires(member=True)
 async def whoami(ctx: Ctx) -> None:
-    member = await ctx.services.members.member_at(ctx.address)  # with the unit's cụm/khối
+    assert ctx.member
+    member = await ctx.services.members.member_with_chats(ctx.member.id)  # with the unit's cụm/khối
     assert member
     await ctx.say("whoami", member=member, role_label=ROLE_LABELS[member.role],
                   channel_labels=CHANNEL_LABELS, status_labels=STATUS_LABELS)
@@ -126,8 +135,8 @@ async def help_(ctx: Ctx) -> None:
 
 @requires(member=True)
 async def cancel(ctx: Ctx) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
-    cleared = await ctx.services.conversations.clear(ctx.address)
+    state = await ctx.services.conversations.get(ctx.conversation)
+    cleared = await ctx.services.conversations.clear(ctx.conversation)
     kept = "Bản nháp báo cáo vẫn được lưu; gõ /baocao để làm tiếp." if state and state.flow == "report" else ""
     await ctx.say("cancel", cancelled=cleared, kept=kept)
 
@@ -151,19 +160,25 @@ async def invite(ctx: Ctx) -> None:
             actor=f"member:{ctx.member.id}" if ctx.member else "chat",
         )
     except InviteError as exc:
-        await ctx.reply(f"❌ {exc} Xem mã đơn vị bằng /donvi.")
+        await ctx.say("invite_error", error=str(exc))
         return
     await ctx.say("invite_created", invite=inv, role_label=ROLE_LABELS[role], link=ctx.invite_link(inv.code))
 
 
+@open_to_group_strangers
 async def fallback(ctx: Ctx) -> None:
     """Free text, files or stickers outside any guided flow."""
     if ctx.inbound.kind is InboundKind.TEXT:
         if ctx.member is None and CODE_RE.fullmatch(ctx.inbound.text.strip().upper()):
             await redeem(ctx, ctx.inbound.text.strip())
             return
+        if ctx.member is None and ctx.inbound.in_group:
+            await ctx.say("group_stranger")
+            return
         if await ack_typed(ctx):
             return
         await ctx.say("hint", command="", is_officer=bool(ctx.member))
+    elif ctx.member is None and ctx.inbound.in_group:
+        await ctx.say("group_stranger")
     else:
         await ctx.say("unsupported", expecting="")

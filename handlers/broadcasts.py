@@ -6,11 +6,26 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import Choice, InboundKind, Outbound, Router, rows
+from bot.core.callbacks import decode
 from bot.core.text import fold
+from bot.rendering.buttons import (
+    Acknowledge,
+    AnnounceCancel,
+    AnnounceNeedsAck,
+    AnnounceSendLater,
+    AnnounceSendNow,
+    AnnounceSkipNumber,
+    AnnounceToAll,
+    AnnounceToGroup,
+    AnnounceToKind,
+    AnnounceToUnits,
+    AnnounceType,
+    DeliveryReport,
+    ReopenAnnouncement,
+)
 from bot.services.announcements import ACK_PREFIX
 from bot.services.audience import AudienceError, describe
 from handlers.context import Ctx, Handler, requires
-from handlers.payload import Payload
 
 FLOW = "announce"
 DOC_TYPES = ["Chỉ thị", "Kế hoạch", "Phát động", "Công văn", "Thông báo", "Quyết định", "Hướng dẫn",
@@ -33,96 +48,92 @@ def register(router: Router[Handler]) -> None:
 # ---- /thongbao: a guided flow kept in the chat state --------------------------------------
 @requires(admin=True)
 async def start_flow(ctx: Ctx) -> None:
-    await ctx.services.conversations.set(ctx.address, FLOW, {"step": "type"})
+    await ctx.services.conversations.set(ctx.conversation, FLOW, {"step": "type"})
     await ask(ctx, {"step": "type"})
 
 
 async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
     step = data["step"]
-    cancel = Choice("✖ Huỷ", "an:cancel")
+    cancel = Choice("✖ Huỷ", AnnounceCancel().pack())
     if step == "type":
-        choices = [Choice(t, f"an:type:{i}") for i, t in enumerate(DOC_TYPES)]
+        choices = [Choice(t, AnnounceType(index=i).pack()) for i, t in enumerate(DOC_TYPES)]
         await ctx.say("announce_ask", step=step, choices=rows(*choices, cancel, per_row=2))
     elif step == "number":
-        await ctx.say("announce_ask", step=step, choices=rows(Choice("Bỏ qua", "an:skip"), cancel, per_row=2),
+        await ctx.say("announce_ask", step=step, choices=rows(Choice("Bỏ qua", AnnounceSkipNumber().pack()), cancel, per_row=2),
                       buttons=ctx.channel.capabilities.buttons)
     elif step in ("summary", "body", "audience_units", "at"):
         await ctx.say("announce_ask", step=step, choices=rows(cancel))
     elif step == "audience":
         groups = await ctx.services.units.group_names()
         data["groups"] = groups
-        await ctx.services.conversations.set(ctx.address, FLOW, data)
-        choices = [Choice("Tất cả đơn vị", "an:aud:all")]
-        choices += [Choice(g, f"an:aud:g:{i}") for i, g in enumerate(groups)]
-        choices += [Choice(label, f"an:aud:k:{k}") for k, label in KIND_CHOICES]
-        choices += [Choice("Nhập mã đơn vị", "an:aud:u"), cancel]
+        await ctx.services.conversations.set(ctx.conversation, FLOW, data)
+        choices = [Choice("Tất cả đơn vị", AnnounceToAll().pack())]
+        choices += [Choice(g, AnnounceToGroup(index=i).pack()) for i, g in enumerate(groups)]
+        choices += [Choice(label, AnnounceToKind(kind=k).pack()) for k, label in KIND_CHOICES]
+        choices += [Choice("Nhập mã đơn vị", AnnounceToUnits().pack()), cancel]
         await ctx.say("announce_ask", step=step, choices=rows(*choices, per_row=2))
     elif step == "ack":
         await ctx.say("announce_ask", step=step, choices=rows(
-            Choice("Có, yêu cầu xác nhận", "an:ack:1"), Choice("Không", "an:ack:0"), cancel, per_row=2))
+            Choice("Có, yêu cầu xác nhận", AnnounceNeedsAck(required=True).pack()),
+            Choice("Không", AnnounceNeedsAck(required=False).pack()), cancel, per_row=2))
     elif step == "preview":
         await ctx.reply(ctx.services.announcements.preview_draft(
             data, issuer=ctx.settings.office_name, buttons=ctx.channel.capabilities.buttons))
         await ctx.say("announce_confirm", audience=describe(data["audience"]), needs_ack=data.get("ack", False),
-                      choices=rows(Choice("📤 Gửi ngay", "an:send"), Choice("🕘 Hẹn giờ", "an:later"), cancel,
+                      choices=rows(Choice("📤 Gửi ngay", AnnounceSendNow().pack()),
+                                   Choice("🕘 Hẹn giờ", AnnounceSendLater().pack()), cancel,
                                    per_row=3))
 
 
 async def _advance(ctx: Ctx, data: dict, step: str) -> None:  # type: ignore[type-arg]
     data["step"] = step
-    await ctx.services.conversations.set(ctx.address, FLOW, data)
+    await ctx.services.conversations.set(ctx.conversation, FLOW, data)
     await ask(ctx, data)
 
 
 @requires(admin=True)
 async def on_flow_button(ctx: Ctx) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
-    payload = Payload.parse(ctx.inbound.payload)
+    state = await ctx.services.conversations.get(ctx.conversation)
     if state is None or state.flow != FLOW:
         await ctx.say("stale_button")
         return
     data = state.data
-    action = payload.action
-    if action == "cancel":
-        await ctx.services.conversations.clear(ctx.address)
-        await ctx.say("cancel", cancelled=True, kept="")
-    elif action == "type" and data["step"] == "type":
-        index = payload.index(2, len(DOC_TYPES))
-        data["doc_type"] = DOC_TYPES[index] if index is not None else "Thông báo"
-        await _advance(ctx, data, "number")
-    elif action == "skip" and data["step"] == "number":
-        data["number"] = ""
-        await _advance(ctx, data, "summary")
-    elif action == "aud" and data["step"] == "audience":
-        kind = payload.part(2)
-        group = payload.index(3, len(data.get("groups", [])))
-        if kind == "all":
+    step, groups = data["step"], data.get("groups", [])
+    match decode(ctx.inbound.payload):
+        case AnnounceCancel():
+            await ctx.services.conversations.clear(ctx.conversation)
+            await ctx.say("cancel", cancelled=True, kept="")
+        case AnnounceType(index=i) if step == "type" and i < len(DOC_TYPES):
+            data["doc_type"] = DOC_TYPES[i]
+            await _advance(ctx, data, "number")
+        case AnnounceSkipNumber() if step == "number":
+            data["number"] = ""
+            await _advance(ctx, data, "summary")
+        case AnnounceToAll() if step == "audience":
             data["audience"] = {"all": True}
-        elif kind == "g" and group is not None:
-            data["audience"] = {"groups": [data["groups"][group]]}
-        elif kind == "k" and payload.part(3):
-            data["audience"] = {"kinds": [payload.part(3)]}
-        elif kind in {"g", "k"}:
-            await ctx.say("stale_button")
-            return
-        else:
+            await _advance(ctx, data, "ack")
+        case AnnounceToGroup(index=i) if step == "audience" and i < len(groups):
+            data["audience"] = {"groups": [groups[i]]}
+            await _advance(ctx, data, "ack")
+        case AnnounceToKind(kind=kind) if step == "audience":
+            data["audience"] = {"kinds": [kind]}
+            await _advance(ctx, data, "ack")
+        case AnnounceToUnits() if step == "audience":
             await _advance(ctx, data, "audience_units")
-            return
-        await _advance(ctx, data, "ack")
-    elif action == "ack" and data["step"] == "ack":
-        data["ack"] = payload.part(2) == "1"
-        await _advance(ctx, data, "preview")
-    elif action == "send" and data["step"] == "preview":
-        await _create(ctx, data, send_at=None)
-    elif action == "later" and data["step"] == "preview":
-        await _advance(ctx, data, "at")
-    else:
-        await ctx.say("stale_button")
+        case AnnounceNeedsAck(required=required) if step == "ack":
+            data["ack"] = required
+            await _advance(ctx, data, "preview")
+        case AnnounceSendNow() if step == "preview":
+            await _create(ctx, data, send_at=None)
+        case AnnounceSendLater() if step == "preview":
+            await _advance(ctx, data, "at")
+        case _:
+            await ctx.say("stale_button")
 
 
 @requires(admin=True)
 async def on_flow_input(ctx: Ctx) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
+    state = await ctx.services.conversations.get(ctx.conversation)
     assert state is not None
     data, step, inbound = state.data, state.data["step"], ctx.inbound
     text = inbound.text.strip()
@@ -155,7 +166,7 @@ async def on_flow_input(ctx: Ctx) -> None:
         try:
             await ctx.services.announcements.check_audience({"units": codes})
         except AudienceError as exc:
-            await ctx.reply(f"❌ {exc}. Xem mã đơn vị bằng /donvi, rồi nhập lại.")
+            await ctx.say("announce_units_error", error=str(exc))
             return
         data["audience"] = {"units": codes}
         await _advance(ctx, data, "ack")
@@ -163,10 +174,10 @@ async def on_flow_input(ctx: Ctx) -> None:
         try:
             local = datetime.strptime(text, "%d/%m/%Y %H:%M").replace(tzinfo=ZoneInfo(ctx.settings.timezone))
         except ValueError:
-            await ctx.reply("❌ Thời gian chưa đúng dạng. Nhập theo mẫu: 25/06/2026 08:00")
+            await ctx.say("announce_bad_time", past=False)
             return
         if local <= ctx.services.clock.now():
-            await ctx.reply("❌ Thời gian hẹn gửi phải ở tương lai. Nhập lại (ví dụ: 25/06/2026 08:00).")
+            await ctx.say("announce_bad_time", past=True)
             return
         await _create(ctx, data, send_at=local)
     else:
@@ -181,7 +192,7 @@ async def _create(ctx: Ctx, data: dict, send_at: datetime | None) -> None:  # ty
         send_at=send_at, needs_ack=bool(data.get("ack")), created_by=ctx.member.id, actor=f"member:{ctx.member.id}",
         issuer=ctx.settings.office_name,
     )
-    await ctx.services.conversations.clear(ctx.address)
+    await ctx.services.conversations.clear(ctx.conversation)
     if a.status == "scheduled":
         await ctx.say("announce_scheduled", a=a)
         return
@@ -201,11 +212,11 @@ async def send_report(ctx: Ctx, announcement_id: int) -> None:
 # ---- acknowledgement --------------------------------------------------------------------
 @requires(member=True)
 async def on_ack(ctx: Ctx) -> None:
-    delivery_id = Payload.parse(ctx.inbound.payload).id(1)
-    if delivery_id is None:
-        await ctx.say("stale_button")
-        return
-    await acknowledge(ctx, delivery_id)
+    match decode(ctx.inbound.payload):
+        case Acknowledge(delivery=delivery_id):
+            await acknowledge(ctx, delivery_id)
+        case _:
+            await ctx.say("stale_button")
 
 
 async def acknowledge(ctx: Ctx, delivery_id: int) -> None:
@@ -216,11 +227,11 @@ async def acknowledge(ctx: Ctx, delivery_id: int) -> None:
         return
     label = f"✅ Đã nhận lúc {at.astimezone(ZoneInfo(ctx.settings.timezone)):%H:%M %d/%m/%Y}"
     # The press is answered first: the spinner stops at once, the edit below waits its turn.
-    await ctx.answer_button("Đã ghi nhận" if first else "Đã xác nhận trước đó")
+    await ctx.answer_button(ctx.text("button_toast", why="acknowledged" if first else "acknowledged_before"))
     edited = False
     if ctx.inbound.kind is InboundKind.CALLBACK and ctx.inbound.message_id:
         edited = await ctx.channel.edit_choices(ctx.address, ctx.inbound.message_id,
-                                                rows(Choice(label, f"{ACK_PREFIX}:{delivery_id}")))
+                                                rows(Choice(label, Acknowledge(delivery=delivery_id).pack())))
     if not edited:
         await ctx.say("ack_done", first=first, at=at)
 
@@ -240,15 +251,19 @@ async def ack_typed(ctx: Ctx) -> bool:
 @requires(admin=True)
 async def status_list(ctx: Ctx) -> None:
     items = await ctx.services.announcements.recent(5)
-    buttons = [Choice(f"Chi tiết {i}", f"rp:{a.id}:s") for i, (a, _) in enumerate(items, 1)]
+    buttons = [Choice(f"Chi tiết {i}", DeliveryReport(announcement=a.id, view="s").pack())
+               for i, (a, _) in enumerate(items, 1)]
     await ctx.say("announcements_recent", items=items, choices=rows(*buttons, per_row=3))
 
 
 @requires(admin=True)
 async def on_report_button(ctx: Ctx) -> None:
-    payload = Payload.parse(ctx.inbound.payload)
-    ann_id, action = payload.id(1), payload.part(2)
-    if ann_id is None or await ctx.services.announcements.get(ann_id) is None:
+    pressed = decode(ctx.inbound.payload)
+    if not isinstance(pressed, DeliveryReport):
+        await ctx.say("stale_button")
+        return
+    ann_id, action = pressed.announcement, pressed.view
+    if await ctx.services.announcements.get(ann_id) is None:
         await ctx.say("stale_button")
         return
     if action == "m":
@@ -256,10 +271,10 @@ async def on_report_button(ctx: Ctx) -> None:
         await ctx.say("not_reached", lines=lines)
     elif action == "r":
         n = await ctx.services.announcements.retry_failed(ann_id)
-        await ctx.reply(f"Đã đưa {n} lượt gửi lỗi vào hàng đợi gửi lại." if n else "Không có lượt gửi nào bị lỗi.")
+        await ctx.say("delivery_action_result", action="retry", n=n)
     elif action == "a":
         n = await ctx.services.announcements.remind_unacknowledged(ann_id)
-        await ctx.reply(f"Đã gửi nhắc tới {n} kênh chưa xác nhận." if n else "Tất cả đơn vị đã nhận đã xác nhận.")
+        await ctx.say("delivery_action_result", action="remind_ack", n=n)
     elif action == "s":
         await send_report(ctx, ann_id)
     else:
@@ -274,14 +289,15 @@ async def unit_announcements(ctx: Ctx) -> None:
         await status_list(ctx)
         return
     items = await ctx.services.announcements.for_unit(ctx.member.unit.id)
-    buttons = [Choice(f"{i}. Xem", f"vb:{a.id}") for i, a in enumerate(items, 1)]
+    buttons = [Choice(f"{i}. Xem", ReopenAnnouncement(announcement=a.id).pack()) for i, a in enumerate(items, 1)]
     await ctx.say("announcements_for_unit", items=items, choices=rows(*buttons, per_row=4))
 
 
 @requires(member=True)
 async def reopen(ctx: Ctx) -> None:
     assert ctx.member
-    ann_id = Payload.parse(ctx.inbound.payload).id(1)
+    pressed = decode(ctx.inbound.payload)
+    ann_id = pressed.announcement if isinstance(pressed, ReopenAnnouncement) else None
     allowed = {a.id for a in await ctx.services.announcements.for_unit(ctx.member.unit.id, 50)} if ctx.member.unit else set()
     if ann_id is None or (ann_id not in allowed and not ctx.member.is_admin):
         await ctx.say("stale_button")

@@ -53,6 +53,11 @@ class Ctx:
         return self.inbound.address
 
     @property
+    def conversation(self) -> Address:
+        """Where this person's guided-flow state lives (per person in a group chat)."""
+        return self.inbound.conversation
+
+    @property
     def channel(self) -> Channel:
         return self.channels[self.address.channel]
 
@@ -111,3 +116,11 @@ def requires(*, member: bool = True, admin: bool = False) -> Callable[[Handler],
         return fn
 
     return mark
+
+
+def open_to_group_strangers(fn: Handler) -> Handler:
+    """Let a person the bot does not know reach this handler from a group chat (binding a
+    group with its invite code). Every other handler answers them only that they must bind
+    first: in a group, the chat's binding says where messages go, not who is speaking."""
+    fn.open_to_group_strangers = True  # type: ignore[attr-defined]
+    return fn

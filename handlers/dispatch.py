@@ -27,7 +27,6 @@ from bot.core.coordination import ChatLock, ProcessChatLock
 from bot.core.text import fold
 from bot.services.registry import Services
 from handlers.context import Ctx, Handler, Settings
-from handlers.payload import Payload
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +95,20 @@ class Dispatcher:
     async def _handle(self, inbound: Inbound) -> None:
         ctx: Ctx | None = None
         try:
-            member, state = await self.services.members.chat_context(inbound.address)
+            member, state = await self.services.members.chat_context(inbound)
             ctx = Ctx(inbound=inbound, member=member, services=self.services, settings=self.settings,
                       channels=self.channels, state=state)
             handler = await self._resolve(ctx)
             if handler is None:
                 return
-            if getattr(handler, "needs_member", False) and member is None:
+            if member is None and inbound.in_group and not getattr(handler, "open_to_group_strangers", False):
+                if inbound.kind is InboundKind.CALLBACK:
+                    await ctx.answer_button(ctx.text("button_toast", why="stranger"))
+                await ctx.say("group_stranger")
+            elif getattr(handler, "needs_member", False) and member is None:
                 await ctx.say("not_bound")
             elif getattr(handler, "needs_admin", False) and not (member and member.is_admin):
-                button = ":".join(Payload.parse(inbound.payload).parts[:2]) if inbound.kind is InboundKind.CALLBACK else ""
+                button = ":".join(inbound.payload.split(":")[:2]) if inbound.kind is InboundKind.CALLBACK else ""
                 await ctx.say("admin_only", command=inbound.command if inbound.kind is InboundKind.COMMAND else "",
                               button=button)
             else:
@@ -136,10 +139,7 @@ class Dispatcher:
         if inbound.kind is InboundKind.CALLBACK:
             handler = self.router.resolve(inbound)
             if handler is None:
-                await ctx.answer_button("Nút không còn hiệu lực")
+                await ctx.answer_button(ctx.text("button_toast", why="stale"))
                 await ctx.say("stale_button")
             return handler
-        state = ctx.state
-        if state is not None and state.flow in self.router.flows:
-            return self.router.flows[state.flow]
-        return self.router.fallback
+        return self.router.resolve(inbound, flow=ctx.state.flow if ctx.state else None)

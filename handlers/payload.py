@@ -13,22 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MAX_ID = 2**31 - 1
-"""Largest id a row can have: PostgreSQL ``integer`` columns are 32-bit signed."""
+from bot.core.callbacks import MAX_ID, number
 
-_MAX_DIGITS = len(str(MAX_ID))
-
-
-def number(text: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
-    """``text`` as an int in ``minimum … maximum``, or ``None``.
-
-    ASCII digits only: ``str.isdigit`` also says yes to "²" and "١", which ``int`` then
-    refuses or reads as a different number; the length check keeps a 10 000-digit string
-    from being converted at all."""
-    if not text or len(text) > _MAX_DIGITS or not (text.isascii() and text.isdigit()):
-        return None
-    value = int(text)
-    return value if minimum <= value <= maximum else None
+__all__ = ["MAX_ID", "Payload", "number"]
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,26 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import Attachment, Choice, Outbound, Router, rows
+from bot.core.callbacks import CallbackData, decode, number
 from bot.forms.engine import FormEngine, answer_files
 from bot.forms.parsers import echo
+from bot.rendering.buttons import (
+    AcceptSubmission,
+    ExportPeriod,
+    ListSubmissions,
+    OfficeCancel,
+    OpenCancel,
+    OpenConfirm,
+    OpenWithForm,
+    RemindMissingNow,
+    ReturnSubmission,
+    ShowProgress,
+    ShowSubmission,
+)
 from bot.rendering.templates import md_escape
 from bot.services.audience import AudienceError, describe
 from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
 from handlers.context import Ctx, Handler, requires
-from handlers.payload import Payload, number
 
 OPEN_FLOW = "open_period"
 RETURN_FLOW = "return_report"
@@ -29,7 +42,7 @@ def register(router: Router[Handler]) -> None:
     router.flow(RETURN_FLOW)(return_input)
 
 
-async def _pick_period(ctx: Ctx, action: str, intro: str) -> int | None:
+async def _pick_period(ctx: Ctx, button: type[ShowProgress | ExportPeriod], intro: str) -> int | None:
     """The period the admin means: the only open one, the argument, or a choice.
 
     A typed id is read like a button's (ASCII digits, 1 … 2³¹−1) and must name a period that
@@ -49,14 +62,15 @@ async def _pick_period(ctx: Ctx, action: str, intro: str) -> int | None:
     if not periods:
         await ctx.reply("Chưa có kỳ báo cáo nào. Mở kỳ mới bằng /kybaocao.")
         return None
-    choices = [Choice(f"{p.label}{'' if p.is_open else ' (đã đóng)'}", f"td:{action}:{p.id}") for p in periods[:8]]
+    choices = [Choice(f"{p.label}{'' if p.is_open else ' (đã đóng)'}", button(period=p.id).pack())
+               for p in periods[:8]]
     await ctx.reply(intro, rows(*choices))
     return None
 
 
 @requires(admin=True)
 async def progress(ctx: Ctx) -> None:
-    period_id = await _pick_period(ctx, "p", "Chọn kỳ báo cáo cần xem tiến độ:")
+    period_id = await _pick_period(ctx, ShowProgress, "Chọn kỳ báo cáo cần xem tiến độ:")
     if period_id is not None:
         await show_progress(ctx, period_id)
 
@@ -67,15 +81,16 @@ async def show_progress(ctx: Ctx, period_id: int) -> None:
         await ctx.say("stale_button")
         return
     labels = {s: STATE_LABELS[s] for s in UnitState}
-    buttons = [Choice("🔔 Nhắc ngay", f"td:n:{period_id}"), Choice("📥 Xuất Excel", f"td:x:{period_id}"),
-               Choice("📄 Báo cáo đã nộp", f"td:l:{period_id}")]
+    buttons = [Choice("🔔 Nhắc ngay", RemindMissingNow(period=period_id).pack()),
+               Choice("📥 Xuất Excel", ExportPeriod(period=period_id).pack()),
+               Choice("📄 Báo cáo đã nộp", ListSubmissions(period=period_id).pack())]
     await ctx.say("progress", prog=prog, labels=labels, now=ctx.services.clock.now(),
                   choices=rows(*buttons, per_row=2))
 
 
 @requires(admin=True)
 async def export(ctx: Ctx) -> None:
-    period_id = await _pick_period(ctx, "x", "Chọn kỳ báo cáo cần xuất Excel:")
+    period_id = await _pick_period(ctx, ExportPeriod, "Chọn kỳ báo cáo cần xuất Excel:")
     if period_id is not None:
         await send_export(ctx, period_id)
 
@@ -92,43 +107,37 @@ async def send_export(ctx: Ctx, period_id: int) -> None:
 
 @requires(admin=True)
 async def on_button(ctx: Ctx) -> None:
-    payload = Payload.parse(ctx.inbound.payload)
-    parts = list(payload.parts)
-    action = payload.action
-    arg = payload.id(2)
-    if arg is None and action not in {"o", "f", "ok", "no", "c"}:
-        await ctx.say("stale_button")
-        return
-    if action == "p":
-        await show_progress(ctx, arg)  # type: ignore[arg-type]
-    elif action == "x":
-        await send_export(ctx, arg)  # type: ignore[arg-type]
-    elif action == "n":
-        n, unreachable = await ctx.services.remind_missing_now(arg)  # type: ignore[arg-type]
-        await ctx.say("remind_now_result", reached=n, unreachable=unreachable)
-    elif action == "l":
-        await list_submissions(ctx, arg)  # type: ignore[arg-type]
-    elif action == "s":
-        await show_submission(ctx, arg)  # type: ignore[arg-type]
-    elif action == "r":
-        sub = await ctx.services.reports.submission_by_id(arg)  # type: ignore[arg-type]
-        if sub is None or sub.status == "returned":
+    match pressed := decode(ctx.inbound.payload):
+        case ShowProgress(period=period_id):
+            await show_progress(ctx, period_id)
+        case ExportPeriod(period=period_id):
+            await send_export(ctx, period_id)
+        case RemindMissingNow(period=period_id):
+            n, unreachable = await ctx.services.remind_missing_now(period_id)
+            await ctx.say("remind_now_result", reached=n, unreachable=unreachable)
+        case ListSubmissions(period=period_id):
+            await list_submissions(ctx, period_id)
+        case ShowSubmission(submission=submission_id):
+            await show_submission(ctx, submission_id)
+        case ReturnSubmission(submission=submission_id):
+            sub = await ctx.services.reports.submission_by_id(submission_id)
+            if sub is None or sub.status == "returned":
+                await ctx.say("stale_button")
+                return
+            await ctx.services.conversations.set(ctx.conversation, RETURN_FLOW, {"submission_id": submission_id})
+            await ctx.reply(f"Nhập **lý do trả lại** báo cáo của {md_escape(sub.unit.name)} "
+                            "(đơn vị sẽ nhận được lý do này):", rows(Choice("✖ Huỷ", OfficeCancel().pack())))
+        case AcceptSubmission(submission=submission_id):
+            sub = await ctx.services.reports.accept(submission_id, ctx.member.id if ctx.member else None)
+            await ctx.reply(f"✅ Đã tiếp nhận báo cáo của {md_escape(sub.unit.name)}." if sub else
+                            "Báo cáo này không ở trạng thái chờ tiếp nhận.")
+        case OfficeCancel():
+            await ctx.services.conversations.clear(ctx.conversation)
+            await ctx.say("cancel", cancelled=True, kept="")
+        case OpenWithForm() | OpenConfirm() | OpenCancel():
+            await open_button(ctx, pressed)
+        case _:
             await ctx.say("stale_button")
-            return
-        await ctx.services.conversations.set(ctx.address, RETURN_FLOW, {"submission_id": arg})
-        await ctx.reply(f"Nhập **lý do trả lại** báo cáo của {md_escape(sub.unit.name)} (đơn vị sẽ nhận được lý do này):",
-                        rows(Choice("✖ Huỷ", "td:c:0")))
-    elif action == "a":
-        sub = await ctx.services.reports.accept(arg, ctx.member.id if ctx.member else None)  # type: ignore[arg-type]
-        await ctx.reply(f"✅ Đã tiếp nhận báo cáo của {md_escape(sub.unit.name)}." if sub else
-                        "Báo cáo này không ở trạng thái chờ tiếp nhận.")
-    elif action == "c":
-        await ctx.services.conversations.clear(ctx.address)
-        await ctx.say("cancel", cancelled=True, kept="")
-    elif action in {"f", "ok", "no", "o"}:
-        await open_button(ctx, parts)
-    else:
-        await ctx.say("stale_button")
 
 
 async def list_submissions(ctx: Ctx, period_id: int) -> None:
@@ -138,7 +147,7 @@ async def list_submissions(ctx: Ctx, period_id: int) -> None:
         return
     _, rows_ = await ctx.services.reports.export_rows(period_id)
     subs = [(u, s, sub) for u, s, sub in rows_ if sub is not None]
-    buttons = [Choice(f"{u.code}", f"td:s:{sub.id}") for u, _, sub in subs[:30]]
+    buttons = [Choice(f"{u.code}", ShowSubmission(submission=sub.id).pack()) for u, _, sub in subs[:30]]
     await ctx.say("submissions_list", period=prog.period, subs=subs, labels=STATE_LABELS,
                   choices=rows(*buttons, per_row=3))
 
@@ -154,7 +163,8 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
     lines = engine.summary(sub.answers, ctx.services.form_context(period, sub.unit.kind))
     buttons = []
     if sub.status == "submitted":
-        buttons = [Choice("↩️ Trả lại", f"td:r:{sub.id}"), Choice("✅ Tiếp nhận", f"td:a:{sub.id}")]
+        buttons = [Choice("↩️ Trả lại", ReturnSubmission(submission=sub.id).pack()),
+                   Choice("✅ Tiếp nhận", AcceptSubmission(submission=sub.id).pack())]
     await ctx.say("submission_detail", s=sub, period=period, lines=lines, choices=rows(*buttons, per_row=2))
     files = [f for v in sub.answers.values() for f in answer_files(v) if f.get("sha256") and f.get("file_ref")]
     for f in files:
@@ -168,7 +178,7 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
 
 @requires(admin=True)
 async def return_input(ctx: Ctx) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
+    state = await ctx.services.conversations.get(ctx.conversation)
     assert state
     reason = ctx.inbound.text.strip()
     if len(reason) < 5:
@@ -176,7 +186,7 @@ async def return_input(ctx: Ctx) -> None:
         return
     sub = await ctx.services.reports.return_submission(int(state.data["submission_id"]), reason,
                                                        ctx.member.id if ctx.member else None)
-    await ctx.services.conversations.clear(ctx.address)
+    await ctx.services.conversations.clear(ctx.conversation)
     if sub is None:
         await ctx.say("stale_button")
         return
@@ -192,26 +202,27 @@ async def return_input(ctx: Ctx) -> None:
 @requires(admin=True)
 async def open_start(ctx: Ctx) -> None:
     data: dict = {"step": "form"}  # type: ignore[type-arg]
-    await ctx.services.conversations.set(ctx.address, OPEN_FLOW, data)
+    await ctx.services.conversations.set(ctx.conversation, OPEN_FLOW, data)
     forms = sorted(ctx.services.forms.values(), key=lambda f: f.id)
-    await ctx.say("period_ask", step="form", choices=rows(*[Choice(f.title[:60], f"td:f:{f.id}") for f in forms],
-                                                           Choice("✖ Huỷ", "td:c:0")))
+    await ctx.say("period_ask", step="form",
+                  choices=rows(*[Choice(f.title[:60], OpenWithForm(form=f.id).pack()) for f in forms],
+                               Choice("✖ Huỷ", OfficeCancel().pack())))
 
 
-async def open_button(ctx: Ctx, parts: list[str]) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
+async def open_button(ctx: Ctx, pressed: CallbackData) -> None:
+    state = await ctx.services.conversations.get(ctx.conversation)
     if state is None or state.flow != OPEN_FLOW:
         await ctx.say("stale_button")
         return
     data = state.data
-    if parts[1] == "f" and data["step"] == "form" and len(parts) > 2 and parts[2] in ctx.services.forms:
-        data.update(form_id=parts[2], step="label")
-        await ctx.services.conversations.set(ctx.address, OPEN_FLOW, data)
+    if isinstance(pressed, OpenWithForm) and data["step"] == "form" and pressed.form in ctx.services.forms:
+        data.update(form_id=pressed.form, step="label")
+        await ctx.services.conversations.set(ctx.conversation, OPEN_FLOW, data)
         await ctx.say("period_ask", step="label", choices=())
-    elif parts[1] == "ok" and data["step"] == "confirm":
+    elif isinstance(pressed, OpenConfirm) and data["step"] == "confirm":
         await _open(ctx, data)
-    elif parts[1] == "no":
-        await ctx.services.conversations.clear(ctx.address)
+    elif isinstance(pressed, OpenCancel):
+        await ctx.services.conversations.clear(ctx.conversation)
         await ctx.say("cancel", cancelled=True, kept="")
     else:
         await ctx.say("stale_button")
@@ -219,7 +230,7 @@ async def open_button(ctx: Ctx, parts: list[str]) -> None:
 
 @requires(admin=True)
 async def open_input(ctx: Ctx) -> None:
-    state = await ctx.services.conversations.get(ctx.address)
+    state = await ctx.services.conversations.get(ctx.conversation)
     assert state
     data, text = state.data, ctx.inbound.text.strip()
     step = data["step"]
@@ -254,12 +265,13 @@ async def open_input(ctx: Ctx) -> None:
         await ctx.reply(f"❌ {md_escape(msg)}")
         await ctx.say("period_ask", step=step, choices=())
         return
-    await ctx.services.conversations.set(ctx.address, OPEN_FLOW, data)
+    await ctx.services.conversations.set(ctx.conversation, OPEN_FLOW, data)
     if data["step"] == "confirm":
         spec = ctx.services.forms[data["form_id"]]
         await ctx.say("period_preview", d=data, title=spec.title, audience=describe(data["audience"]),
                       due=datetime.fromisoformat(data["due"]),
-                      choices=rows(Choice("✅ Mở kỳ và thông báo", "td:ok:0"), Choice("✖ Huỷ", "td:no:0"), per_row=2))
+                      choices=rows(Choice("✅ Mở kỳ và thông báo", OpenConfirm().pack()),
+                                   Choice("✖ Huỷ", OpenCancel().pack()), per_row=2))
     else:
         await ctx.say("period_ask", step=data["step"], choices=())
 
@@ -276,7 +288,7 @@ async def _open(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
     except (PeriodError, AudienceError) as exc:
         await ctx.reply(f"❌ {md_escape(str(exc))}")
         return
-    await ctx.services.conversations.clear(ctx.address)
+    await ctx.services.conversations.clear(ctx.conversation)
     await ctx.reply(f"✅ Đã mở kỳ báo cáo số {period.id}: **{md_escape(period.label)}**, hạn nộp "
                     f"{period.due_at.astimezone(ZoneInfo(ctx.settings.timezone)):%d/%m/%Y %H:%M}. "
                     "Thông báo đang được gửi tới các đơn vị; theo dõi bằng /tiendo.")

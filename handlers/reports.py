@@ -108,7 +108,7 @@ async def enter(ctx: Ctx, period_id: int | None) -> None:
         return
     draft = result.draft
     assert draft
-    await ctx.services.conversations.set(ctx.address, FLOW, {"session_id": draft.session_id})
+    await ctx.services.conversations.set(ctx.conversation, FLOW, {"session_id": draft.session_id})
     lead = ""  # said in the same message as the question: one message, one notification
     if result.outcome is StartOutcome.NEW and not draft.answers:
         spec = ctx.services.forms[draft.period.form_id]
@@ -126,7 +126,7 @@ async def current_draft(ctx: Ctx) -> DraftView | None:
         return None
     draft = await ctx.services.reports.draft(int(state.data.get("session_id", 0)))
     if draft is None or ctx.member is None or draft.member_id != ctx.member.id:
-        await ctx.services.conversations.clear(ctx.address)
+        await ctx.services.conversations.clear(ctx.conversation)
         return None
     return draft
 
@@ -436,7 +436,7 @@ async def submit(ctx: Ctx, session_id: int) -> None:
         return
     result = await ctx.services.reports.submit(session_id, member.id, engine.clean(draft.answers, fctx),
                                                expected_version=draft.version)
-    await ctx.services.conversations.clear(ctx.address)
+    await ctx.services.conversations.clear(ctx.conversation)
     if result is None:
         await ctx.say("stale_button")
         return

@@ -102,15 +102,23 @@ class Member(Base):
 
 
 class ChatBinding(Base):
-    """A chat (on one channel) that speaks for a member. A chat binds to one member only."""
+    """A chat (on one channel) bound to a member: it receives the member's unit's messages.
+
+    A chat binds to one member only. Who may act through it is decided by ``person_id``, the
+    platform's id of the person who bound it: in a private chat that is the chat's own person;
+    in a group it is whoever redeemed the code there, and the group's other members are
+    strangers to the bot until they bind a chat of their own.
+    """
 
     __tablename__ = "chat_bindings"
-    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_binding_address"),)
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_binding_address"),
+                      Index("ix_chat_bindings_person", "channel", "person_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str | None] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = mapped_column(String(20), default=BindingStatus.ACTIVE)
     bound_at: Mapped[datetime]

@@ -62,6 +62,31 @@ SPEAKER = (
 )
 """One row per chat, all parts optional: who speaks there (``m_``, ``u_``) and its flow state."""
 
+_person = select(bindparam("channel", type_=String).label("channel"),
+                 bindparam("chat_id", type_=String).label("chat_id"),
+                 bindparam("state_key", type_=String).label("state_key"),
+                 bindparam("person_id", type_=String).label("person_id")).subquery("person")
+SPEAKER_BY_PERSON = (
+    select(*(_members.c[name].label(f"m_{name}") for name in ("id", "name", "role", "preferred_channel")),
+           *(_units.c[name].label(f"u_{name}") for name in ("id", "code", "name", "kind", "closed_on")),
+           _states.c.flow, _states.c.data.label("flow_data"))
+    .select_from(
+        _person.outerjoin(_states, and_(_states.c.channel == _person.c.channel,
+                                        _states.c.chat_id == _person.c.state_key))
+        .outerjoin(_bindings, and_(_bindings.c.channel == _person.c.channel,
+                                   _bindings.c.person_id == _person.c.person_id,
+                                   _bindings.c.status == BindingStatus.ACTIVE))
+        .outerjoin(_members, _members.c.id == _bindings.c.member_id)
+        .outerjoin(_units, _units.c.id == _members.c.unit_id))
+    # The person's binding of this very chat first (they bound the group), then their own
+    # private chat, then any other chat of theirs on this channel.
+    .order_by((_bindings.c.chat_id != _person.c.chat_id), (_bindings.c.chat_id != _person.c.person_id),
+              _bindings.c.id)
+    .limit(1)
+)
+"""The same row for one person speaking in a group chat: the member is found by the person's
+own bindings (``person_id``), never by the group's; the flow state under ``state_key``."""
+
 DRAFT = (
     select(*(c.label(f"d_{c.name}") for c in _drafts.c), *(c.label(f"p_{c.name}") for c in _periods.c),
            *(c.label(f"u_{c.name}") for c in _units.c))
@@ -189,6 +214,20 @@ class BindingRepository(_Repo):
         has no active binding or no flow.
         """
         return (await self.session.execute(SPEAKER, {"channel": channel, "chat_id": chat_id})).one()
+
+    async def speaker_in_group(self, channel: str, chat_id: str, person_id: str, state_key: str) -> Row[Any]:
+        """Like ``speaker``, for one person in a group chat (see ``SPEAKER_BY_PERSON``)."""
+        params = {"channel": channel, "chat_id": chat_id, "person_id": person_id, "state_key": state_key}
+        return (await self.session.execute(SPEAKER_BY_PERSON, params)).one()
+
+    async def of_person(self, channel: str, person_id: str) -> ChatBinding | None:
+        """The person's active binding on a channel, their own private chat first."""
+        return await self.session.scalar(
+            select(ChatBinding).where(ChatBinding.channel == channel, ChatBinding.person_id == person_id,
+                                      ChatBinding.status == BindingStatus.ACTIVE)
+            .order_by(ChatBinding.chat_id != person_id, ChatBinding.id).limit(1)
+            .options(lazyload(ChatBinding.member))
+        )
 
     async def of_member(self, member_id: int) -> list[ChatBinding]:
         rows = await self.session.scalars(

@@ -40,7 +40,8 @@ def match(choices: list[Choice], text: str, *, numbered: bool = True) -> Choice 
     if key.isdigit():
         if not numbered:
             return None
-        i = int(key)
+        # Never int() of thousands of digits (ValueError past 4 300): no menu is that long.
+        i = int(key) if len(key) <= 6 else 0
         return choices[i - 1] if 1 <= i <= len(choices) else None
     for c in choices:
         if fold(clean_label(c.label)) == key:

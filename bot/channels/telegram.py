@@ -444,7 +444,9 @@ class TelegramChannel:
         common: dict[str, Any] = {
             "message_id": str(msg.message_id),
             "sender_name": msg.from_user.full_name if msg.from_user else "",
-            "sender_id": str(msg.from_user.id) if msg.from_user else "",
+            # A message sent on behalf of a chat (an anonymous group admin, a linked channel)
+            # carries a placeholder bot as its sender, shared by everyone who posts that way.
+            "sender_id": str(msg.from_user.id) if msg.from_user and msg.sender_chat is None else "",
             "is_private": msg.chat.type == "private",
             "received_at": msg.date,
         }

@@ -1,8 +1,7 @@
 """Maps what a person did to the handler that deals with it.
 
 Commands go by name, button presses by the payload's prefix (``ack:42`` → ``ack``),
-and free text or files to whatever conversation the chat is in (decided by the caller
-through the ``fallback``). Handlers are plain async callables; the router does not care
+and free text or files to the guided flow the person is in, else the ``fallback``. Handlers are plain async callables; the router does not care
 what extra context they take.
 """
 
@@ -13,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
+from bot.core.callbacks import prefix_of
 from bot.core.types import Address, Inbound, InboundKind
 
 H = TypeVar("H", bound=Callable[..., Awaitable[Any]])
@@ -53,13 +53,17 @@ class Router(Generic[H]):
         self.fallback = fn
         return fn
 
-    def resolve(self, inbound: Inbound) -> H | None:
-        """The handler for this event, or ``None`` for an unknown command/button."""
+    def resolve(self, inbound: Inbound, flow: str | None = None) -> H | None:
+        """The handler for this event, or ``None`` for an unknown command/button.
+
+        Free text and files go to the guided flow the person is in (``flow``, from their
+        conversation state), else to the fallback."""
         if inbound.kind is InboundKind.COMMAND:
             return self.commands.get(inbound.command)
         if inbound.kind is InboundKind.CALLBACK:
-            prefix = inbound.payload.split(":", 1)[0]
-            return self.callbacks.get(prefix)
+            return self.callbacks.get(prefix_of(inbound.payload))
+        if flow is not None and flow in self.flows:
+            return self.flows[flow]
         return self.fallback
 
 

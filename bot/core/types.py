@@ -90,11 +90,29 @@ class Inbound:
     message_id: str = ""
     attachment: Attachment | None = None
     sender_name: str = ""
-    # The platform's id of the person who wrote (a group chat has many): attempts that must
-    # be counted per person, such as invite codes tried, are keyed by it ("" when unknown).
+    # The platform's id of the person who wrote (a group chat has many): in a group, commands
+    # and answers are authorised by it, and invite codes tried are counted per person ("" when
+    # unknown — e.g. a Telegram message sent on behalf of a channel or an anonymous admin).
     sender_id: str = ""
     is_private: bool = True
     received_at: datetime | None = None
+
+    @property
+    def in_group(self) -> bool:
+        """A chat several people share: there, who may act is decided by ``sender_id``."""
+        return not self.is_private
+
+    @property
+    def conversation(self) -> Address:
+        """Where this person's guided-flow state is kept: the chat itself when private; in a
+        group, the chat *and* the person, since several people may each be mid-flow there.
+        (Fits ``chat_states.chat_id``'s 64 characters: a digest when the pair would not.)"""
+        if self.is_private or not self.sender_id:
+            return self.address
+        key = f"{self.address.chat_id}:{self.sender_id}"
+        if len(key) > 64:
+            key = "g:" + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
+        return Address(self.address.channel, key)
 
     @property
     def key(self) -> str:

@@ -119,6 +119,7 @@ MSG_NUMBERS = (
     "Cần nhập đúng {count} số theo thứ tự: {labels}, cách nhau bởi dấu “/” (ví dụ: {example}). "
     "Đồng chí đã nhập: {echo}."
 )
+MSG_TOO_MANY_DIGITS = "Số đồng chí nhập có {count} chữ số, quá lớn so với bất kỳ số liệu nào của báo cáo. Đồng chí đã nhập: {echo}."
 MSG_NUMBERS_PART = "Phần “{label}” cần là một số nguyên không âm. Đồng chí đã nhập: {echo}."
 MSG_FILE_TEXT = "Câu này cần gửi tệp, không phải tin nhắn chữ. Đồng chí vui lòng đính kèm tệp {accept} (tối đa {max_mb} MB)."
 MSG_FILE_TYPE = "Tệp {ext} không được chấp nhận. Vui lòng gửi tệp {accept} (tối đa {max_mb} MB)."
@@ -203,12 +204,25 @@ def _split_sign(text: str) -> tuple[bool, str]:
     return False, text
 
 
+MAX_DIGITS = 30
+"""More digits than any figure of a report: refused before ``int()``, which raises
+ValueError past 4 300 digits (a key held down) and would end in the "sự cố" reply."""
+
+
+def _digits(body: str) -> str:
+    """The digits of a number body, refused with a clear message when there are too many."""
+    if len(body) > MAX_DIGITS and sum(ch.isdigit() for ch in body) > MAX_DIGITS:
+        raise InvalidAnswer(MSG_TOO_MANY_DIGITS.format(count=format_integer(sum(ch.isdigit() for ch in body)),
+                                                       echo=echo(body)))
+    return body
+
+
 def _plain_integer(body: str) -> int | None:
     """Digits, or digits grouped by thousands with one consistent separator (. , or space)."""
     if re.fullmatch(r"\d+", body):
-        return int(body)
+        return int(_digits(body))
     if _GROUPED.fullmatch(body):
-        return int(re.sub(r"[., ]", "", body))
+        return int(_digits(re.sub(r"[., ]", "", body)))
     return None
 
 
@@ -262,7 +276,7 @@ def _decimal_body(body: str) -> float | None:
     """A single comma is always the decimal mark; a single dot is one unless it groups thousands
     ("7.5" vs "1.234"); with both, the last one is the decimal mark ("1.234,5", "1,234.5")."""
     if re.fullmatch(r"\d+", body):
-        return float(body)
+        return float(_digits(body))  # float() would not raise but say "inf"
     commas, dots = body.count(","), body.count(".")
     if commas and dots:
         point = max(body.rfind(","), body.rfind("."))
@@ -345,6 +359,8 @@ def _match_option(text: str, options: Sequence[Labelled]) -> str | None:
     if not folded:
         return None
     if folded.isdigit():
+        if len(folded) > MAX_DIGITS:
+            return None  # no such option; int() of 5 000 digits raises
         index = int(folded)
         return options[index - 1].key if 1 <= index <= len(options) else None
     for option in options:

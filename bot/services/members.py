@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.core import Address, Clock, nfc
+from bot.core import Address, Clock, Inbound, nfc
 from bot.services._convert import member_view, prefixed, unit_view
 from bot.services.conversations import FlowState
 from bot.services.views import InviteView, MemberView
@@ -25,6 +25,8 @@ class RedeemOutcome(StrEnum):
     USED = "used"
     EXPIRED = "expired"
     ALREADY_BOUND = "already_bound"
+    GROUP_TAKEN = "group_taken"  # a group bound by someone else: codes are redeemed in a private chat
+    NO_PERSON = "no_person"  # a group message whose sender the platform does not say
     LOCKED = "locked"  # too many failures lately: the code was not even looked at
 
 
@@ -100,8 +102,13 @@ class MemberService:
             return InviteView(code=code, role=role, unit=unit_view(unit) if unit else None, expires_at=invite.expires_at)
 
     async def redeem(self, address: Address, code: str, display_name: str, *,
-                     sender_id: str = "") -> RedeemResult:
+                     sender_id: str = "", in_group: bool = False) -> RedeemResult:
         """Bind this chat with a one-time code. Replays and expired codes are refused.
+
+        The binding records who redeemed it (``person_id``): the sender, or in a private chat
+        the chat's own person. A group is bound once, by the person who redeems there; the
+        code of anyone else in it is not looked at (it would bind them to the group's member)
+        and they are sent to a private chat. A group message without a sender cannot bind.
 
         A chat or sender with ``failure_limit`` failures in the last ``failure_window`` is
         refused without the code being looked at (even a right one), until the window has
@@ -112,14 +119,19 @@ class MemberService:
         transaction, so two chats racing with the same code cannot both win.
         """
         async with self.uow() as uow:
+            person = sender_id if in_group else (sender_id or address.chat_id)
+            if not person:
+                return RedeemResult(RedeemOutcome.NO_PERSON)
             existing = await uow.bindings.at(address.channel, address.chat_id)
             if existing is not None and existing.status == BindingStatus.ACTIVE:
+                if in_group and existing.person_id != person:
+                    return RedeemResult(RedeemOutcome.GROUP_TAKEN)
                 outcome = RedeemOutcome.ALREADY_BOUND
             else:
                 locked_until = await self._locked_until(uow, address, sender_id)
                 if locked_until is not None:
                     return RedeemResult(RedeemOutcome.LOCKED, locked_until=locked_until)
-                outcome = await self._bind(uow, address, code, display_name, existing)
+                outcome = await self._bind(uow, address, code, display_name, existing, person)
         if outcome in FAILED_OUTCOMES:
             await self._record_failure(address, sender_id, code, outcome)
             return RedeemResult(outcome)
@@ -164,7 +176,7 @@ class MemberService:
         return gone
 
     async def _bind(self, uow: UnitOfWork, address: Address, code: str, display_name: str,
-                    existing: ChatBinding | None) -> RedeemOutcome:
+                    existing: ChatBinding | None, person: str) -> RedeemOutcome:
         now = self.clock.now()
         invite = await uow.invites.by_code(normalise_code(code), for_update=True)
         if invite is None:
@@ -187,11 +199,14 @@ class MemberService:
             await uow.flush()
         if existing is not None:  # a chat that had left/blocked is re-bound to the new member
             existing.member_id, existing.status, existing.bound_at = member.id, BindingStatus.ACTIVE, now
+            existing.person_id = person
         else:
             uow.bindings.add(ChatBinding(member_id=member.id, channel=address.channel, chat_id=address.chat_id,
-                                         display_name=name, status=BindingStatus.ACTIVE, bound_at=now))
+                                         person_id=person, display_name=name, status=BindingStatus.ACTIVE,
+                                         bound_at=now))
         invite.used_at, invite.used_by = now, member.id
-        uow.audit.record(now, f"member:{member.id}", "invite.redeem", code=invite.code, address=str(address))
+        uow.audit.record(now, f"member:{member.id}", "invite.redeem", code=invite.code, address=str(address),
+                         person=person)
         try:
             await uow.commit()
         except IntegrityError:
@@ -222,12 +237,20 @@ class MemberService:
                 uow.audit.record(self.clock.now(), f"member:{member_id}", "member.channel", channel=channel)
                 await uow.commit()
 
-    async def chat_context(self, address: Address) -> tuple[MemberView | None, FlowState | None]:
-        """Who speaks in this chat and which guided flow it is in: one query, read once per
-        incoming message. The view carries neither the member's other chats nor the unit's
-        groups (``member_at`` has them, for the few commands that show them)."""
+    async def chat_context(self, inbound: Inbound) -> tuple[MemberView | None, FlowState | None]:
+        """Who speaks and which guided flow they are in: one query, read once per incoming
+        message. In a private chat the speaker is the chat's member; in a group it is the
+        *sender's* member, found by their own bindings — the group's binding only says where
+        the unit's messages go — and nobody when the sender is not known to the bot.
+        The view carries neither the member's other chats nor the unit's groups
+        (``member_with_chats`` has them, for the few commands that show them)."""
+        address = inbound.address
         async with self.uow() as uow:
-            row = await uow.bindings.speaker(address.channel, address.chat_id)
+            if inbound.in_group:
+                row = await uow.bindings.speaker_in_group(address.channel, address.chat_id, inbound.sender_id,
+                                                          inbound.conversation.chat_id)
+            else:
+                row = await uow.bindings.speaker(address.channel, address.chat_id)
         flow = FlowState(row.flow, dict(row.flow_data or {})) if row.flow is not None else None
         if row.m_id is None:
             return None, flow
@@ -237,13 +260,22 @@ class MemberService:
         return view, flow
 
     async def member_at(self, address: Address) -> MemberView | None:
-        """The member an active chat speaks for, or None for a stranger."""
+        """The member an active chat is bound to, or None for a stranger. (In a group that is
+        not who is speaking: ``chat_context`` decides that.)"""
         async with self.uow() as uow:
             b = await uow.bindings.at(address.channel, address.chat_id)
             if b is None or b.status != BindingStatus.ACTIVE:
                 return None
             bindings = await uow.bindings.of_member(b.member_id)
             return member_view(b.member, bindings)
+
+    async def member_with_chats(self, member_id: int) -> MemberView | None:
+        """A member with all their chats and their unit's cụm/khối (for /toi and /kenh)."""
+        async with self.uow() as uow:
+            member = await uow.members.get(member_id)
+            if member is None:
+                return None
+            return member_view(member, await uow.bindings.of_member(member_id))
 
     async def admins(self) -> list[MemberView]:
         async with self.uow() as uow:
@@ -263,7 +295,8 @@ class MemberService:
                 uow.members.add(member)
                 await uow.flush()
                 uow.bindings.add(ChatBinding(member_id=member.id, channel=address.channel, chat_id=address.chat_id,
-                                             display_name=name, status=BindingStatus.ACTIVE, bound_at=now))
+                                             person_id=address.chat_id, display_name=name,
+                                             status=BindingStatus.ACTIVE, bound_at=now))
                 await uow.commit()
         member = await self.member_at(address)
         assert member is not None

@@ -7,6 +7,7 @@ retries and crash-safety, instead of being sent inline from a handler.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.core import Address, Clock, Outbound
@@ -18,19 +19,39 @@ from storage.uow import UnitOfWork, UnitOfWorkFactory
 ChoiceRows = Sequence[Sequence[tuple[str, str]]]
 
 
-def notice_row(binding, unit_id: int | None, text: str, choices: ChoiceRows, now,  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class Wordings:
+    """One notice in the two wordings a channel may need: ``pressed`` for a channel with
+    buttons ("bấm …"), ``typed`` for one without (Zalo Bot, console), where the person types
+    the words. The text is rendered once for every recipient, before anyone knows which
+    channel each chat is on; the outbox row keeps both and the sending channel picks
+    (``typed_text``, read by ``outbox.notice_outbound``)."""
+
+    pressed: str
+    typed: str
+
+
+NoticeText = str | Wordings
+
+
+def notice_row(binding, unit_id: int | None, text: NoticeText, choices: ChoiceRows, now,  # type: ignore[no-untyped-def]
                *, kind: str = "notice", priority: int = 3) -> dict[str, Any]:
     """The outbox row for one short message to one chat (plain data, for bulk inserts)."""
+    payload: dict[str, Any] = {"choices": [[list(c) for c in row] for row in choices]}
+    if isinstance(text, Wordings):
+        payload.update(text=text.pressed, typed_text=text.typed)
+    else:
+        payload["text"] = text
     return {
         "kind": kind, "announcement_id": None, "binding_id": binding.id, "member_id": binding.member_id,
         "unit_id": unit_id, "channel": binding.channel, "chat_id": binding.chat_id,
-        "payload": {"text": text, "choices": [[list(c) for c in row] for row in choices]},
+        "payload": payload,
         "status": DeliveryStatus.QUEUED, "priority": priority, "attempts": 0, "parts_sent": 0, "last_error": "",
         "next_try_at": now, "message_id": "", "created_at": now,
     }
 
 
-def queue_notice(uow: UnitOfWork, binding, unit_id: int | None, text: str, choices: ChoiceRows,  # type: ignore[no-untyped-def]
+def queue_notice(uow: UnitOfWork, binding, unit_id: int | None, text: NoticeText, choices: ChoiceRows,  # type: ignore[no-untyped-def]
                  now, *, kind: str = "notice", priority: int = 3) -> Delivery:  # type: ignore[no-untyped-def]
     d = Delivery(**notice_row(binding, unit_id, text, choices, now, kind=kind, priority=priority))
     uow.deliveries.add(d)
@@ -77,7 +98,7 @@ class NoticeService:
         self.on_queued()
         return d.id
 
-    async def to_units(self, texts: dict[int, str], choices: ChoiceRows = (), *, kind: str = "notice") -> set[int]:
+    async def to_units(self, texts: dict[int, NoticeText], choices: ChoiceRows = (), *, kind: str = "notice") -> set[int]:
         """Queue one message per recipient chat of each unit (text may differ per unit);
         returns the units reached (a unit with no active chat is not among them)."""
         now = self.clock.now()

@@ -20,7 +20,7 @@ from bot.services.export import build_workbook
 from bot.services.files import FileStore
 from bot.services.members import MemberService
 from bot.services.memory import ChatMemory
-from bot.services.notices import NoticeService
+from bot.services.notices import NoticeService, NoticeText, Wordings
 from bot.services.reminders import DueReminder, PlanLine, ReminderService
 from bot.services.reports import PeriodView, ReportService, SubmissionView, UnitState, period_view
 from bot.services.units import UnitService
@@ -110,11 +110,12 @@ class Services:
 
     def reminder_text(self, period: PeriodView, unit_kind: str | None, draft_answers: dict[str, Any] | None, *,
                       overdue_days: int = 0, admin_names: str = "",
-                      cache: dict[tuple[object, ...], str] | None = None) -> str:
+                      cache: dict[tuple[object, ...], Wordings] | None = None) -> Wordings:
         """The reminder a unit gets: which report, the deadline, how far its draft is.
 
-        One wording for the scheduler and for "Nhắc ngay"; with ``cache``, identical texts
-        (same period, kind, progress) render once in a tick of thousands.
+        One wording for the scheduler and for "Nhắc ngay", in both forms (press a button /
+        type the words: the unit's chats may be on Telegram and on Zalo); with ``cache``,
+        identical texts (same period, kind, progress) render once in a tick of thousands.
         """
         progress = None
         if draft_answers is not None:
@@ -124,14 +125,16 @@ class Services:
         key = (period.id, overdue_days, progress, admins)
         text = cache.get(key) if cache is not None else None
         if text is None:
-            text = render("reminder", p=period, progress=progress, now=self.clock.now(),
-                          kind="overdue" if overdue_days else "before", admins=admins, office=self.office_name)
+            text = Wordings(*(render("reminder", p=period, progress=progress, now=self.clock.now(),
+                                     kind="overdue" if overdue_days else "before", admins=admins,
+                                     office=self.office_name, buttons=buttons) for buttons in (True, False)))
             if cache is not None:
                 cache[key] = text
         return text
 
     def compose_reminder(self, due: DueReminder, admin_names: str,
-                         cache: dict[tuple[object, ...], str] | None = None) -> tuple[str, list[list[tuple[str, str]]]]:
+                         cache: dict[tuple[object, ...], Wordings] | None = None,
+                         ) -> tuple[Wordings, list[list[tuple[str, str]]]]:
         period = period_view(due.period)
         text = self.reminder_text(period, due.unit.kind, due.draft_answers, overdue_days=due.overdue_days,
                                   admin_names=admin_names, cache=cache)
@@ -143,7 +146,7 @@ class Services:
     async def send_due_reminders_batch(self, limit: int) -> tuple[int, int]:
         """Claim up to ``limit`` due reminders and queue their messages; (sent, skipped)."""
         names = ", ".join(m.name for m in await self.members.admins())
-        cache: dict[tuple[object, ...], str] = {}
+        cache: dict[tuple[object, ...], Wordings] = {}
         sent, skipped = await self.reminders.claim_and_queue(
             lambda due: self.compose_reminder(due, names, cache), limit)
         if sent:
@@ -208,16 +211,17 @@ class Services:
         if prog is None:
             return 0, []
         in_progress = await self.reports.answers_in_progress(period_id)
-        cache: dict[tuple[object, ...], str] = {}
-        texts = {u.id: self.reminder_text(prog.period, u.kind, in_progress.get(u.id), cache=cache)
-                 for u, _ in prog.missing}
+        cache: dict[tuple[object, ...], Wordings] = {}
+        texts: dict[int, NoticeText] = {
+            u.id: self.reminder_text(prog.period, u.kind, in_progress.get(u.id), cache=cache) for u, _ in prog.missing}
         reached = await self.notices.to_units(texts, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period_id}")]],
                                               kind="reminder")
         return len(reached), [u for u, _ in prog.missing if u.id not in reached]
 
     async def notify_returned(self, sub: SubmissionView, period: PeriodView) -> bool:
         """Tell the unit its report came back; False when no chat of the unit can be reached."""
-        text = render("report_returned", s=sub, period=period, office=self.office_name)
+        text = Wordings(*(render("report_returned", s=sub, period=period, office=self.office_name, buttons=buttons)
+                          for buttons in (True, False)))
         return bool(await self.notices.to_units({sub.unit.id: text}, [[("✏️ Sửa báo cáo", f"bc:p:{period.id}")]]))
 
 

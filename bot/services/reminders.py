@@ -123,7 +123,8 @@ class ReminderService:
     async def claim_and_queue(self, compose, limit: int = 10_000) -> tuple[int, int]:  # type: ignore[no-untyped-def]
         """Claim every due reminder and, in the same transaction, queue its messages.
 
-        ``compose(due: DueReminder) -> (text, choices)``. Units that submitted are skipped.
+        ``compose(due: DueReminder) -> (text, choices)``, text a str or ``Wordings`` (press / type,
+        each chat reads the one its channel needs). Units that submitted are skipped.
         Bulk statements throughout: a tick with thousands of due reminders stays well
         under a second. Returns (sent, skipped).
         """

@@ -490,12 +490,21 @@ class ReportService:
         return prog.period, rows
 
 
+MAX_OFFSET = timedelta(days=366)
+"""A reminder earlier than a year before the deadline is a typo. Unbounded, "99999999999d"
+was accepted here and overflowed ``timedelta`` when the period's reminders were planned."""
+
+
 def parse_offsets(text: str) -> list[str]:
-    """``7d,3d,1d,2h`` → the same, validated (reminder offsets before the deadline)."""
+    """``7d,3d,1d,2h`` → the same, validated (reminder offsets before the deadline): ASCII
+    digits ("²d" passed ``isdigit`` and then failed ``int``), at most a year."""
     out = []
     for part in [p.strip().lower() for p in text.split(",") if p.strip()]:
-        if not part[:-1].isdigit() or part[-1] not in "dhm":
-            raise PeriodError(f"Mốc nhắc không hợp lệ: “{part}” (ví dụ: 7d,3d,1d,2h)")
+        digits = part[:-1]
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 6 or part[-1] not in "dhm":
+            raise PeriodError(f"Mốc nhắc không hợp lệ: “{part[:20]}” (ví dụ: 7d,3d,1d,2h)")
+        if offset_delta(part) > MAX_OFFSET:
+            raise PeriodError(f"Mốc nhắc “{part}” quá xa: nhắc sớm nhất 366 ngày trước hạn nộp (ví dụ: 7d,3d,1d,2h)")
         out.append(part)
     return out
 

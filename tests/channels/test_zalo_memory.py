@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.channels.numbered import MenuMemory, picked
+from bot.channels.numbered import MenuMemory, match, picked
 from bot.channels.zalo import ZaloChannel
 from bot.core import Address, Choice, Inbound, InboundKind, MemoryLedger, Outbound, Seen, rows
 from tests.fakes.zalo_api import FakeZalo
@@ -69,3 +69,12 @@ async def test_memory_ledger_new_retry_done(monkeypatch: pytest.MonkeyPatch) -> 
     for i in range(10):
         await ledger.begin(f"x{i}")
     assert len(ledger) <= 3
+
+
+@pytest.mark.parametrize("typed", ["9" * 5000, "9" * 7, "0", "3"])
+def test_a_number_no_menu_has_picks_nothing_even_with_thousands_of_digits(typed: str) -> None:
+    """int() of 5 000 digits raises ValueError: a Zalo officer holding a key down at a menu
+    got no answer at all (the update failed in the channel)."""
+    menu = [Choice("Có", "y"), Choice("Không", "n")]
+    assert match(menu, typed) is None
+    assert match(menu, "2") == menu[1]

@@ -28,19 +28,19 @@ class Harness:
         await self.tg.wait_for(lambda: self.app.dispatcher.handled > handled, timeout=10)
         return self.tg.messages_to(chat_id)[before:]
 
-    async def press(self, chat_id: int, data: str, message_id: int) -> list:  # type: ignore[type-arg]
+    async def press(self, chat_id: int, data: str, message_id: int, **kw: object) -> list:  # type: ignore[type-arg]
         before = len(self.tg.messages_to(chat_id))
         handled = self.app.dispatcher.handled
-        await self.tg.push_callback(chat_id, data, message_id=message_id)
+        await self.tg.push_callback(chat_id, data, message_id=message_id, **kw)  # type: ignore[arg-type]
         await self.tg.wait_for(lambda: self.app.dispatcher.handled > handled, timeout=10)
         return self.tg.messages_to(chat_id)[before:]
 
-    async def press_label(self, chat_id: int, label_part: str) -> list:  # type: ignore[type-arg]
+    async def press_label(self, chat_id: int, label_part: str, **kw: object) -> list:  # type: ignore[type-arg]
         """Press the button whose text contains ``label_part`` on the newest message that has it."""
         for msg in reversed(self.tg.messages_to(chat_id)):
             for text, data in self.tg.buttons(msg):
                 if label_part in text:
-                    return await self.press(chat_id, data, msg.message_id)
+                    return await self.press(chat_id, data, msg.message_id, **kw)
         raise AssertionError(f"no button with {label_part!r} in chat {chat_id}")
 
     def last_text(self, chat_id: int) -> str:

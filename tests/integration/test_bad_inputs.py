@@ -133,3 +133,22 @@ async def test_a_refused_extra_page_is_not_kept(harness: Harness) -> None:
     replies = await send_file(harness, OFFICER, "trang-2.jpg", "image/jpeg", b"MZ renamed")
     assert replies[-1].text.startswith("❌") and "không phải là tệp JPG" in replies[-1].text
     assert len(stored_files(harness)) == 1
+
+
+@pytest.mark.parametrize("offsets", ["99999999999d", "7d,²d", "400d", "9000h"])
+async def test_reminder_offsets_out_of_range_are_asked_again_and_the_period_opens(
+        harness: Harness, offsets: str) -> None:
+    """'99999999999d' was accepted and overflowed timedelta when the reminders were planned,
+    after the period was stored ("sự cố", a period without reminders); '²d' passed isdigit."""
+    await harness.bind(9101, None, role="admin")
+    await harness.say(9101, "/kybaocao")
+    await harness.press_label(9101, "sơ kết công tác thi đua")
+    for step in ("Sơ kết 6 tháng đầu năm 2026", "14/06/2026", "20/06/2026 17:00", "kind:xa"):
+        await harness.say(9101, step)
+    refused = await harness.say(9101, offsets)
+    assert refused[0].text.startswith("❌") and "Mốc nhắc" in refused[0].text, refused[0].text
+    assert await harness.app.services.reports.periods() == []
+    assert "Xem lại kỳ báo cáo" in (await harness.say(9101, "7d,1d"))[-1].text
+    assert "Đã mở kỳ báo cáo" in (await harness.press_label(9101, "Mở kỳ"))[-1].text
+    periods = await harness.app.services.reports.periods()
+    assert len(periods) == 1 and periods[0].remind_offsets == ("7d", "1d")

@@ -22,7 +22,7 @@ from tests.integration.conftest import Harness
 from tests.integration.test_reports import ANSWERS_6T, open_period, send_file
 from tests.integration.test_zalo import ZCHAT, Both, _fast, zbind
 
-TG_CHAT = 5311
+TG_CHAT, ADMIN = 5311, 9311
 CHOICE = "tham_quyen_ky"
 OPTION = "TM. Ủy ban nhân dân – Chủ tịch"
 BEFORE_CHOICE = ANSWERS_6T[: [q for q, _ in ANSWERS_6T].index(CHOICE)]
@@ -203,3 +203,55 @@ async def test_an_admin_composing_a_decree_on_zalo_is_told_what_to_type(both: Bo
     preview = "\n".join(m.text for m in await both.zsay(ZCHAT, "có, yêu cầu xác nhận"))
     assert "Về việc phát động thi đua" in preview and "trả lời “đã nhận”" in preview
     no_press(preview)
+
+
+async def test_deadline_reminder_and_returned_report_say_type_on_zalo_and_press_on_telegram(
+        both: Both, clock: FixedClock) -> None:
+    """A reminder and a "returned" notice are each rendered once for all of a unit's chats:
+    the unit's Zalo officer reads what to type (and typing it works), its Telegram officer
+    keeps the button wording and the button."""
+    period_id = await open_period(both.app)
+    await zbind(both, ZCHAT, "X_CAOLOC")
+    h = Harness(both.app, both.tg)
+    await h.bind(TG_CHAT, "X_CAOLOC")
+    await both.app.services.plan_reminders(period_id)
+    clock.advance(days=9)  # past T-3 and T-1 (08/06 → 17/06)
+    sent, _ = await both.app.services.send_due_reminders()
+    assert sent >= 1
+    await both.drain()
+    on_zalo = both.zalo.messages_to(ZCHAT)[-1].text
+    assert "Nhắc hạn báo cáo" in on_zalo and "Gõ “tiếp tục báo cáo” hoặc /baocao" in on_zalo
+    no_press(on_zalo)
+    on_telegram = h.tg.last_to(TG_CHAT)
+    assert "Bấm “Tiếp tục báo cáo” hoặc gõ /baocao." in (on_telegram.text or "")
+    assert any("Tiếp tục báo cáo" in label for label, _ in h.tg.buttons(on_telegram))
+    resumed = await both.zsay(ZCHAT, "tiếp tục báo cáo")  # the words the reminder says to type
+    assert "Câu 1/" in resumed[-1].text
+
+    # "Nhắc ngay" from the office: the same two wordings.
+    reached, _ = await both.app.services.remind_missing_now(period_id)
+    assert reached == 1
+    await both.drain()
+    no_press(both.zalo.messages_to(ZCHAT)[-1].text)
+    assert "Bấm “Tiếp tục báo cáo”" in (h.tg.last_to(TG_CHAT).text or "")
+
+    await zanswer(both, ANSWERS_6T)  # the Zalo officer, who resumed, finishes and submits
+    await zphoto(both)
+    assert "Số tiếp nhận" in (await both.zsay(ZCHAT, "gửi báo cáo"))[-1].text
+    await h.bind(ADMIN, None, role="admin")
+    await h.say(ADMIN, f"/tiendo {period_id}")
+    await h.press_label(ADMIN, "Báo cáo đã nộp")
+    await h.press_label(ADMIN, "X_CAOLOC")
+    await h.press_label(ADMIN, "Trả lại")
+    assert "Đã trả lại" in (await h.say(ADMIN, "Đề nghị bổ sung số liệu khen thưởng."))[-1].text
+    await both.drain()
+    returned_zalo = both.zalo.messages_to(ZCHAT)[-1].text
+    assert "bổ sung số liệu" in returned_zalo and "Gõ “sửa báo cáo” (hoặc /baocao)" in returned_zalo
+    no_press(returned_zalo)
+    returned_tg = h.tg.last_to(TG_CHAT)
+    assert "bổ sung số liệu" in (returned_tg.text or "")
+    assert "Bấm “Sửa báo cáo” (hoặc gõ /baocao)" in (returned_tg.text or "")
+    assert any("Sửa báo cáo" in label for label, _ in h.tg.buttons(returned_tg))
+    edit = await both.zsay(ZCHAT, "sửa báo cáo")  # typed as the notice says: the returned report opens
+    opened = "\n".join(m.text for m in edit)
+    assert "Tóm tắt báo cáo" in opened and "Nguyễn Thị Lan" in opened  # the earlier answers, kept

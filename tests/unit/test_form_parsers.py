@@ -430,3 +430,20 @@ def test_parse_file_refuses_content_that_is_not_what_the_name_says() -> None:
     assert parse_file(legacy, accept=["xlsx", "xls"], max_size_mb=10)["name"] == "so-lieu.xls"
     jpeg = FileInput(name="anh.jpeg", mime="image/jpeg", size=4, file_ref="", sha256="", kind="jpg")
     assert "kind" not in parse_file(jpeg, accept=["jpeg"], max_size_mb=10)
+
+
+@pytest.mark.parametrize("parse", [
+    parse_integer, parse_decimal, lambda raw: parse_numbers(f"{raw}/1/2", GIAY_KHEN),
+    lambda raw: parse_choice(raw, TITLES), lambda raw: parse_multichoice(raw, TITLES, required=True),
+])
+@pytest.mark.parametrize("raw", ["9" * 5000, "1" + ".000" * 1500, "9" * 5000 + ",5", "9" * 31])
+def test_a_number_with_thousands_of_digits_is_refused_in_words(parse, raw: str) -> None:  # type: ignore[no-untyped-def]
+    """int() raises ValueError past 4 300 digits and float() says "inf": a key held down
+    ended in the "sự cố" reply. Every number parser refuses it with a message instead."""
+    with pytest.raises(InvalidAnswer) as info:
+        parse(raw)
+    assert "Đồng chí" in str(info.value) and len(str(info.value)) < 400
+
+
+def test_thirty_digits_are_still_a_number() -> None:
+    assert parse_integer("9" * 30) == int("9" * 30)
