@@ -1,8 +1,8 @@
 """Zalo Official Account: the rotating token pair, what the OA knows of each user (last
 interaction, shared phone), how each delivery reached its person, and units' phones.
 
-Revision ID: 0012_zalo_oa_tokens
-Revises: 0011
+Revision ID: 0013_zalo_oa_tokens
+Revises: 0012
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0012_zalo_oa_tokens"
-down_revision = "0011"
+revision = "0013_zalo_oa_tokens"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
