@@ -5,6 +5,13 @@ Runs tdkt-bot's outbox and, in the same run, python-telegram-bot's AIORateLimite
 max_retries=5) sending exactly the same messages (the decree rendered and split by our
 Telegram channel). Prints one JSON line per implementation.
     python bench/broadcast.py [--n 3000] [--decree 2023-12-29_12-CT-UBND_huong-tra.md]
+
+With ``--channel zalo_oa`` the same decree goes to N officers on a Zalo Official Account
+(the fake OA enforces the documented 4 000 requests a minute per app, -32 beyond): half
+inside the 7-day window (consultation messages), the other half outside it — a third of
+those reachable by a ZBS template by user id, a third only by phone, a third not at all.
+It prints the ratio of the limit reached, the lost recipients (0 expected) and how each
+recipient was accounted for.
 """
 
 from __future__ import annotations
@@ -105,14 +112,83 @@ async def run_baseline(fake: FakeTelegram, n: int, parts: list[str]) -> None:
     await bot.shutdown()
 
 
+async def run_zalo_oa(n: int, body: str, tmp: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert, update
+
+    from storage.models import Unit, ZaloOaContact
+    from tests.fakes.zalo_oa_api import RATE_LIMIT_PER_MIN, FakeZaloOA
+
+    fake = FakeZaloOA(rate_per_minute=RATE_LIMIT_PER_MIN)
+    await fake.start()
+    fake.approved_templates.add("900001")
+    url = f"sqlite+aiosqlite:///{tmp}/bench-oa.sqlite3"
+    engine = await fresh_database(url)
+    await seed_units(engine, n, channel="zalo_oa", first_chat=FIRST_CHAT)
+    now = datetime.now(UTC)
+    half = n // 2
+    contacts = []
+    for i in range(n):
+        uid = str(FIRST_CHAT + i)
+        inside = i < half
+        group = (i - half) % 3  # outside the window: 0 template by uid, 1 by phone only, 2 unreachable
+        phone = f"8491{i:07d}" if not inside and group == 1 else ""
+        fake.user(uid, days_ago=1 if inside else 10, phone=phone, uid_template_ok=inside or group == 0)
+        contacts.append({"user_id": uid, "last_interaction_at": now - timedelta(days=1 if inside else 10),
+                         "following": True, "phone": None, "updated_at": now})
+    async with engine.begin() as conn:
+        await conn.execute(insert(ZaloOaContact), contacts)
+        for i in range(half, n):
+            if (i - half) % 3 == 1:
+                await conn.execute(update(Unit).where(Unit.id == i + 1).values(phone=f"8491{i:07d}"))
+    await engine.dispose()
+    app = App(load_settings(
+        database_url=url, log_level="WARNING", zalo_oa_app_id=fake.app_id, zalo_oa_app_secret=fake.app_secret,
+        zalo_oa_secret_key=fake.oa_secret_key, zalo_oa_refresh_token=fake.refresh_token,
+        zalo_oa_api_base_url=fake.api_base_url, zalo_oa_oauth_base_url=fake.oauth_base_url,
+        zalo_oa_business_base_url=fake.business_base_url, zalo_oa_template_announcement="900001"))
+    try:
+        await app.prepare()
+        await app.start_outboxes_only()
+        app.outboxes["zalo_oa"].channel.part_delay = 0.0  # type: ignore[attr-defined]
+        started = time.perf_counter()
+        a = await app.services.announcements.create(doc_type="Chỉ thị", number="12/CT-UBND",
+                                                    summary="Phát động thi đua năm 2024", body=body,
+                                                    issuer="UBND thị xã Hương Trà", audience={"all": True})
+        while (await app.services.announcements.counts(a.id)).pending:
+            await asyncio.sleep(0.5)
+        seconds = time.perf_counter() - started
+        counts = await app.services.announcements.counts(a.id)
+        api = sum(fake.requests[k] for k in ("cs", "template_uid", "template_phone", "upload"))
+        reached = {m.user_id for m in fake.sent}
+        routes = counts.routes
+        accounted = sum(routes.values())
+        expected_unreachable = sum(1 for i in range(half, n) if (i - half) % 3 == 2)
+        limit = RATE_LIMIT_PER_MIN / 60
+        emit(bench="broadcast", impl="tdkt-bot", channel="zalo_oa", recipients=n, inside_window=half,
+             requests=api, rate_limited=fake.rate_limited, seconds=round(seconds, 1),
+             rate=round(api / seconds, 2), limit=round(limit, 2), ratio=round(api / seconds / limit, 3),
+             consultation=routes.get("consultation", 0), template_uid=routes.get("template_uid", 0),
+             template_phone=routes.get("template_phone", 0), unreachable=routes.get("unreachable", 0),
+             accounted=accounted, lost=n - accounted + (n - expected_unreachable - len(reached)))
+    finally:
+        await app.stop()
+        await fake.stop()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--decree", default="2023-12-29_12-CT-UBND_huong-tra.md")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--channel", choices=["telegram", "zalo_oa"], default="telegram")
     args = parser.parse_args()
     body = (DECREES / args.decree).read_text(encoding="utf-8")
     tmp = Path(tempfile.mkdtemp(prefix="tdkt-bench-broadcast-"))
+    if args.channel == "zalo_oa":
+        await run_zalo_oa(args.n, body, tmp)
+        return
     fake = FakeTelegram(limits=True, global_per_second=int(LIMIT), per_chat_per_second=1.0, per_chat_burst=3)
     await fake.start()
     try:

@@ -18,8 +18,9 @@ from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import FileLinks, WebServer
 from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_oa import ZaloOaChannel
 from bot.config import Settings
-from bot.core import Channel, Clock, HasWebRoutes, Pacer, Router, SystemClock
+from bot.core import Channel, ChannelUnavailable, Clock, HasWebRoutes, Pacer, Router, SystemClock
 from bot.core.coordination import AlwaysLeader, Leadership
 from bot.demo import DEMO_REMINDERS, demo_period
 from bot.forms.spec import load_specs
@@ -30,6 +31,8 @@ from bot.services.outbox import OutboxDispatcher
 from bot.services.registry import Services
 from bot.services.reports import PeriodView
 from bot.services.send_budget import SharedSendBudget, budget_key
+from bot.services.zalo_invites import ZaloInvites
+from bot.services.zalo_oa import OaContactBook, OaTokenStore, TemplateFallback, Templates
 from handlers import build_router
 from handlers.broadcasts import refresh_reports
 from handlers.context import Handler
@@ -78,6 +81,18 @@ class App:
             chat_lock=PgChatLock(self.locks) if self.locks else None,
         )
         self.channels: list[Channel] = []
+        self.zalo_invites = ZaloInvites(self.uow, self.clock, self.services.members, on_queued=self.wake_outboxes,
+                                        office_name=settings.office_name)
+        self.oa_tokens: OaTokenStore | None = None
+        self.oa_fallback: TemplateFallback | None = None
+        if settings.zalo_oa_app_id:
+            self.oa_tokens = OaTokenStore(self.uow, self.clock, settings.zalo_oa_app_id,
+                                          settings.zalo_oa_refresh_token,
+                                          row_lock=not is_sqlite(settings.database_url))
+            self.oa_fallback = TemplateFallback(self.uow, Templates(
+                announcement=settings.zalo_oa_template_announcement, reminder=settings.zalo_oa_template_reminder,
+                notice=settings.zalo_oa_template_notice, digest=settings.zalo_oa_template_digest,
+                invite=settings.zalo_oa_template_invite), settings.office_name)
         self.web: WebServer | None = None
         self._background: list[asyncio.Task[None]] = []
 
@@ -141,6 +156,27 @@ class App:
             leadership=self.leadership("zalo", s.zalo_bot_token),
         )
 
+    def zalo_oa_channel(self) -> ZaloOaChannel:
+        s = self.settings
+        assert self.oa_tokens is not None
+        return ZaloOaChannel(
+            app_id=s.zalo_oa_app_id, app_secret=s.zalo_oa_app_secret, secret_key=s.zalo_oa_secret_key,
+            tokens=self.oa_tokens, contacts=OaContactBook(self.uow, self.clock),
+            api_base_url=s.zalo_oa_api_base_url, oauth_base_url=s.zalo_oa_oauth_base_url,
+            business_base_url=s.zalo_oa_business_base_url, webhook_path=s.zalo_oa_webhook_path, oa_id=s.zalo_oa_id,
+            pacer=Pacer(s.zalo_oa_rate, per_chat_per_second=None, group_per_minute=None,
+                        shared=self._shared_budget("zalo_oa", s.zalo_oa_app_id)),
+            clock=self.clock, timezone=s.timezone, reply_deadline=s.reply_retry_seconds,
+            on_unavailable=self._channel_unavailable, link_for=self.file_links.link if self.file_links else None,
+            menus=self.services.chat_memory.menus, inbox=self.services.chat_memory.inbox,
+            template_mode=s.zalo_oa_template_mode,
+        )
+
+    def _outbox(self, ch: Channel, only_chat: str | None = None) -> OutboxDispatcher:
+        """The outbox of one channel; the OA's falls back to templates outside the 7-day window."""
+        fallback = self.oa_fallback if ch.name == ZaloOaChannel.name else None
+        return OutboxDispatcher(self.uow, self.clock, ch, only_chat=only_chat, fallback=fallback)
+
     def _shared_budget(self, channel: str, token: str) -> SharedSendBudget | None:
         """Several replicas share one platform limit; on SQLite there is only one process."""
         if is_sqlite(self.settings.database_url):
@@ -161,6 +197,8 @@ class App:
             wanted.append(self.telegram_channel())
         if s.zalo_bot_token:
             wanted.append(self.zalo_channel())
+        if s.zalo_oa_app_id:
+            wanted.append(self.zalo_oa_channel())
         return wanted
 
     async def start_outboxes_only(self) -> None:
@@ -169,7 +207,7 @@ class App:
             await ch.start(self.dispatcher, receive=False)
             self.dispatcher.add_channel(ch)
             self.channels.append(ch)
-            self.outboxes[ch.name] = OutboxDispatcher(self.uow, self.clock, ch)
+            self.outboxes[ch.name] = self._outbox(ch)
         await self._start_outboxes(release_abandoned=False)
 
     async def start(self, *, console: ConsoleChannel | None = None, scheduler: bool = True,
@@ -184,7 +222,7 @@ class App:
             console.menus = self.services.chat_memory.menus  # the menu on screen outlives the process
             wanted.append(console)
         needs_web = (s.telegram_bot_token and s.telegram_mode == "webhook") or (
-            s.zalo_bot_token and s.zalo_mode == "webhook") or self.file_links is not None
+            s.zalo_bot_token and s.zalo_mode == "webhook") or self.file_links is not None or bool(s.zalo_oa_app_id)
         if needs_web:
             self.web = WebServer(s.listen_host, s.listen_port)
             if self.file_links is not None:
@@ -195,11 +233,20 @@ class App:
             await self.web.start()
         for ch in wanted:
             self.dispatcher.add_channel(ch)
-            await ch.start(self.dispatcher)
+            try:
+                await ch.start(self.dispatcher)
+            except ChannelUnavailable as exc:
+                if not isinstance(ch, ZaloOaChannel):
+                    raise
+                # The OA's refresh token was refused: the admins were told on their other
+                # channels; the bot runs on without the OA, its queue waits for a new token.
+                self.dispatcher.channels.pop(ch.name, None)
+                log.error("channel zalo_oa not started: %s", exc)
+                continue
             self.channels.append(ch)
             # A console process delivers only its own chat: another terminal plays another person.
             only_chat = ch.chat_id if isinstance(ch, ConsoleChannel) else None
-            self.outboxes[ch.name] = OutboxDispatcher(self.uow, self.clock, ch, only_chat=only_chat)
+            self.outboxes[ch.name] = self._outbox(ch, only_chat)
             log.info("channel %s up", ch.name)
         await self._start_outboxes(release_abandoned=True)
         self._background.append(asyncio.create_task(self._refresh_reports_loop(), name="delivery-reports"))

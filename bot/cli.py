@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("unit", nargs="?", metavar="UNIT_CODE", help="unit the invitee will speak for")
     i.add_argument("--role", choices=["officer", "admin"], default="officer")
     i.add_argument("--expires", type=parse_duration, default=timedelta(days=7), help="e.g. 7d, 48h")
+    i.add_argument("--phone", help="the officer's mobile (0912 345 678): stored for the unit; with the Zalo OA "
+                                   "and ZALO_OA_TEMPLATE_INVITE the code goes to that phone as a ZBS template")
+    i.add_argument("--zalo-oa-all", action="store_true",
+                   help="invite by ZBS template every unit that has a phone and no chat bound yet")
 
     sub.add_parser("admins", help="list admins and their chats")
 
@@ -292,10 +296,29 @@ async def telegram_username(settings: Settings) -> str | None:
 async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services.members import InviteError
 
-    if args.role == "officer" and not args.unit:
+    if args.role == "officer" and not args.unit and not args.zalo_oa_all:
         raise CliError("cần mã đơn vị: tdkt-bot invite MÃ_ĐƠN_VỊ (hoặc --role admin)")
+    by_template = bool(settings.zalo_oa_app_id and settings.zalo_oa_template_invite)
+    if args.zalo_oa_all and not by_template:
+        raise CliError("mời qua Zalo OA cần ZALO_OA_APP_ID và ZALO_OA_TEMPLATE_INVITE (mẫu tin ZBS đã duyệt)")
 
     async def go(app: Any) -> int:
+        from bot.services.phones import show_phone
+        from bot.services.zalo_invites import PhoneError
+
+        if args.unit and args.phone:
+            try:
+                phone = await app.zalo_invites.set_phone(args.unit, args.phone)
+            except PhoneError as exc:
+                raise CliError(str(exc)) from None
+            print(f"Số điện thoại của đơn vị {args.unit.upper()}: {show_phone(phone)}")
+        if args.zalo_oa_all or (args.phone and by_template):
+            queued = await app.zalo_invites.queue(None if args.zalo_oa_all else [args.unit], valid_for=args.expires)
+            for q in queued:
+                print(f"Mời qua Zalo OA: {q.unit_code} {q.unit_name} → {show_phone(q.phone)} (mã {q.code})")
+            print(f"Đã xếp hàng {len(queued)} lời mời; tiến trình `tdkt-bot run` sẽ gửi tin mẫu ZBS." if queued else
+                  "Không có đơn vị nào có số điện thoại mà chưa liên kết kênh nhắn tin.")
+            return 0
         try:
             inv = await app.services.members.create_invite(args.unit, role=args.role, valid_for=args.expires)
         except InviteError as exc:

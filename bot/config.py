@@ -45,6 +45,26 @@ class Settings(BaseSettings):
     zalo_webhook_url: str = ""
     zalo_webhook_secret: str = ""
     zalo_rate: float = Field(default=5.0, gt=0, le=50)
+
+    # Zalo Official Account (the office's verified OA): see README "Zalo Official Account".
+    zalo_oa_app_id: str = ""
+    zalo_oa_app_secret: str = ""
+    zalo_oa_secret_key: str = ""
+    zalo_oa_refresh_token: str = ""
+    """The first refresh token (from the OAuth consent); later ones live in the database."""
+    zalo_oa_id: str = ""
+    zalo_oa_api_base_url: str = "https://openapi.zalo.me"
+    zalo_oa_oauth_base_url: str = "https://oauth.zaloapp.com"
+    zalo_oa_business_base_url: str = "https://business.openapi.zalo.me"
+    zalo_oa_webhook_path: str = "/zalo-oa/webhook"
+    zalo_oa_rate: float = Field(default=60.0, gt=0, le=66)
+    """Requests a second; Zalo allows 4 000 a minute per app (66.6/s)."""
+    zalo_oa_template_announcement: str = ""
+    zalo_oa_template_reminder: str = ""
+    zalo_oa_template_notice: str = ""
+    zalo_oa_template_digest: str = ""
+    zalo_oa_template_invite: str = ""
+    zalo_oa_template_mode: Literal["", "development"] = ""
     reply_retry_seconds: float = Field(default=60.0, ge=0)
     """How long a direct reply is retried (429, network) before it is queued in the outbox."""
 
@@ -126,6 +146,12 @@ class Settings(BaseSettings):
                 raise ValueError("ZALO_MODE=webhook needs ZALO_WEBHOOK_URL starting with https://")
             if not 8 <= len(self.zalo_webhook_secret) <= 256:
                 raise ValueError("ZALO_MODE=webhook needs ZALO_WEBHOOK_SECRET of 8-256 characters")
+        if self.zalo_oa_app_id:
+            missing = [n for n in ("zalo_oa_app_secret", "zalo_oa_secret_key") if not getattr(self, n)]
+            if missing:
+                raise ValueError("ZALO_OA_APP_ID needs " + " and ".join(m.upper() for m in missing))
+            if not self.zalo_oa_webhook_path.startswith("/"):
+                raise ValueError("ZALO_OA_WEBHOOK_PATH must start with /")
         return self
 
     @property

@@ -12,7 +12,8 @@ from handlers.broadcasts import ack_typed
 from handlers.context import Ctx, Handler, open_to_group_strangers, requires
 
 ROLE_LABELS = {"officer": "cán bộ phụ trách thi đua – khen thưởng", "admin": "quản trị (cơ quan Nội vụ)"}
-CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "console": "Console (máy tính)"}
+CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA (Official Account)",
+                  "console": "Console (máy tính)"}
 STATUS_LABELS = {"active": "đang hoạt động", "blocked": "đã chặn bot", "left": "đã rời"}
 
 # (command, description, who): who is "all", "member", "officer" or "admin"

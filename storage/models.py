@@ -58,6 +58,8 @@ class Unit(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
     closed_on: Mapped[date | None]
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    phone: Mapped[str | None] = mapped_column(String(15))
+    """The officer's mobile, normalised ``84…``: a unit with no chat can still get a Zalo (ZBS) template."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -278,6 +280,11 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    route: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    """How a Zalo OA delivery reached (or did not reach) the person: ``consultation``,
+    ``template_uid``, ``template_phone`` or ``unreachable``; "" on other channels."""
+    seen_at: Mapped[datetime | None]
+    """When the platform said the person saw it (Zalo OA ``user_seen_message``)."""
 
 
 class ReportPeriod(Base):
@@ -423,6 +430,8 @@ __all__ = [
     "Unit",
     "UnitGroup",
     "UnitKind",
+    "ZaloOaContact",
+    "ZaloOaToken",
 ]
 
 
@@ -475,3 +484,32 @@ class InviteFailure(Base):
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
     sender_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ZaloOaToken(Base):
+    """The OA's token pair. Zalo's refresh token is single-use and rotates, so the pair must
+    live where every process sees it, and a new pair is committed before the new access
+    token is used: a crash after the refresh but before the commit would lose the only
+    refresh token there is (and the channel with it)."""
+
+    __tablename__ = "zalo_oa_tokens"
+
+    app_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text, default="")
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    refreshed_at: Mapped[datetime]
+    generation: Mapped[int] = mapped_column(default=0)
+
+
+class ZaloOaContact(Base):
+    """What the OA knows of one Zalo user: when they last interacted (consultation messages
+    are refused seven days after it) and the phone they shared (``user_submit_info``)."""
+
+    __tablename__ = "zalo_oa_contacts"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_interaction_at: Mapped[datetime | None]
+    following: Mapped[bool] = mapped_column(default=True)
+    phone: Mapped[str | None] = mapped_column(String(15))
+    updated_at: Mapped[datetime]

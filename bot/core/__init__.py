@@ -13,6 +13,7 @@ from bot.core.errors import (
 )
 from bot.core.memory import InboundLedger, Inbox, MemoryLedger, Menu, MenuStore, Seen
 from bot.core.pacing import Pacer, Priority, SharedBudget
+from bot.core.reach import OutsideWindow, Route, TemplateRequest, TokenPair
 from bot.core.retry import until_delivered
 from bot.core.router import PerChatSerializer, Router
 from bot.core.types import (
@@ -51,6 +52,7 @@ __all__ = [
     "Menu",
     "MenuStore",
     "Outbound",
+    "OutsideWindow",
     "Pacer",
     "Part",
     "PerChatSerializer",
@@ -58,12 +60,15 @@ __all__ = [
     "RateLimited",
     "RecipientBlocked",
     "Retryable",
+    "Route",
     "Router",
     "Seen",
     "SendError",
     "Sent",
     "SharedBudget",
     "SystemClock",
+    "TemplateRequest",
+    "TokenPair",
     "fmt_local",
     "nfc",
     "rows",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.core import Attachment, Choice, Clock, Outbound
+from bot.core import Attachment, Choice, Clock, Outbound, Route
 from bot.rendering.templates import Raw, render
 from bot.services.audience import Audience, describe, recipient_bindings, resolve_units
 from storage.models import Announcement, Delivery, DeliveryStatus
@@ -43,6 +43,8 @@ class DeliveryCounts:
     failed: int
     blocked: int
     acknowledged: int
+    routes: dict[str, int] = field(default_factory=dict)
+    """Zalo OA only: how many went as consultation, template by user id / phone, unreachable."""
 
     @property
     def done(self) -> bool:
@@ -185,11 +187,12 @@ class AnnouncementService:
     async def counts(self, announcement_id: int) -> DeliveryCounts:
         async with self.uow() as uow:
             c = await uow.deliveries.counts(announcement_id)
+            routes = await uow.zalo_oa.route_counts(announcement_id)
         pending = c.get(DeliveryStatus.QUEUED, 0) + c.get(DeliveryStatus.SENDING, 0)
         total = sum(v for k, v in c.items() if k not in ("acknowledged", DeliveryStatus.CANCELLED))
         return DeliveryCounts(total=total, sent=c.get(DeliveryStatus.SENT, 0), pending=pending,
                               failed=c.get(DeliveryStatus.FAILED, 0), blocked=c.get(DeliveryStatus.BLOCKED, 0),
-                              acknowledged=c["acknowledged"])
+                              acknowledged=c["acknowledged"], routes=routes)
 
     async def recent(self, limit: int = 5) -> list[tuple[AnnouncementView, DeliveryCounts]]:
         async with self.uow() as uow:
@@ -350,9 +353,13 @@ async def units_not_reached(uow_factory: UnitOfWorkFactory, announcement_id: int
         ds = by_unit.get(u.id, [])
         if any(d.status == DeliveryStatus.SENT for d in ds):
             continue
-        why = "chưa liên kết kênh nhắn tin" if not ds else ", ".join(sorted({labels.get(d.status, d.status) for d in ds}))
+        why = "chưa liên kết kênh nhắn tin" if not ds else ", ".join(sorted({
+            UNREACHABLE_LABEL if d.route == Route.UNREACHABLE else labels.get(d.status, d.status) for d in ds}))
         out.append((u.code, u.name, why))
     return out
+
+
+UNREACHABLE_LABEL = "không liên lạc được qua Zalo OA (quá 7 ngày chưa tương tác, không gửi được tin mẫu)"
 
 
 def _report_choices(announcement_id: int, needs_ack: bool) -> tuple[tuple[Choice, ...], ...]:

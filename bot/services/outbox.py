@@ -40,12 +40,15 @@ from bot.core import (
     Clock,
     InvalidMessage,
     Outbound,
+    OutsideWindow,
     Part,
     RateLimited,
     RecipientBlocked,
     SendError,
 )
+from bot.core.reach import Route
 from bot.services.announcements import ack_choices, announcement_outbound, read_stored
+from bot.services.zalo_oa import TemplateFallback
 from storage.models import Announcement, BindingStatus, Delivery, DeliveryStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -100,6 +103,7 @@ class OutboxDispatcher:
         only_chat: str | None = None,
         on_progress: Callable[[int | None], None] | None = None,
         stop_grace: float = 2.0,
+        fallback: TemplateFallback | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
@@ -111,6 +115,8 @@ class OutboxDispatcher:
         self.only_chat = only_chat
         self.on_progress = on_progress or (lambda _ann: None)
         self.stop_grace = stop_grace
+        self.fallback = fallback
+        """Zalo OA only: the template that stands in for a delivery outside the 7-day window."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
@@ -348,6 +354,9 @@ class OutboxDispatcher:
         except asyncio.CancelledError:
             stopped = True  # still held: ``stop`` puts it back in the queue
             raise
+        except OutsideWindow as exc:
+            await self._by_template(d, claim, exc)
+            self.on_progress(d.announcement_id)
         except SendError as exc:
             await self._record_failure(d, claim, exc)
             self.on_progress(d.announcement_id)
@@ -365,6 +374,8 @@ class OutboxDispatcher:
         if final:
             values.update(status=DeliveryStatus.SENT, sent_at=self.clock.now(), claimed_until=None, claim=None,
                           last_error="")
+            if self.fallback is not None:
+                values["route"] = Route.CONSULTATION
         async with self.uow() as uow:
             ok = await uow.deliveries.update_held(d.id, claim.token, values)
             await uow.commit()
@@ -372,6 +383,38 @@ class OutboxDispatcher:
             claim.lost = True
             self._lost(d)
         return ok
+
+    async def _by_template(self, d: Delivery, claim: _Claim, why: OutsideWindow) -> None:
+        """Outside the 7-day window: a ZBS template by user id, then by phone; else the row is
+        'failed' with route 'unreachable', so the report lists the unit and a later retry
+        (the officer wrote again) can still reach it."""
+        send = getattr(self.channel, "send_template", None)
+        request = await self.fallback.request_for(d) if self.fallback is not None and send else None
+        try:
+            if request is None:
+                raise RecipientBlocked(f"{why.reason}; no template for '{d.kind}'")
+            route, message_id = await send(Address(d.channel, d.chat_id), request)  # type: ignore[misc]
+        except RecipientBlocked as exc:
+            values: dict[str, object] = {"status": DeliveryStatus.FAILED, "route": Route.UNREACHABLE,
+                                         "claimed_until": None, "claim": None,
+                                         "last_error": f"unreachable: {exc.reason}"[:1000]}
+            async with self.uow() as uow:
+                ok = await uow.deliveries.update_held(d.id, claim.token, values)
+                await uow.commit()
+            if ok:
+                log.info("outbox[%s]: delivery %s unreachable (%s)", self.channel.name, d.id, exc.reason)
+            return
+        except SendError as exc:
+            await self._record_failure(d, claim, exc)
+            return
+        values = {"status": DeliveryStatus.SENT, "route": route, "message_id": message_id,
+                  "sent_at": self.clock.now(), "claimed_until": None, "claim": None, "last_error": ""}
+        async with self.uow() as uow:
+            ok = await uow.deliveries.update_held(d.id, claim.token, values)
+            await uow.commit()
+        if ok:
+            self.sent += 1
+            log.info("outbox[%s]: delivery %s sent as a template (%s)", self.channel.name, d.id, route)
 
     async def _record_failure(self, d: Delivery, claim: _Claim, exc: SendError) -> None:
         """The outcome of a failed send, written only if our claim still holds the row: a

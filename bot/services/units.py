@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 from bot.core import Clock, nfc
 from bot.services._convert import unit_view
+from bot.services.phones import normalise_phone
 from bot.services.views import UnitView
 from storage.models import Unit, UnitGroup
 from storage.uow import UnitOfWorkFactory
@@ -75,6 +76,8 @@ class UnitRow:
     kind: str
     parent_code: str
     groups: tuple[str, ...]
+    phone: str = ""
+    """The officer's mobile, normalised ``84…`` (optional column ``phone``; empty keeps the stored one)."""
 
 
 def _clean(value: object) -> str:
@@ -235,8 +238,13 @@ def parse_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> list[Unit
             problems.append((i, f"loại đơn vị không hợp lệ: “{kind_raw}” (dùng: tinh, so, xa, phuong, dac_khu, truong, phong, khoi, khac)"))
         if parent and parent == code:
             problems.append((i, "đơn vị không thể là cấp trên của chính nó"))
+        phone_raw = _clean(r.get("phone"))
+        phone = normalise_phone(phone_raw) if phone_raw else ""
+        if phone is None:
+            problems.append((i, f"số điện thoại “{phone_raw[:20]}” không phải số di động Việt Nam "
+                                "(ví dụ 0912 345 678 hoặc +84 912 345 678)"))
         seen.setdefault(code, i)
-        rows.append(UnitRow(i, code, name, kind or "", parent, groups))
+        rows.append(UnitRow(i, code, name, kind or "", parent, groups, phone or ""))
     known = set(seen) | existing_codes
     for row in rows:
         if row.parent_code and row.parent_code not in known:
@@ -264,15 +272,19 @@ class UnitService:
             for row in rows:
                 unit = by_code.get(row.code)
                 if unit is None:
-                    unit = Unit(code=row.code, name=row.name, kind=row.kind, created_at=now, updated_at=now)
+                    unit = Unit(code=row.code, name=row.name, kind=row.kind, phone=row.phone or None,
+                                created_at=now, updated_at=now)
                     unit.group_links = [UnitGroup(name=g) for g in row.groups]
                     uow.units.add(unit)
                     by_code[row.code] = unit
                     report.created.append(row.code)
                     continue
-                changed = unit.name != row.name or unit.kind != row.kind or tuple(unit.groups) != tuple(sorted(row.groups))
+                changed = unit.name != row.name or unit.kind != row.kind or tuple(unit.groups) != tuple(sorted(row.groups)) \
+                    or bool(row.phone and unit.phone != row.phone)
                 if changed:
                     unit.name, unit.kind, unit.updated_at = row.name, row.kind, now
+                    if row.phone:
+                        unit.phone = row.phone
                     if tuple(unit.groups) != tuple(sorted(row.groups)):
                         unit.group_links = [UnitGroup(name=g) for g in sorted(row.groups)]
                     report.updated.append(row.code)

@@ -1,0 +1,277 @@
+"""What the Zalo Official Account channel needs from the database, in one place.
+
+* ``OaTokenStore`` — the rotating token pair, refreshed once for every sender and process
+  (a row lock on PostgreSQL, an asyncio lock within one process), committed before use;
+* ``OaContactBook`` — interactions (the 7-day window), follows (unfollow → binding left),
+  phones people share, seen receipts;
+* ``TemplateFallback`` — the ZBS template that stands in for a delivery outside the window:
+  which template, its parameters from the delivery's own data, the phone to fall back to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core import Clock, TemplateRequest, TokenPair
+from bot.rendering.markup import markdown_to_plain
+from bot.services.phones import normalise_phone
+from storage.models import BindingStatus, Delivery, ZaloOaToken
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo_oa"
+RACE_CHECKS, RACE_PAUSE = 20, 0.1
+PARAM_MAX = 100
+"""Template parameters are short (ZBS caps most at 30–100 characters; assumed 100)."""
+
+
+class OaTokenStore:
+    """The OA's token pair in the ``zalo_oa_tokens`` row of its app."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, app_id: str, first_refresh_token: str, *,
+                 row_lock: bool = False) -> None:
+        self.uow = uow
+        self.row_lock = row_lock
+        """PostgreSQL: hold the row locked through the refresh (several processes share it)."""
+        self.clock = clock
+        self.app_id = app_id
+        self.first_refresh_token = first_refresh_token
+        self._lock = asyncio.Lock()  # single flight within this process; the row lock across them
+        self.refreshes = 0
+
+    async def current(self) -> TokenPair | None:
+        async with self.uow() as uow:
+            row = await uow.zalo_oa.token(self.app_id)
+            if row is None or not row.access_token:
+                return None
+            return _pair(row)
+
+    async def _seed(self) -> None:
+        """The row, from ZALO_OA_REFRESH_TOKEN, the first time (two processes may race: one wins)."""
+        if not self.first_refresh_token:
+            return
+        now = self.clock.now()
+        try:
+            async with self.uow() as uow:
+                if await uow.zalo_oa.token(self.app_id) is not None:
+                    return
+                uow.zalo_oa.add_token(ZaloOaToken(app_id=self.app_id, access_token="",
+                                                  refresh_token=self.first_refresh_token, expires_at=now,
+                                                  refreshed_at=now, generation=0))
+                await uow.commit()
+        except IntegrityError:
+            pass
+
+    async def rotate(self, stale: str, fresh_until: datetime,
+                     refresh: Callable[[str], Awaitable[TokenPair]]) -> TokenPair:
+        """Refresh unless someone already did; the new pair is committed before it is returned.
+
+        On PostgreSQL the row stays locked (``SELECT … FOR UPDATE``) during the HTTP call, so
+        a second process waits and then finds the pair the first one stored instead of
+        spending the old refresh token, which Zalo would refuse. SQLite has one connection
+        per process (holding it through an HTTP call would stall every other query), so
+        there the asyncio lock serialises this process and a compare-and-set on
+        ``generation`` catches another process (a CLI beside ``run``) that won the race:
+        our refresh is then refused, and the pair it stored is the one to use."""
+        async with self._lock:
+            await self._seed()
+            if self.row_lock:
+                async with self.uow() as uow:
+                    row = await uow.zalo_oa.token(self.app_id, for_update=True)
+                    if row is None:
+                        raise LookupError("no Zalo OA token: set ZALO_OA_REFRESH_TOKEN to the first refresh token")
+                    if _usable(row, stale, fresh_until):
+                        return _pair(row)
+                    pair = await self._call_refresh(row.refresh_token, refresh)
+                    _store(row, pair, self.clock.now())
+                    await uow.commit()
+                    self.refreshes += 1
+                    return pair
+            async with self.uow() as uow:
+                row = await uow.zalo_oa.token(self.app_id)
+                if row is None:
+                    raise LookupError("no Zalo OA token: set ZALO_OA_REFRESH_TOKEN to the first refresh token")
+                if _usable(row, stale, fresh_until):
+                    return _pair(row)
+                seen, spent = row.generation, row.refresh_token
+            try:
+                pair = await self._call_refresh(spent, refresh)
+            except Exception:
+                # Refused: did another process win the race? Its commit follows its answer
+                # by moments, so look a few times before calling the token lost.
+                for _ in range(RACE_CHECKS):
+                    async with self.uow() as uow:
+                        row = await uow.zalo_oa.token(self.app_id)
+                        if row is not None and row.generation != seen and _usable(row, stale, fresh_until):
+                            log.info("zalo_oa: another process refreshed the token first; using its pair")
+                            return _pair(row)
+                    await asyncio.sleep(RACE_PAUSE)
+                raise
+            async with self.uow() as uow:
+                row = await uow.zalo_oa.token(self.app_id)
+                assert row is not None
+                if row.generation != seen:  # cannot happen unless Zalo accepted one token twice
+                    log.warning("zalo_oa: the token row changed during a refresh; keeping ours")
+                _store(row, pair, self.clock.now())
+                await uow.commit()
+            self.refreshes += 1
+            return pair
+
+    async def _call_refresh(self, refresh_token: str, refresh: Callable[[str], Awaitable[TokenPair]]) -> TokenPair:
+        try:
+            return await refresh(refresh_token)
+        except Exception:
+            replacement = self.first_refresh_token
+            if not replacement or replacement == refresh_token:
+                raise
+            # The operator put a new first token in the settings after a refusal.
+            log.warning("zalo_oa: stored refresh token refused; trying ZALO_OA_REFRESH_TOKEN")
+            return await refresh(replacement)
+
+
+def _usable(row: ZaloOaToken, stale: str, fresh_until: datetime) -> bool:
+    """Someone else refreshed: the stored access token is new to the caller and lasts."""
+    return bool(row.access_token) and row.access_token != stale and row.expires_at > fresh_until
+
+
+def _pair(row: ZaloOaToken) -> TokenPair:
+    return TokenPair(row.access_token, row.refresh_token, row.expires_at)
+
+
+def _store(row: ZaloOaToken, pair: TokenPair, now: datetime) -> None:
+    row.access_token = pair.access_token
+    row.refresh_token = pair.refresh_token
+    row.expires_at = pair.expires_at
+    row.refreshed_at = now
+    row.generation += 1
+
+
+class OaContactBook:
+    """The channel's ``OaContacts``: one short transaction per event."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    async def _touch(self, user_id: str, at: datetime, **kw: object) -> None:
+        for attempt in (1, 2):  # two first events of one user at once: the second insert loses, then updates
+            try:
+                async with self.uow() as uow:
+                    await uow.zalo_oa.touch(user_id, at, **kw)  # type: ignore[arg-type]
+                    await uow.commit()
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+
+    async def interacted(self, user_id: str, at: datetime) -> None:
+        await self._touch(user_id, at)
+
+    async def last_interaction(self, user_id: str) -> datetime | None:
+        async with self.uow() as uow:
+            row = await uow.zalo_oa.contact(user_id)
+            return row.last_interaction_at if row is not None else None
+
+    async def followed(self, user_id: str, at: datetime, *, following: bool) -> None:
+        """An unfollow marks the chat's binding left (nothing is sent there any more); a
+        follow again makes it active."""
+        await self._touch(user_id, at, following=following)
+        async with self.uow() as uow:
+            b = await uow.bindings.at(CHANNEL, user_id)
+            if b is not None:
+                if not following and b.status == BindingStatus.ACTIVE:
+                    b.status = BindingStatus.LEFT
+                    log.info("zalo_oa: %s unfollowed the OA; binding %s left", user_id, b.id)
+                elif following and b.status == BindingStatus.LEFT:
+                    b.status = BindingStatus.ACTIVE
+                await uow.commit()
+
+    async def shared_phone(self, user_id: str, phone: str, at: datetime) -> None:
+        """A phone shared through ``request_user_info``: kept for this user and offered as
+        the contact of their unit when the unit has none yet."""
+        normalised = normalise_phone(phone)
+        if normalised is None:
+            log.info("zalo_oa: %s shared a phone that is not a Vietnamese mobile: %r", user_id, phone[:20])
+            return
+        await self._touch(user_id, at, phone=normalised)
+        async with self.uow() as uow:
+            b = await uow.bindings.at(CHANNEL, user_id)
+            unit = b.member.unit if b is not None and b.member is not None else None
+            if unit is not None and not unit.phone:
+                unit.phone = normalised
+                await uow.commit()
+                log.info("zalo_oa: unit %s got the phone its officer shared", unit.code)
+
+    async def seen(self, message_ids: list[str], at: datetime) -> None:
+        if not message_ids:
+            return
+        async with self.uow() as uow:
+            n = sum([await uow.zalo_oa.mark_seen(m, at) for m in message_ids])
+            await uow.commit()
+        log.info("zalo_oa: %d deliveries seen", n)
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Approved ZBS template ids per purpose ("" = none: that purpose cannot go by template)."""
+
+    announcement: str = ""
+    reminder: str = ""
+    notice: str = ""
+    digest: str = ""
+    invite: str = ""
+
+    def for_kind(self, kind: str) -> tuple[str, str]:
+        """(purpose, template id) of a delivery kind."""
+        purpose = {"announcement": "announcement", "reminder": "reminder", "digest": "digest",
+                   "alert": "digest", "notice": "notice", "invite": "invite"}.get(kind, "")
+        return purpose, getattr(self, purpose, "") if purpose else ""
+
+
+def _short(text: str, limit: int = PARAM_MAX) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class TemplateFallback:
+    """Builds the template message that stands in for one delivery outside the window."""
+
+    def __init__(self, uow: UnitOfWorkFactory, templates: Templates, office_name: str) -> None:
+        self.uow = uow
+        self.templates = templates
+        self.office_name = office_name
+
+    async def request_for(self, d: Delivery) -> TemplateRequest | None:
+        """None when no template is configured for what this delivery is (a deferred
+        reply, or a purpose the office registered no template for)."""
+        purpose, template_id = self.templates.for_kind(d.kind)
+        if not template_id:
+            return None
+        async with self.uow() as uow:
+            unit = await uow.units.get(d.unit_id) if d.unit_id else None
+            contact = await uow.zalo_oa.contact(d.chat_id)
+            member = await uow.members.get(d.member_id) if d.member_id else None
+            if unit is None and member is not None and member.unit_id:
+                unit = await uow.units.get(member.unit_id)
+            announcement = await uow.announcements.get(d.announcement_id) if d.announcement_id else None
+        data = {"office": _short(self.office_name), "unit_name": _short(unit.name if unit else "")}
+        if d.kind == "invite":
+            data["code"] = str(d.payload.get("code", ""))
+        elif announcement is not None:
+            data.update(doc_type=_short(announcement.doc_type), doc_number=_short(announcement.number or ""),
+                        title=_short(announcement.summary or announcement.doc_type))
+        else:
+            first = next((line for line in markdown_to_plain(str(d.payload.get("text", ""))).splitlines()
+                          if line.strip()), "")
+            data["title"] = _short(first)
+        phone = (str(d.payload.get("phone") or "") or None
+                 or (contact.phone if contact is not None and contact.phone else None) or (unit.phone if unit else None))
+        return TemplateRequest(purpose=purpose, template_id=template_id, data=data, phone=phone or "",
+                               tracking_id=f"tdkt-{d.id}")

@@ -1,0 +1,71 @@
+"""Rows of the Zalo Official Account channel: its token pair and what it knows of users.
+
+Kept apart from ``storage.repositories`` so the OA channel's storage is one small file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Delivery, ZaloOaContact, ZaloOaToken
+
+
+class ZaloOaRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ---- tokens ----------------------------------------------------------------------------
+    async def token(self, app_id: str, *, for_update: bool = False) -> ZaloOaToken | None:
+        """The token row; ``for_update`` locks it until the transaction ends (PostgreSQL: a
+        second process asking waits there, then sees the pair the first one committed)."""
+        stmt = select(ZaloOaToken).where(ZaloOaToken.app_id == app_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt.execution_options(populate_existing=True))
+
+    def add_token(self, row: ZaloOaToken) -> None:
+        self.session.add(row)
+
+    # ---- contacts --------------------------------------------------------------------------
+    async def contact(self, user_id: str) -> ZaloOaContact | None:
+        return await self.session.get(ZaloOaContact, user_id)
+
+    async def contacts(self, user_ids: list[str]) -> dict[str, ZaloOaContact]:
+        if not user_ids:
+            return {}
+        rows = await self.session.scalars(select(ZaloOaContact).where(ZaloOaContact.user_id.in_(user_ids)))
+        return {c.user_id: c for c in rows}
+
+    async def touch(self, user_id: str, at: datetime, *, following: bool | None = None,
+                    phone: str | None = None) -> ZaloOaContact:
+        """Record an interaction (or a follow/unfollow, a shared phone) of one user."""
+        row = await self.session.get(ZaloOaContact, user_id)
+        if row is None:
+            row = ZaloOaContact(user_id=user_id, last_interaction_at=None, following=True, updated_at=at)
+            self.session.add(row)
+        if following is not False and (row.last_interaction_at is None or row.last_interaction_at < at):
+            row.last_interaction_at = at
+        if following is not None:
+            row.following = following
+        if phone:
+            row.phone = phone
+        row.updated_at = at
+        return row
+
+    async def mark_seen(self, delivery_message_id: str, at: datetime) -> int:
+        """A seen receipt for the message with this platform id (a receipt for an unknown id is ignored)."""
+        result = await self.session.execute(
+            update(Delivery).where(Delivery.channel == "zalo_oa", Delivery.message_id == delivery_message_id,
+                                   Delivery.seen_at.is_(None)).values(seen_at=at))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def route_counts(self, announcement_id: int) -> dict[str, int]:
+        """How the OA deliveries of an announcement went: consultation, template by user
+        id, template by phone, unreachable."""
+        stmt = (select(Delivery.route, func.count(Delivery.id))
+                .where(Delivery.announcement_id == announcement_id, Delivery.route != "")
+                .group_by(Delivery.route))
+        return {r: int(n) for r, n in (await self.session.execute(stmt)).all()}
