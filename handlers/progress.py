@@ -13,6 +13,7 @@ from bot.rendering.templates import md_escape
 from bot.services.audience import AudienceError, describe
 from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
 from handlers.context import Ctx, Handler, requires
+from handlers.documents import send_office_document, send_unit_report
 from handlers.payload import Payload, number
 
 OPEN_FLOW = "open_period"
@@ -87,7 +88,10 @@ async def send_export(ctx: Ctx, period_id: int) -> None:
         await ctx.reply(f"❌ {exc}")
         return
     doc = Attachment(name=name, mime=XLSX, size=len(data), content=data)
-    await ctx.reply(Outbound(text=f"📥 Tệp tổng hợp kỳ báo cáo số {period_id}: {md_escape(name)}", documents=(doc,)))
+    more = rows(Choice("📝 Báo cáo tổng hợp (Word)", f"td:w:{period_id}"),
+                Choice("📊 Biểu TT 02/2023", f"td:t:{period_id}"), per_row=2)
+    await ctx.reply(Outbound(text=f"📥 Tệp tổng hợp kỳ báo cáo số {period_id}: {md_escape(name)}", documents=(doc,),
+                             choices=more))
 
 
 @requires(admin=True)
@@ -103,6 +107,12 @@ async def on_button(ctx: Ctx) -> None:
         await show_progress(ctx, arg)  # type: ignore[arg-type]
     elif action == "x":
         await send_export(ctx, arg)  # type: ignore[arg-type]
+    elif action == "w":
+        await send_office_document(ctx, arg, "summary")  # type: ignore[arg-type]
+    elif action == "t":
+        await send_office_document(ctx, arg, "tt02")  # type: ignore[arg-type]
+    elif action == "d":
+        await send_unit_report(ctx, arg, for_signing=False)  # type: ignore[arg-type]
     elif action == "n":
         n, unreachable = await ctx.services.remind_missing_now(arg)  # type: ignore[arg-type]
         await ctx.say("remind_now_result", reached=n, unreachable=unreachable)
@@ -155,6 +165,7 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
     buttons = []
     if sub.status == "submitted":
         buttons = [Choice("↩️ Trả lại", f"td:r:{sub.id}"), Choice("✅ Tiếp nhận", f"td:a:{sub.id}")]
+    buttons.append(Choice("📄 Bản Word", f"td:d:{sub.id}"))
     await ctx.say("submission_detail", s=sub, period=period, lines=lines, choices=rows(*buttons, per_row=2))
     files = [f for v in sub.answers.values() for f in answer_files(v) if f.get("sha256") and f.get("file_ref")]
     for f in files:
