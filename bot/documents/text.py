@@ -61,6 +61,12 @@ def _paras(value: Any, kind: str = "P", prefix: str = "") -> Lines:
     return Lines("\n".join(f"{kind}|{prefix}{line}" for line in lines if line))
 
 
+def _part(value: Any, key: str) -> Any:
+    """One part of a "numbers" answer, none when the answer or the part is missing (a question
+    of another form or version)."""
+    return value.get(key) if isinstance(value, dict) else None
+
+
 def vn_date_words(day: date) -> str:
     """'ngày 05 tháng 6 năm 2026' as Nghị định 30/2020 writes it: a zero before days under 10 and
     before months 1 and 2, none before the other months."""
@@ -89,7 +95,7 @@ def environment() -> Environment:
         autoescape=False,
         finalize=_plain,
     )
-    env.filters.update(num=vn_number, paras=_paras, signed=_signed, date_words=vn_date_words)
+    env.filters.update(num=vn_number, paras=_paras, part=_part, signed=_signed, date_words=vn_date_words)
     return env
 
 

@@ -34,7 +34,7 @@ HIGHER_AWARDS = ("kt_huan_chuong", "kt_bk_thu_tuong", "kt_bk_tinh", "kt_co_thi_d
 
 class Answers(dict):  # type: ignore[type-arg]
     """Answers as a template reads them: a question not asked (or not in this form's version) is
-    none instead of an error, and so is every part of a "numbers" answer that is missing."""
+    none instead of an error."""
 
     def __missing__(self, key: str) -> None:
         return None
@@ -61,14 +61,9 @@ def place_of(unit_name: str, kind: str, parent_name: str = "") -> str:
     return _KIND_WORDS.sub("", source.strip()).strip() or source.strip()
 
 
-def _answers(spec: FormSpec, raw: Mapping[str, Any]) -> Answers:
-    out = Answers(raw)
-    for q in spec.questions:
-        if q.type == "numbers":
-            value = raw.get(q.id)
-            out[q.id] = Answers(value if isinstance(value, Mapping) else {})
-    # Questions of another version of the form still resolve (to none) in the template.
-    return out
+def _answers(raw: Mapping[str, Any]) -> Answers:
+    """Questions of another form or version resolve to none in the template."""
+    return Answers({k: dict(v) if isinstance(v, Mapping) else v for k, v in raw.items()})
 
 
 def _part_text(spec: FormSpec, qid: str, value: Any) -> str:
@@ -122,7 +117,7 @@ def build_unit_report(data: UnitReportData) -> bytes:
     """The report as DOCX bytes."""
     spec, kind = data.spec, kind_key(data.unit_kind)
     common = environment().get_template("docx_common.txt.j2").make_module({"title": spec.title})
-    answers = _answers(spec, data.answers)
+    answers = _answers(data.answers)
     headings = _headings(spec)
     subject = str(common.subject(spec.id, data.year)).strip()
     signed = _date(answers.get("ngay_ky"))

@@ -203,7 +203,7 @@ class Services:
         today = self.clock.now().astimezone(ZoneInfo(self.timezone)).date()
         year = period.year
         return FormContext(unit_kind=unit_kind, today=today, cutoff=period.cutoff, default_year=year,
-                           report_year=year)
+                           report_year=year, office_name=self.office_name)
 
     async def remind_missing_now(self, period_id: int) -> tuple[int, list[UnitView]]:
         """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted.
