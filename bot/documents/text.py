@@ -49,7 +49,7 @@ def _plain(value: Any) -> str:
         return ""
     if isinstance(value, Lines):
         return value
-    return _BREAKS.sub(" ", strip_controls(str(value))).strip()
+    return _BREAKS.sub(" ", strip_controls(str(value)))
 
 
 def _paras(value: Any, kind: str = "P", prefix: str = "") -> Lines:
