@@ -18,7 +18,16 @@ from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, RGBColor
 
-from bot.documents.layout import add_blocks, add_header, add_title, new_a4, paragraph, save, set_cell_text
+from bot.documents.layout import (
+    add_blocks,
+    add_header,
+    add_signature,
+    add_title,
+    new_a4,
+    paragraph,
+    save,
+    set_cell_text,
+)
 from bot.documents.text import environment, render_blocks, vn_date_words
 from bot.forms.spec import FormSpec
 from bot.rendering.templates import vn_number
@@ -107,11 +116,15 @@ def _quote(text: Any) -> str | None:
 
 
 def _figures_table(doc: Document, spec: FormSpec, labels: Sequence[tuple[str, str]], current: Mapping[str, float],
-                   previous: Mapping[str, float] | None, headers: Sequence[str]) -> None:
+                   previous: Mapping[str, float] | None, headers: Sequence[str], *, skip_zero: bool = False) -> None:
+    """STT, label, figure (and the previous year's, and the change); ``skip_zero``: leave out the
+    figures that are 0 now and before (a cụm/khối's table lists what it has)."""
+    if skip_zero:
+        labels = [(k, label) for k, label in labels if current.get(k) or (previous or {}).get(k)]
     cols = len(headers)
     table = doc.add_table(rows=1 + len(labels), cols=cols)
     table.style = "Table Grid"
-    widths = (10, 85, 22, 24, 24)[:cols] if cols == 5 else (12, 120, 33)
+    widths = (12, 83, 22, 24, 24) if cols == 5 else (12, 120, 33)
     rows = table.rows
     for i, width in enumerate(widths):
         table.columns[i].width = Mm(width)
@@ -167,7 +180,7 @@ def build_summary(data: SummaryData) -> bytes:
             else:
                 g = group_names[int(name)]
                 prev = (prev_groups or {}).get(g, {}) if prev_total is not None else None
-                _figures_table(doc, spec, labels, groups[g], prev, headers)
+                _figures_table(doc, spec, labels, groups[g], prev, headers, skip_zero=True)
         return make
 
     tables = {"figures:all": table_for("all"), **{f"figures:{i}": table_for(str(i)) for i in range(len(group_names))}}
@@ -181,4 +194,6 @@ def build_summary(data: SummaryData) -> bytes:
     add_header(doc, parent_line="", issuer_line=data.office_name, number="      /BC-……", place_date=place_date)
     add_title(doc, "BÁO CÁO", str(common.summary_subject(data.period_label)).strip())
     add_blocks(doc, body, tables)
+    add_signature(doc, recipients=str(common.summary_recipients()).strip().splitlines(),
+                  authority=str(common.summary_authority()).strip().splitlines(), signer=str(common.signer_blank()))
     return save(doc)

@@ -85,7 +85,10 @@ def methods(spec: FormSpec, answers: Mapping[str, Any]) -> str:
     if not spec.has("phuong_thuc") or not isinstance(answers.get("phuong_thuc"), Mapping):
         return ""
     value = answers["phuong_thuc"]
-    return ", ".join(f"{p.label} {vn_number(value.get(p.key) or 0)}" for p in spec.question("phuong_thuc").parts)
+    parts = spec.question("phuong_thuc").parts
+    # Methods with no award are left out (seven of them since the annual form follows TT 02/2023).
+    items = [f"{p.label} {vn_number(value.get(p.key))}" for p in parts if value.get(p.key)]
+    return ", ".join(items)
 
 
 def _headings(spec: FormSpec) -> dict[str, str]:
