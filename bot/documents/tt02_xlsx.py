@@ -140,16 +140,17 @@ def _layout_sheet(wb: Workbook, table: Table, blocks: Sequence[tuple[str, Cells]
 def _unit_sheet(wb: Workbook, table: Table, units: Sequence[TT02Unit], per_unit: Sequence[Cells],
                 groups: dict[str, Cells], total: Cells) -> None:
     ws = wb.create_sheet(f"{table.code} theo đơn vị")
-    keys = [(r.code, c.key) for r in table.rows if r.code for c in table.columns
-            if any((r.code, c.key) in cells for cells in per_unit)]
+    filled = {k for cells in per_unit for k in cells}
+    keys = [(r.code, c.key) for r in table.rows if r.code for c in table.columns if (r.code, c.key) in filled]
     labels = {c.key: c.label if not c.group else f"{c.group} – {c.label}" for c in table.columns}
     head = ["STT", "Mã đơn vị", "Tên đơn vị", "Cụm, khối", *[f"Mã số {r} – {labels[c]}" for r, c in keys]]
     ws.column_dimensions["C"].width = 30
     ws.column_dimensions["D"].width = 24
     ws.append([cell(ws, h, font=BOLD, alignment=CENTER, border=BOX) for h in head])
     for n, (unit, cells) in enumerate(zip(units, per_unit, strict=True), 1):
-        ws.append([cell(ws, n), cell(ws, unit.code), cell(ws, unit.name), cell(ws, "; ".join(unit.groups)),
-                   *[cell(ws, cells.get(k)) for k in keys]])
+        # Plain values for the figures: a write-only sheet takes them as they are (fast, typed).
+        ws.append([n, cell(ws, unit.code), cell(ws, unit.name), cell(ws, "; ".join(unit.groups)),
+                   *[cells.get(k) for k in keys]])
     for name, cells in groups.items():
         ws.append([None, None, cell(ws, f"Cộng {name}", font=BOLD), None,
                    *[cell(ws, cells.get(k), font=BOLD) for k in keys]])
