@@ -129,7 +129,8 @@ def _figure_tables(doc: Any) -> list[dict[str, list[str]]]:
 
 @pytest.mark.postgres
 async def test_summary_counts_each_unit_once_and_sums_equal_the_export(db_url: str, clock, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     from bot.app import App
     from tests.conftest import make_settings
 
@@ -191,6 +192,8 @@ async def test_summary_counts_each_unit_once_and_sums_equal_the_export(db_url: s
     code = await asyncio.to_thread(main, ["export", str(period_id), "--docx", str(out / "docx"), "--summary",
                                          str(out / "tong-hop.docx"), "--tt02", str(out / "tt02.xlsx")])
     assert code == 0
+    assert await asyncio.to_thread(main, ["export", str(period_id)]) != 0  # nothing asked for: refused, named
+    assert "--summary" in capsys.readouterr().err
     assert sorted(p.name for p in (out / "docx").iterdir()) == sorted(
         f"BC_{c}_ky{period_id}.docx" for c in ("X_CAOLOC", "X_DONGDANG", "P_TAMTHANH", "X_CHILANG"))
     assert Document(out / "tong-hop.docx").paragraphs[0].text.startswith("DỰ THẢO")
