@@ -112,6 +112,9 @@ def test_annual_form_asks_what_the_statistics_tables_need() -> None:
         "thuong_xuyen", "chuyen_de", "dot_xuat", "doi_ngoai", "cong_hien", "nien_han", "khang_chien"]
     assert answers["kt_bk_tinh"] == {"tap_the": 1, "ca_nhan": 3, "ho_gia_dinh": 0}
     assert answers["dh_cstd_tinh"] == 1
+    # the cut-off (14/12) is after the province's dossier deadline: decided and pending apart
+    assert answers["dh_dang_de_nghi"] == {"tt_ldxs": 1, "cstd_tinh": 0}
+    assert "đã có quyết định" in SPECS["bao-cao-nam"].question("dh_tt_ldxs").prompt
     # the durations must add up to the movements the unit launched (2 + 2)
     wrong = engine.answer("pt_thoi_han", "1/1/1/0/0", answers, ANNUAL)
     assert wrong.error == "Tổng số phong trào chia theo thời gian (3) phải bằng số phong trào đơn vị đã phát động (4)."

@@ -103,6 +103,7 @@ ANNUAL_ANSWERS = {
     "pt_thoi_han": "1/2/1/0/0",
     "kt_bk_tinh": "1/3/0",
     "dh_cstd_tinh": "1",
+    "dh_dang_de_nghi": "1/0",
     "phuong_thuc": "18/6/3/0/0/0/0",
     "ds_de_nghi": EXCEL,
     "bai_hoc": "Phải gắn phong trào thi đua với nhiệm vụ chính trị, chọn tiêu chí cụ thể, dễ đo lường.",
@@ -183,7 +184,7 @@ def test_six_month_report_table_ids() -> None:
     ("spec_id", "ctx", "inputs", "total"),
     [
         ("bao-cao-6-thang", SIX_MONTHS, SIX_MONTH_ANSWERS, 35),
-        ("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS, 49),
+        ("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS, 50),
         ("dang-ky-thi-dua", REGISTRATION, REGISTRATION_ANSWERS, 18),
     ],
 )
@@ -206,7 +207,7 @@ def test_department_skips_commune_questions() -> None:
     for commune_only in ("dk_gia_dinh", "gd_tong", "gd_van_hoa", "thon_tong", "thon_van_hoa", "xa_tieu_bieu"):
         assert commune_only not in answers
     assert engine.final_errors(answers, DEPARTMENT_ANNUAL) == []
-    assert engine.progress(answers, DEPARTMENT_ANNUAL) == (43, 43)
+    assert engine.progress(answers, DEPARTMENT_ANNUAL) == (44, 44)
 
 
 def test_six_month_sum_by_method_must_match() -> None:

@@ -118,13 +118,16 @@ def test_a_department_signs_for_its_director_under_the_province() -> None:
 def test_annual_report_has_its_titles_and_sections() -> None:
     answers = {**ANSWERS, "dh_ldtt": 20, "dh_cstdcs": 3, "dh_tt_ldtt": 2, "dh_tt_ldxs": 1, "gd_tong": 1000,
                "gd_van_hoa": 853, "thon_tong": 12, "thon_van_hoa": 10, "xa_tieu_bieu": "dat",
-               "co_thi_dua_don_vi": "ubnd_tinh", "bai_hoc": "Phải gắn thi đua với nhiệm vụ chính trị."}
+               "co_thi_dua_don_vi": "ubnd_tinh", "bai_hoc": "Phải gắn thi đua với nhiệm vụ chính trị.",
+               "dh_dang_de_nghi": {"tt_ldxs": 1, "cstd_tinh": 2}}
     doc = _doc("bao-cao-nam", answers)
     body = _body(doc)
     text = "\n".join(body)
     assert body[1:3] == ["Tổng kết công tác thi đua, khen thưởng năm 2026;", "phương hướng, nhiệm vụ năm 2027"]
     assert "20 cá nhân đạt danh hiệu “Lao động tiên tiến”, 3 cá nhân đạt danh hiệu “Chiến sĩ thi đua cơ sở”" in text
     assert "853/1.000 hộ gia đình" in text and "(đạt 85,3%)" in text
+    assert ("đang chờ quyết định: 1 tập thể đề nghị tặng danh hiệu “Tập thể lao động xuất sắc” và 2 cá nhân "
+            "đề nghị tặng danh hiệu “Chiến sĩ thi đua cấp tỉnh”") in text
     assert "“Xã, phường, đặc khu tiêu biểu”: đạt" in text
     assert "Phải gắn thi đua với nhiệm vụ chính trị." in body
     for q in SPECS["bao-cao-nam"].questions:
