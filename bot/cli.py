@@ -104,9 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     ps = pr.add_parser("show", help="a period with its reminder plan")
     ps.add_argument("period_id", type=int)
 
-    e = sub.add_parser("export", help="export a period to Excel")
+    e = sub.add_parser("export", help="export a period: Excel, Word documents, TT 02/2023 tables")
     e.add_argument("period_id", type=int)
-    e.add_argument("--xlsx", type=Path, required=True)
+    e.add_argument("--xlsx", type=Path, help="every unit's answers and the totals (XLSX)")
+    e.add_argument("--docx", type=Path, metavar="DIR", help="each unit's report as a Word document, into DIR")
+    e.add_argument("--summary", type=Path, metavar="FILE.docx", help="the office's draft summary report (DOCX)")
+    e.add_argument("--tt02", type=Path, metavar="FILE.xlsx", help="TT 02/2023 tables 0601–0603 (XLSX)")
     return p
 
 
@@ -523,14 +526,32 @@ async def print_period(app: Any, period_id: int, tz: str) -> None:
 async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services.reports import PeriodError
 
+    if not (args.xlsx or args.docx or args.summary or args.tt02):
+        raise CliError("Cần ít nhất một trong --xlsx FILE, --docx DIR, --summary FILE.docx, --tt02 FILE.xlsx.")
+
+    def write(path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        print(f"Đã xuất {path} ({len(data) // 1024} KB)")
+
     async def go(app: Any) -> int:
+        outputs = app.services.outputs
         try:
-            _name, data = await app.services.export_period(args.period_id)
+            if args.xlsx:
+                _name, data = await app.services.export_period(args.period_id)
+                write(args.xlsx, data)
+            if args.summary:
+                write(args.summary, (await outputs.summary_docx(args.period_id))[1])
+            if args.tt02:
+                write(args.tt02, (await outputs.tt02_xlsx(args.period_id))[1])
+            if args.docx:
+                files = await outputs.unit_reports(args.period_id)
+                args.docx.mkdir(parents=True, exist_ok=True)
+                for name, data in files:
+                    (args.docx / name).write_bytes(data)
+                print(f"Đã xuất {len(files)} báo cáo đơn vị (DOCX) vào {args.docx}")
         except PeriodError as exc:
             raise CliError(str(exc)) from None
-        args.xlsx.parent.mkdir(parents=True, exist_ok=True)
-        args.xlsx.write_bytes(data)
-        print(f"Đã xuất {args.xlsx} ({len(data) // 1024} KB)")
         return 0
 
     return await _with_app(settings, go)

@@ -15,6 +15,7 @@ from bot.rendering.buttons import (
     ExportPeriod,
     ListSubmissions,
     OfficeCancel,
+    OfficeSummary,
     OpenCancel,
     OpenConfirm,
     OpenWithForm,
@@ -22,11 +23,14 @@ from bot.rendering.buttons import (
     ReturnSubmission,
     ShowProgress,
     ShowSubmission,
+    StatisticsTables,
+    UnitReportCopy,
 )
 from bot.rendering.templates import md_escape
 from bot.services.audience import AudienceError, describe
 from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
 from handlers.context import Ctx, Handler, requires
+from handlers.documents import send_office_document, send_unit_report
 
 OPEN_FLOW = "open_period"
 RETURN_FLOW = "return_report"
@@ -102,7 +106,10 @@ async def send_export(ctx: Ctx, period_id: int) -> None:
         await ctx.reply(f"❌ {exc}")
         return
     doc = Attachment(name=name, mime=XLSX, size=len(data), content=data)
-    await ctx.reply(Outbound(text=f"📥 Tệp tổng hợp kỳ báo cáo số {period_id}: {md_escape(name)}", documents=(doc,)))
+    more = rows(Choice("📝 Báo cáo tổng hợp (Word)", OfficeSummary(period=period_id).pack()),
+                Choice("📊 Biểu TT 02/2023", StatisticsTables(period=period_id).pack()), per_row=2)
+    await ctx.reply(Outbound(text=f"📥 Tệp tổng hợp kỳ báo cáo số {period_id}: {md_escape(name)}", documents=(doc,),
+                             choices=more))
 
 
 @requires(admin=True)
@@ -115,6 +122,12 @@ async def on_button(ctx: Ctx) -> None:
         case RemindMissingNow(period=period_id):
             n, unreachable = await ctx.services.remind_missing_now(period_id)
             await ctx.say("remind_now_result", reached=n, unreachable=unreachable)
+        case OfficeSummary(period=period_id):
+            await send_office_document(ctx, period_id, "summary")
+        case StatisticsTables(period=period_id):
+            await send_office_document(ctx, period_id, "tt02")
+        case UnitReportCopy(submission=submission_id):
+            await send_unit_report(ctx, submission_id, for_signing=False)
         case ListSubmissions(period=period_id):
             await list_submissions(ctx, period_id)
         case ShowSubmission(submission=submission_id):
@@ -165,6 +178,7 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
     if sub.status == "submitted":
         buttons = [Choice("↩️ Trả lại", ReturnSubmission(submission=sub.id).pack()),
                    Choice("✅ Tiếp nhận", AcceptSubmission(submission=sub.id).pack())]
+    buttons.append(Choice("📄 Bản Word", UnitReportCopy(submission=sub.id).pack()))
     await ctx.say("submission_detail", s=sub, period=period, lines=lines, choices=rows(*buttons, per_row=2))
     files = [f for v in sub.answers.values() for f in answer_files(v) if f.get("sha256") and f.get("file_ref")]
     for f in files:

@@ -19,6 +19,7 @@ from bot.forms.parsers import content_kind, echo
 from bot.rendering.templates import md_escape
 from bot.services.reports import DraftChanged, DraftView, StartOutcome
 from handlers.context import Ctx, Handler, requires
+from handlers.documents import send_unit_report
 from handlers.payload import Payload, number
 
 FLOW = "report"
@@ -440,6 +441,7 @@ async def submit(ctx: Ctx, session_id: int) -> None:
     if result is None:
         await ctx.say("stale_button")
         return
+    await send_unit_report(ctx, result.submission.id, for_signing=True)  # the Word copy to sign, before the receipt
     await ctx.say("report_receipt", s=result.submission, period=draft.period)
 
 

@@ -73,6 +73,8 @@ MSG_TEXT_LONG = (
 )
 MSG_PATTERN = "Chưa đúng định dạng. {hint}Đồng chí đã nhập: {value}."
 MSG_SKIPPED = "(bỏ qua)"
+# {office} when the context does not name the office: what every office is, whatever its name.
+OFFICE_FALLBACK = "cơ quan thường trực Hội đồng Thi đua – Khen thưởng"
 MSG_NONE_CHOSEN = "(không chọn mục nào)"
 
 _TRANSFORMS: dict[str, Callable[[str], str]] = {
@@ -105,6 +107,7 @@ class FormContext:
     default_year: int | None = None
     period_start: date | None = None
     report_year: int | None = None
+    office_name: str | None = None  # {office} in prompts: the OFFICE_NAME setting (issue 15)
 
     @property
     def date_year(self) -> int:
@@ -514,6 +517,8 @@ class FormEngine:
                 return str(ctx.year + 1)
             case "prev_year":
                 return str(ctx.year - 1)
+            case "office":
+                return ctx.office_name or OFFICE_FALLBACK
             case "today":
                 return format_date(ctx.today)
             case "cutoff":

@@ -32,7 +32,8 @@ A pair that some day and period could make empty (``min: year_start, max: today`
 next year) is refused at load time: the officer would be stuck at that question.
 
 Placeholders in prompts, hints and check messages: ``{ky}``, ``{cutoff}``, ``{period_start}``,
-``{today}``, ``{year}``, ``{next_year}``, ``{prev_year}`` (from the period), ``{id}`` or
+``{today}``, ``{year}``, ``{next_year}``, ``{prev_year}`` (from the period), ``{office}`` (the
+office's name, the OFFICE_NAME setting — never a name written into a prompt), ``{id}`` or
 ``{id.part}`` (an earlier answer, displayed) and ``{= expression}`` (computed, e.g. a total).
 """
 
@@ -77,7 +78,9 @@ QUESTION_TYPES = frozenset(
 NUMERIC_TYPES = frozenset({"integer", "decimal", "numbers", "year"})
 DATE_TOKENS = frozenset({"today", "cutoff", "period_start", "year_start", "year_end"})
 YEAR_TOKENS = frozenset({"year", "next_year", "prev_year"})
-CONTEXT_PLACEHOLDERS = frozenset({"ky", "cutoff", "period_start", "today", "year", "next_year", "prev_year"})
+CONTEXT_PLACEHOLDERS = frozenset(
+    {"ky", "cutoff", "period_start", "today", "year", "next_year", "prev_year", "office"}
+)
 TRANSFORMS = frozenset({"upper", "lower", "nospace"})
 CHECK_LEVELS = frozenset({"error", "warn"})
 DEFAULT_ACCEPT = ("pdf", "docx", "xlsx", "jpg", "jpeg", "png")

@@ -109,6 +109,27 @@ class ExportPeriod(CallbackData):
     period: Id
 
 
+@callback("td", "w")
+class OfficeSummary(CallbackData):
+    """The office's summary report of a period, as Word."""
+
+    period: Id
+
+
+@callback("td", "t")
+class StatisticsTables(CallbackData):
+    """The TT 02/2023 statistics tables of a period, as XLSX."""
+
+    period: Id
+
+
+@callback("td", "d")
+class UnitReportCopy(CallbackData):
+    """One submission as the unit's Word report."""
+
+    submission: Id
+
+
 @callback("td", "n")
 class RemindMissingNow(CallbackData):
     period: Id

@@ -21,6 +21,7 @@ from bot.services.files import FileStore
 from bot.services.members import MemberService
 from bot.services.memory import ChatMemory
 from bot.services.notices import NoticeService, NoticeText, Wordings
+from bot.services.outputs import OfficialOutputs
 from bot.services.reminders import DueReminder, PlanLine, ReminderService
 from bot.services.reports import PeriodView, ReportService, SubmissionView, UnitState, period_view
 from bot.services.units import UnitService
@@ -41,6 +42,7 @@ class Services:
     files: FileStore
     forms: dict[str, FormSpec]
     chat_memory: ChatMemory
+    outputs: OfficialOutputs
     office_name: str = "Phòng Nội vụ"
     timezone: str = "Asia/Ho_Chi_Minh"
     escalate_after_days: int = 2
@@ -52,18 +54,20 @@ class Services:
               office_name: str = "Phòng Nội vụ", timezone: str = "Asia/Ho_Chi_Minh",
               calendar: WorkCalendar | None = None, overdue_days: int = 5, escalate_after_days: int = 2,
               digest_time: str = "08:00") -> Services:
+        reports = ReportService(uow, clock, {k: v.version for k, v in forms.items()})
         return cls(
             clock=clock,
             members=MemberService(uow, clock),
             units=UnitService(uow, clock),
             conversations=ConversationService(uow, clock),
             announcements=AnnouncementService(uow, clock, on_queued=on_queued),
-            reports=ReportService(uow, clock, {k: v.version for k, v in forms.items()}),
+            reports=reports,
             notices=NoticeService(uow, clock, on_queued=on_queued, files=FileStore(files_dir)),
             reminders=ReminderService(uow, clock, calendar or WorkCalendar(timezone), overdue_days=overdue_days),
             files=FileStore(files_dir),
             forms=forms,
             chat_memory=ChatMemory(uow, clock),
+            outputs=OfficialOutputs(uow, reports, forms, clock, office_name=office_name, timezone=timezone),
             office_name=office_name,
             timezone=timezone,
             escalate_after_days=escalate_after_days,
@@ -202,7 +206,7 @@ class Services:
         today = self.clock.now().astimezone(ZoneInfo(self.timezone)).date()
         year = period.year
         return FormContext(unit_kind=unit_kind, today=today, cutoff=period.cutoff, default_year=year,
-                           report_year=year)
+                           report_year=year, office_name=self.office_name)
 
     async def remind_missing_now(self, period_id: int) -> tuple[int, list[UnitView]]:
         """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted.

@@ -1,0 +1,33 @@
+"""Spreadsheet cells that people's text can never turn into a formula (the rule of
+bot/services/export.py, for the workbooks this package writes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl.cell import WriteOnlyCell
+
+from bot.core import strip_controls
+
+__all__ = ["FORMULA_PREFIXES", "cell"]
+
+# What a spreadsheet reads as the start of a formula (OWASP, CSV injection): such text is also
+# marked quote-prefixed, Excel's own "'".
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def cell(ws: Any, value: Any, **style: Any) -> WriteOnlyCell:
+    """A write-only cell: text stored with the explicit string type, controls dropped, quote-
+    prefixed when it looks like a formula; numbers keep their type. ``style``: font, fill, …"""
+    if isinstance(value, str):
+        text = strip_controls(value)
+        c = WriteOnlyCell(ws, value=None)
+        c.value = text
+        c.data_type = "s"
+        if text.lstrip(" ").startswith(FORMULA_PREFIXES):
+            c.quotePrefix = True
+    else:
+        c = WriteOnlyCell(ws, value=value)
+    for key, val in style.items():
+        setattr(c, key, val)
+    return c
