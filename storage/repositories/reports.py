@@ -1,0 +1,73 @@
+"""Periods, drafts and submissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, select
+
+from storage.models import (
+    FormSession,
+    ReportPeriod,
+    Submission,
+    SubmissionRevision,
+)
+from storage.repositories.base import _Repo
+from storage.repositories.statements import DRAFT, SAVE_DRAFT
+
+
+class ReportRepository(_Repo):
+    """Periods, drafts and submissions."""
+
+    async def period(self, period_id: int) -> ReportPeriod | None:
+        return await self.session.get(ReportPeriod, period_id)
+
+    async def periods(self, status: str | None = None) -> list[ReportPeriod]:
+        stmt = select(ReportPeriod).order_by(ReportPeriod.id.desc())
+        if status:
+            stmt = stmt.where(ReportPeriod.status == status)
+        return list(await self.session.scalars(stmt))
+
+    async def session_for(self, unit_id: int, period_id: int, *, for_update: bool = False) -> FormSession | None:
+        stmt = select(FormSession).where(FormSession.unit_id == unit_id, FormSession.period_id == period_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def form_session(self, session_id: int, *, for_update: bool = False) -> FormSession | None:
+        stmt = select(FormSession).where(FormSession.id == session_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def draft_row(self, session_id: int) -> Row[Any] | None:
+        """The draft with its period and unit (see ``DRAFT``), read on every answer."""
+        return (await self.session.execute(DRAFT, {"session_id": session_id})).first()
+
+    async def save_draft(self, session_id: int, expected_version: int, **values: Any) -> bool:
+        """Write the draft if it is still at ``expected_version`` (the version moves on by one);
+        False when another writer got there first and nothing was written."""
+        result = await self.session.execute(
+            SAVE_DRAFT, {"session_id": session_id, "expected_version": expected_version, **values})
+        return bool(result.rowcount)
+
+    async def sessions_of_period(self, period_id: int) -> list[FormSession]:
+        return list(await self.session.scalars(select(FormSession).where(FormSession.period_id == period_id)))
+
+    async def submission(self, submission_id: int) -> Submission | None:
+        return await self.session.get(Submission, submission_id)
+
+    async def submission_for(self, unit_id: int, period_id: int, *, for_update: bool = False) -> Submission | None:
+        stmt = select(Submission).where(Submission.unit_id == unit_id, Submission.period_id == period_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def submissions_of_period(self, period_id: int) -> list[Submission]:
+        return list(await self.session.scalars(
+            select(Submission).where(Submission.period_id == period_id).order_by(Submission.id)))
+
+    async def revisions(self, submission_id: int) -> list[SubmissionRevision]:
+        return list(await self.session.scalars(
+            select(SubmissionRevision).where(SubmissionRevision.submission_id == submission_id)
+            .order_by(SubmissionRevision.revision)))
