@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -13,20 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.core import durations
 from bot.forms.spec import SpecError
 
 log = logging.getLogger("bot")
 
-DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$", re.IGNORECASE)
-
-
 def parse_duration(text: str) -> timedelta:
     """``7d`` / ``12h`` / ``30m`` → timedelta (what offices type for expiries and reminders)."""
-    m = DURATION.match(text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"thời hạn không hợp lệ: {text!r} (ví dụ: 7d, 12h, 30m)")
-    n, unit = int(m.group(1)), m.group(2).lower()
-    return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
+    try:
+        return durations.parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"thời hạn không hợp lệ: {text!r} (ví dụ: 7d, 12h, 30m)") from None
 
 
 def setup_logging(level: str, *, console: bool = False) -> None:

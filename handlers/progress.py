@@ -242,7 +242,7 @@ async def open_input(ctx: Ctx) -> None:
 
             audience = parse_audience(text)
             await ctx.services.announcements.check_audience(audience)
-            data.update(audience=audience, step="remind")
+            data.update(audience=audience.to_json(), step="remind")
         elif step == "remind":
             data.update(remind=parse_offsets(text if text.lower() not in {"mặc định", "mac dinh"} else "7d,3d,1d,2h"),
                         step="confirm")

@@ -12,14 +12,15 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from bot.core import Clock
-from bot.services._convert import prefixed, unit_view
-from bot.services.audience import Audience, audience_unit, describe, resolve_units
+from bot.core.durations import normalise_duration, parse_duration
+from bot.rendering.templates import STATE_LABELS as TEMPLATE_STATE_LABELS
+from bot.services._convert import unit_view
+from bot.services.audience import Audience, describe, resolve_units
 from bot.services.views import UnitView
+from storage.errors import Conflict
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
+from storage.records import PeriodRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 
@@ -40,10 +41,8 @@ class UnitState(StrEnum):
     ACCEPTED = "da_tiep_nhan"
 
 
-STATE_LABELS = {
-    UnitState.NOT_STARTED: "chưa bắt đầu", UnitState.DRAFTING: "đang soạn", UnitState.SUBMITTED: "đã nộp",
-    UnitState.LATE: "nộp muộn", UnitState.RETURNED: "bị trả lại", UnitState.ACCEPTED: "đã tiếp nhận",
-}
+STATE_LABELS = {s: TEMPLATE_STATE_LABELS[s.value] for s in UnitState}
+"""Each state's words, from the one table the templates use too."""
 FORM_CODES = {"bao-cao-6-thang": "BC6T", "bao-cao-nam": "BCN", "dang-ky-thi-dua": "ĐKTĐ"}
 
 
@@ -153,7 +152,7 @@ class Progress:
     total: int = 0
 
 
-def period_view(p: ReportPeriod) -> PeriodView:
+def period_view(p: ReportPeriod | PeriodRecord) -> PeriodView:
     return PeriodView(
         id=p.id, form_id=p.form_id, form_version=p.form_version, label=p.label, cutoff=p.cutoff, opens_at=p.opens_at,
         due_at=p.due_at, audience=dict(p.audience), audience_text=describe(p.audience),
@@ -239,7 +238,7 @@ class ReportService:
 
     async def open_periods_for(self, unit_id: int) -> list[PeriodView]:
         async with self.uow() as uow:
-            return [period_view(p) for p, _ in await _open_periods_of(uow, unit_id)]
+            return [period_view(p) for p, _ in await uow.audiences.open_periods_including(unit_id)]
 
     # ---- drafts -----------------------------------------------------------------------------
     async def start(self, member_id: int, unit_id: int, period_id: int | None = None) -> StartResult:
@@ -253,7 +252,7 @@ class ReportService:
             p: ReportPeriod | None
             unit: Unit | None
             if period_id is None:
-                periods = await _open_periods_of(uow, unit_id)
+                periods = await uow.audiences.open_periods_including(unit_id)
                 if not periods:
                     return StartResult(StartOutcome.NO_PERIOD)
                 if len(periods) > 1:
@@ -264,7 +263,7 @@ class ReportService:
                 p = await uow.reports.period(period_id)
                 if p is None or p.status != "open":
                     return StartResult(StartOutcome.CLOSED)
-                unit = await audience_unit(uow, unit_id, p.audience)
+                unit = await uow.audiences.unit_in(unit_id, Audience.of(p.audience))
                 if unit is None:
                     return StartResult(StartOutcome.NOT_IN_AUDIENCE)
             sub = await uow.reports.submission_for(unit_id, period_id)
@@ -284,12 +283,12 @@ class ReportService:
                 uow.reports.add(draft)
                 try:
                     await uow.commit()
-                except IntegrityError:  # another officer of the unit started this very moment
+                except Conflict:  # another officer of the unit started this very moment
                     return StartResult(StartOutcome.BUSY)
                 outcome = StartOutcome.NEW
             return StartResult(outcome, draft=self._draft_view(draft, p, unit, groups=()))
 
-    def _draft_view(self, d: FormSession, p: ReportPeriod, unit: Any,
+    def _draft_view(self, d: Any, p: Any, unit: Any,
                     groups: tuple[str, ...] | None = None) -> DraftView:
         return DraftView(session_id=d.id, period=period_view(p), unit=unit_view(unit, groups=groups),
                          member_id=d.member_id,
@@ -303,7 +302,7 @@ class ReportService:
             row = await uow.reports.draft_row(session_id)
         if row is None:
             return None
-        return self._draft_view(prefixed(row, "d_"), prefixed(row, "p_"), prefixed(row, "u_"), groups=())
+        return self._draft_view(row.draft, row.period, row.unit, groups=())
 
     async def draft_of_member(self, member_id: int, period_id: int) -> DraftView | None:
         async with self.uow() as uow:
@@ -348,7 +347,7 @@ class ReportService:
         async with self.uow() as uow:
             d = await uow.reports.form_session(session_id)
             if d is not None:
-                await uow.session.delete(d)
+                await uow.reports.delete(d)
                 await uow.commit()
 
     # ---- submitting -------------------------------------------------------------------------
@@ -390,7 +389,7 @@ class ReportService:
             uow.reports.add(SubmissionRevision(
                 submission_id=sub.id, revision=sub.revision, form_version=sub.form_version, answers=clean_answers,
                 submitted_by=member_id, submitted_at=now, late=late, receipt_no=sub.receipt_no))
-            await uow.session.delete(d)
+            await uow.reports.delete(d)
             uow.audit.record(now, f"member:{member_id}", "report.submit", period=p.id, unit=unit.code,
                              revision=sub.revision, late=late)
             await uow.commit()
@@ -466,13 +465,9 @@ class ReportService:
         return prog
 
     async def submissions_since(self, period_id: int, since: datetime) -> list[SubmissionView]:
+        """The period's reports submitted since ``since`` (the digest's "new"), in one query."""
         async with self.uow() as uow:
-            out = []
-            for s in await uow.reports.submissions_of_period(period_id):
-                if s.submitted_at >= since:
-                    unit = await uow.units.get(s.unit_id)
-                    out.append(submission_view(s, unit_view(unit)))  # type: ignore[arg-type]
-            return out
+            return [submission_view(s, unit_view(u)) for s, u in await uow.reports.submissions_since(period_id, since)]
 
     async def export_rows(self, period_id: int) -> tuple[PeriodView, list[tuple[UnitView, UnitState, SubmissionView | None]]]:
         """Every audience unit with its state and submission (for the Excel export)."""
@@ -494,41 +489,19 @@ def parse_offsets(text: str) -> list[str]:
     """``7d,3d,1d,2h`` → the same, validated (reminder offsets before the deadline)."""
     out = []
     for part in [p.strip().lower() for p in text.split(",") if p.strip()]:
-        if not part[:-1].isdigit() or part[-1] not in "dhm":
+        norm = normalise_duration(part)
+        if norm is None:
             raise PeriodError(f"Mốc nhắc không hợp lệ: “{part}” (ví dụ: 7d,3d,1d,2h)")
-        out.append(part)
+        out.append(norm)
     return out
 
 
 def offset_delta(offset: str) -> timedelta:
-    n, unit = int(offset[:-1]), offset[-1]
-    return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
-
-
-async def _open_periods_of(uow: UnitOfWork, unit_id: int) -> list[tuple[ReportPeriod, Unit]]:
-    """The open periods whose audience includes the unit (with the unit, read once), earliest
-    deadline first."""
-    found = []
-    for p in await uow.reports.periods("open"):
-        unit = await audience_unit(uow, unit_id, p.audience)
-        if unit is not None:
-            found.append((p, unit))
-    return sorted(found, key=lambda pair: pair[0].due_at)
+    return parse_duration(offset)
 
 
 async def answers_in_progress(uow: UnitOfWork, period_ids: Iterable[int],
                               unit_ids: Iterable[int] | None = None) -> dict[tuple[int, int], dict[str, Any]]:
     """(period id, unit id) → the answers given so far: the unit's draft, else its report that
     was returned for revision. Two queries for any number of units (reminders word progress)."""
-    periods = list(period_ids)
-    draft_q = select(FormSession.period_id, FormSession.unit_id, FormSession.answers).where(
-        FormSession.period_id.in_(periods))
-    returned_q = select(Submission.period_id, Submission.unit_id, Submission.answers).where(
-        Submission.period_id.in_(periods), Submission.status == SubmissionStatus.RETURNED)
-    if unit_ids is not None:
-        units = list(unit_ids)
-        draft_q = draft_q.where(FormSession.unit_id.in_(units))
-        returned_q = returned_q.where(Submission.unit_id.in_(units))
-    found = {(r.period_id, r.unit_id): dict(r.answers) for r in (await uow.session.execute(returned_q)).all()}
-    found.update({(r.period_id, r.unit_id): dict(r.answers) for r in (await uow.session.execute(draft_q)).all()})
-    return found
+    return await uow.reports.answers_in_progress(period_ids, unit_ids, SubmissionStatus.RETURNED)

@@ -5,6 +5,7 @@ beyond ORM entities are typed read models (``storage.records``), never bare rows
 """
 
 from storage.repositories.announcements import AnnouncementRepository, AuditRepository, DeliveryRepository
+from storage.repositories.audience import AudienceRepository, audience_filter
 from storage.repositories.chat import (
     ChatMemoryRepository,
     ChatStateRepository,
@@ -18,10 +19,11 @@ from storage.repositories.people import (
     MemberRepository,
     UnitRepository,
 )
+from storage.repositories.reminders import JobRepository, ReminderRepository
 from storage.repositories.reports import ReportRepository
 
 __all__ = [
-    "AnnouncementRepository", "AuditRepository", "BindingRepository", "ChatMemoryRepository", "ChatStateRepository",
-    "DeliveryRepository", "InboxRepository", "InviteFailureRepository", "InviteRepository", "MemberRepository",
-    "ReportRepository", "SendBudgetRepository", "UnitRepository",
+    "AnnouncementRepository", "AudienceRepository", "AuditRepository", "BindingRepository", "ChatMemoryRepository", "ChatStateRepository",
+    "DeliveryRepository", "InboxRepository", "InviteFailureRepository", "InviteRepository", "JobRepository", "MemberRepository",
+    "ReminderRepository", "ReportRepository", "SendBudgetRepository", "UnitRepository", "audience_filter",
 ]

@@ -216,6 +216,15 @@ class DeliveryRepository(_Repo):
             stmt = stmt.where(Delivery.channel == channel)
         return int(await self.session.scalar(stmt) or 0)
 
+    async def last_to_acknowledge(self, channel: str, chat_id: str) -> int | None:
+        """The newest delivery sent to this chat whose announcement asks for an acknowledgement
+        not given yet (for 'đã nhận' typed)."""
+        return await self.session.scalar(
+            select(Delivery.id).join(Announcement, Delivery.announcement_id == Announcement.id)
+            .where(Delivery.channel == channel, Delivery.chat_id == chat_id, Announcement.needs_ack.is_(True),
+                   Delivery.acknowledged_at.is_(None), Delivery.status == DeliveryStatus.SENT)
+            .order_by(Delivery.id.desc()).limit(1))
+
     async def failed_since(self, since: datetime) -> list[Delivery]:
         rows = await self.session.scalars(
             select(Delivery).where(Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.BLOCKED]),

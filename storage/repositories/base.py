@@ -13,3 +13,6 @@ class _Repo:
 
     def add(self, obj: Any) -> None:
         self.session.add(obj)
+
+    async def delete(self, obj: Any) -> None:
+        await self.session.delete(obj)

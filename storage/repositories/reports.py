@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from storage.models import (
     FormSession,
     ReportPeriod,
     Submission,
     SubmissionRevision,
+    Unit,
 )
+from storage.records import DraftRecord, DraftWithContext, PeriodRecord, UnitRecord, pick
 from storage.repositories.base import _Repo
 from storage.repositories.statements import DRAFT, SAVE_DRAFT
 
@@ -40,9 +44,37 @@ class ReportRepository(_Repo):
             stmt = stmt.with_for_update()
         return await self.session.scalar(stmt)
 
-    async def draft_row(self, session_id: int) -> Row[Any] | None:
+    async def draft_row(self, session_id: int) -> DraftWithContext | None:
         """The draft with its period and unit (see ``DRAFT``), read on every answer."""
-        return (await self.session.execute(DRAFT, {"session_id": session_id})).first()
+        row = (await self.session.execute(DRAFT, {"session_id": session_id})).first()
+        if row is None:
+            return None
+        return DraftWithContext(pick(DraftRecord, row, "d_"), pick(PeriodRecord, row, "p_"),
+                                pick(UnitRecord, row, "u_"))
+
+    async def answers_in_progress(self, period_ids: Iterable[int], unit_ids: Iterable[int] | None,
+                                  returned_status: str) -> dict[tuple[int, int], dict[str, Any]]:
+        """(period id, unit id) → the answers given so far: the unit's draft, else its report that
+        was returned for revision. Two queries for any number of units (reminders word progress)."""
+        periods = list(period_ids)
+        draft_q = select(FormSession.period_id, FormSession.unit_id, FormSession.answers).where(
+            FormSession.period_id.in_(periods))
+        returned_q = select(Submission.period_id, Submission.unit_id, Submission.answers).where(
+            Submission.period_id.in_(periods), Submission.status == returned_status)
+        if unit_ids is not None:
+            units = list(unit_ids)
+            draft_q = draft_q.where(FormSession.unit_id.in_(units))
+            returned_q = returned_q.where(Submission.unit_id.in_(units))
+        found = {(r.period_id, r.unit_id): dict(r.answers) for r in (await self.session.execute(returned_q)).all()}
+        found.update({(r.period_id, r.unit_id): dict(r.answers) for r in (await self.session.execute(draft_q)).all()})
+        return found
+
+    async def submissions_since(self, period_id: int, since: datetime) -> list[tuple[Submission, Unit]]:
+        """The period's submissions made since ``since``, each with its unit: one query."""
+        rows = await self.session.execute(
+            select(Submission, Unit).join(Unit, Unit.id == Submission.unit_id)
+            .where(Submission.period_id == period_id, Submission.submitted_at >= since).order_by(Submission.id))
+        return [(s, u) for s, u in rows.all()]
 
     async def save_draft(self, session_id: int, expected_version: int, **values: Any) -> bool:
         """Write the draft if it is still at ``expected_version`` (the version moves on by one);
