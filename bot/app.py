@@ -31,7 +31,6 @@ from bot.services.registry import Services
 from bot.services.reports import PeriodView
 from bot.services.send_budget import SharedSendBudget, budget_key
 from handlers import build_router
-from handlers.broadcasts import refresh_reports
 from handlers.context import Handler
 from handlers.context import Settings as HandlerSettings
 from handlers.dispatch import Dispatcher
@@ -44,6 +43,8 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 DEMO_UNITS = Path(__file__).with_name("data") / "demo_units.csv"
+STATUS_REPORTS_SECONDS = 2.0
+"""How often the admins' delivery-status messages are brought up to date."""
 
 
 class App:
@@ -203,10 +204,14 @@ class App:
             self.outboxes[ch.name] = OutboxDispatcher(self.uow, self.clock, ch, only_chat=only_chat)
             log.info("channel %s up", ch.name)
         await self._start_outboxes(release_abandoned=True)
-        self._background.append(asyncio.create_task(self._refresh_reports_loop(), name="delivery-reports"))
+        # The status messages are refreshed by every process that sends (a console beside the
+        # running bot too); the tick only where ``scheduler`` asks for it.
+        self.scheduler = Scheduler()
+        self.scheduler.add("status-reports", STATUS_REPORTS_SECONDS,
+                           lambda: self.services.status_reports.refresh(self.dispatcher.channels))
         if scheduler:
-            self.scheduler = Scheduler(self.services.tick, s.scheduler_interval)
-            self.scheduler.start()
+            self.scheduler.add("tick", s.scheduler_interval, self.services.tick)
+        self.scheduler.start()
 
     async def _start_outboxes(self, *, release_abandoned: bool) -> None:
         """Start the outboxes built; on SQLite first take the file's outbox lock.
@@ -229,14 +234,6 @@ class App:
             self._outbox_lock = lock
         for outbox in self.outboxes.values():
             await outbox.start()
-
-    async def _refresh_reports_loop(self, every: float = 2.0) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await refresh_reports(self.services, self.dispatcher.channels)
-            except Exception:
-                log.exception("refreshing delivery reports failed")
 
     async def stop(self) -> None:
         """Stop everything; each step is bounded (``STOP_STEP_SECONDS``), so a stuck request or

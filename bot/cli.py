@@ -447,7 +447,6 @@ async def cmd_periods(settings: Settings, args: argparse.Namespace) -> int:
                     form_id=args.form, label=args.label, due_at=local_datetime(args.due, tz),
                     cutoff=local_date(args.cutoff) if args.cutoff else None, audience=parse_audience(args.audience),
                     remind_offsets=parse_offsets(args.remind), announce=not args.no_announce)
-                await app.services.plan_reminders(p.id)
                 print(f"Đã mở kỳ #{p.id}: {p.label} ({p.form_id}), hạn {fmt(p.due_at, tz)}, {p.audience_text}")
                 if not args.no_announce:
                     print("Thông báo mở kỳ đã xếp hàng gửi tới các đơn vị (tiến trình `tdkt-bot run` sẽ gửi).")

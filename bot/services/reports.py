@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core import Clock
 from bot.core.durations import normalise_duration, parse_duration
@@ -22,6 +22,9 @@ from storage.errors import Conflict
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
 from storage.records import PeriodRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.services.submissions import SubmissionService
 
 
 class SubmissionStatus:
@@ -169,44 +172,17 @@ def submission_view(s: Submission, unit: UnitView) -> SubmissionView:
 
 
 class ReportService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, form_versions: dict[str, int]) -> None:
+    """Drafts, progress and reading periods and submissions; submitting, returning and accepting
+    are ``SubmissionService``'s (reached here by their old names too)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, form_versions: dict[str, int],
+                 submissions: SubmissionService) -> None:
         self.uow = uow
         self.clock = clock
         self.form_versions = form_versions
+        self.submissions = submissions
 
-    # ---- periods ----------------------------------------------------------------------------
-    async def open_period(
-        self, *, form_id: str, label: str, due_at: datetime, cutoff: date | None = None,
-        audience: Audience | None = None, remind_offsets: list[str] | None = None, opens_at: datetime | None = None,
-        created_by: int | None = None, actor: str = "cli",
-    ) -> PeriodView:
-        if form_id not in self.form_versions:
-            raise PeriodError(f"Không có mẫu báo cáo “{form_id}”. Có: {', '.join(sorted(self.form_versions))}")
-        now = self.clock.now()
-        if due_at <= now:
-            raise PeriodError("Hạn nộp phải ở tương lai.")
-        audience = audience or {"all": True}
-        async with self.uow() as uow:
-            await resolve_units(uow, audience)
-            p = ReportPeriod(
-                form_id=form_id, form_version=self.form_versions[form_id], label=label.strip(), cutoff=cutoff,
-                opens_at=opens_at or now, due_at=due_at, audience=audience,
-                remind_offsets=list(remind_offsets or ["7d", "3d", "1d", "2h"]), status="open",
-                created_by=created_by, created_at=now,
-            )
-            uow.reports.add(p)
-            await uow.flush()
-            uow.audit.record(now, actor, "period.open", id=p.id, form=form_id, label=label)
-            await uow.commit()
-            return period_view(p)
-
-    async def link_announcement(self, period_id: int, announcement_id: int) -> None:
-        async with self.uow() as uow:
-            p = await uow.reports.period(period_id)
-            if p is not None:
-                p.announcement_id = announcement_id
-                await uow.commit()
-
+    # ---- periods (opening and changing one: bot.services.periods) ----------------------------
     async def periods(self, status: str | None = None) -> list[PeriodView]:
         async with self.uow() as uow:
             return [period_view(p) for p in await uow.reports.periods(status)]
@@ -215,26 +191,6 @@ class ReportService:
         async with self.uow() as uow:
             p = await uow.reports.period(period_id)
             return period_view(p) if p else None
-
-    async def update_period(self, period_id: int, *, due_at: datetime | None = None, audience: Audience | None = None,
-                            status: str | None = None, actor: str = "cli") -> PeriodView:
-        now = self.clock.now()
-        async with self.uow() as uow:
-            p = await uow.reports.period(period_id)
-            if p is None:
-                raise PeriodError(f"Không có kỳ báo cáo số {period_id}.")
-            if due_at is not None:
-                p.due_at = due_at
-            if audience is not None:
-                await resolve_units(uow, audience)
-                p.audience = audience
-            if status is not None:
-                p.status = status
-                p.closed_at = now if status == "closed" else None
-            uow.audit.record(now, actor, "period.update", id=period_id, due_at=str(due_at) if due_at else None,
-                             audience=audience, status=status)
-            await uow.commit()
-            return period_view(p)
 
     async def open_periods_for(self, unit_id: int) -> list[PeriodView]:
         async with self.uow() as uow:
@@ -350,50 +306,17 @@ class ReportService:
                 await uow.reports.delete(d)
                 await uow.commit()
 
-    # ---- submitting -------------------------------------------------------------------------
+    # ---- submitting (the use cases: bot.services.submissions) ----------------------------------
     async def submit(self, session_id: int, member_id: int, clean_answers: dict[str, Any],
                      expected_version: int | None = None) -> SubmitResult | None:
-        """Turn the draft into a submission (or its next revision) and drop the draft.
+        """See ``SubmissionService.submit`` (kept here: the report flow calls it by this name)."""
+        return await self.submissions.submit(session_id, member_id, clean_answers, expected_version)
 
-        Idempotent: a second tap finds the draft gone and gets the same receipt back. With
-        ``expected_version`` (the version ``clean_answers`` were computed from), a draft changed
-        meanwhile raises ``DraftChanged`` instead of sending answers the officer never saw.
-        """
-        now = self.clock.now()
-        async with self.uow() as uow:
-            d = await uow.reports.form_session(session_id, for_update=True)
-            if d is None:
-                return None
-            if expected_version is not None and d.version != expected_version:
-                raise DraftChanged(session_id)
-            p = await uow.reports.period(d.period_id)
-            unit = await uow.units.get(d.unit_id)
-            assert p is not None and unit is not None
-            sub = await uow.reports.submission_for(d.unit_id, d.period_id, for_update=True)
-            late = now > p.due_at
-            if sub is None:
-                sub = Submission(period_id=p.id, unit_id=unit.id, status=SubmissionStatus.SUBMITTED, revision=1,
-                                 form_version=p.form_version, answers=clean_answers, submitted_by=member_id,
-                                 submitted_at=now, first_submitted_at=now, late=late, receipt_no="",
-                                 return_reason="")
-                uow.reports.add(sub)
-                await uow.flush()
-            else:
-                sub.revision += 1
-                sub.status, sub.answers, sub.submitted_by, sub.submitted_at = (
-                    SubmissionStatus.SUBMITTED, clean_answers, member_id, now)
-                sub.late = sub.late or late
-                sub.form_version = p.form_version
-            code = FORM_CODES.get(p.form_id, "BC")
-            sub.receipt_no = f"{sub.id:04d}/{now.year}/{code}" + (f"-L{sub.revision}" if sub.revision > 1 else "")
-            uow.reports.add(SubmissionRevision(
-                submission_id=sub.id, revision=sub.revision, form_version=sub.form_version, answers=clean_answers,
-                submitted_by=member_id, submitted_at=now, late=late, receipt_no=sub.receipt_no))
-            await uow.reports.delete(d)
-            uow.audit.record(now, f"member:{member_id}", "report.submit", period=p.id, unit=unit.code,
-                             revision=sub.revision, late=late)
-            await uow.commit()
-            return SubmitResult(submission_view(sub, unit_view(unit)), already=False)
+    async def return_submission(self, submission_id: int, reason: str, admin_id: int | None) -> SubmissionView | None:
+        return await self.submissions.return_submission(submission_id, reason, admin_id)
+
+    async def accept(self, submission_id: int, admin_id: int | None) -> SubmissionView | None:
+        return await self.submissions.accept(submission_id, admin_id)
 
     async def submission(self, unit_id: int, period_id: int) -> SubmissionView | None:
         async with self.uow() as uow:
@@ -412,31 +335,6 @@ class ReportService:
     async def revisions(self, submission_id: int) -> list[SubmissionRevision]:
         async with self.uow() as uow:
             return await uow.reports.revisions(submission_id)
-
-    async def return_submission(self, submission_id: int, reason: str, admin_id: int | None) -> SubmissionView | None:
-        now = self.clock.now()
-        async with self.uow() as uow:
-            s = await uow.reports.submission(submission_id)
-            if s is None or s.status == SubmissionStatus.RETURNED:
-                return None
-            s.status, s.return_reason, s.returned_at, s.returned_by = SubmissionStatus.RETURNED, reason, now, admin_id
-            uow.audit.record(now, f"member:{admin_id}" if admin_id else "cli", "report.return", submission=s.id,
-                             reason=reason)
-            await uow.commit()
-            unit = await uow.units.get(s.unit_id)
-            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
-
-    async def accept(self, submission_id: int, admin_id: int | None) -> SubmissionView | None:
-        now = self.clock.now()
-        async with self.uow() as uow:
-            s = await uow.reports.submission(submission_id)
-            if s is None or s.status != SubmissionStatus.SUBMITTED:
-                return None
-            s.status, s.accepted_at = SubmissionStatus.ACCEPTED, now
-            uow.audit.record(now, f"member:{admin_id}" if admin_id else "cli", "report.accept", submission=s.id)
-            await uow.commit()
-            unit = await uow.units.get(s.unit_id)
-            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
 
     # ---- progress ---------------------------------------------------------------------------
     async def progress(self, period_id: int) -> Progress | None:

@@ -99,6 +99,14 @@ class ReportRepository(_Repo):
         return list(await self.session.scalars(
             select(Submission).where(Submission.period_id == period_id).order_by(Submission.id)))
 
+    async def revision_from_draft(self, session_id: int, member_id: int) -> SubmissionRevision | None:
+        """The newest revision this member made from draft ``session_id`` (SQLite may give a
+        later draft the same id: the newest one is the one that draft became)."""
+        return await self.session.scalar(
+            select(SubmissionRevision).where(SubmissionRevision.session_id == session_id,
+                                             SubmissionRevision.submitted_by == member_id)
+            .order_by(SubmissionRevision.id.desc()).limit(1))
+
     async def revisions(self, submission_id: int) -> list[SubmissionRevision]:
         return list(await self.session.scalars(
             select(SubmissionRevision).where(SubmissionRevision.submission_id == submission_id)
