@@ -105,7 +105,7 @@ class App:
         no officer's chat is bound yet, the announcement would reach nobody."""
         tz = self.settings.timezone
         demo = demo_period(self.clock.now(), tz)
-        period = await self.services.open_period(
+        period = await self.services.periods.open(
             form_id=demo.form_id, label=demo.label, due_at=demo.due_at(ZoneInfo(tz)), cutoff=demo.cutoff,
             audience={"all": True}, remind_offsets=DEMO_REMINDERS, actor="demo", announce=False)
         log.info("opened demo period #%d %s", period.id, period.label)
@@ -210,7 +210,7 @@ class App:
         self.scheduler.add("status-reports", STATUS_REPORTS_SECONDS,
                            lambda: self.services.status_reports.refresh(self.dispatcher.channels))
         if scheduler:
-            self.scheduler.add("tick", s.scheduler_interval, self.services.tick)
+            self.scheduler.add("tick", s.scheduler_interval, self.services.ticks.run)
         self.scheduler.start()
 
     async def _start_outboxes(self, *, release_abandoned: bool) -> None:
@@ -240,7 +240,7 @@ class App:
         database session can delay a stop but never hang it: what was not finished is left to
         the leases and the inbox, as after a crash."""
         if self.scheduler:
-            self.scheduler.stop()
+            await self.scheduler.stop()
             self.scheduler = None
         for task in self._background:
             task.cancel()

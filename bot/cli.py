@@ -443,7 +443,7 @@ async def cmd_periods(settings: Settings, args: argparse.Namespace) -> int:
     async def go(app: Any) -> int:
         try:
             if args.periods_verb == "open":
-                p = await app.services.open_period(
+                p = await app.services.periods.open(
                     form_id=args.form, label=args.label, due_at=local_datetime(args.due, tz),
                     cutoff=local_date(args.cutoff) if args.cutoff else None, audience=parse_audience(args.audience),
                     remind_offsets=parse_offsets(args.remind), announce=not args.no_announce)
@@ -456,12 +456,12 @@ async def cmd_periods(settings: Settings, args: argparse.Namespace) -> int:
                     figures = ", ".join(f"{STATE_LABELS[s]} {n}" for s, n in prog.counts.items() if n)
                     print(f"#{p.id:<3} {p.status:<6} {p.form_id:<16} hạn {fmt(p.due_at, tz)}  {p.label}  [{figures}]")
             elif args.periods_verb == "close":
-                p = await app.services.change_period(args.period_id, status="closed")
+                p = await app.services.periods.close(args.period_id)
                 print(f"Đã đóng kỳ #{p.id}: {p.label}")
             elif args.periods_verb == "change":
                 if not args.due and not args.audience:
                     raise CliError("cần --due và/hoặc --audience")
-                p = await app.services.change_period(
+                p = await app.services.periods.change(
                     args.period_id, due_at=local_datetime(args.due, tz) if args.due else None,
                     audience=parse_audience(args.audience) if args.audience else None, announce=args.announce)
                 print(f"Kỳ #{p.id}: hạn {fmt(p.due_at, tz)}, {p.audience_text}; lịch nhắc đã lập lại.")
@@ -485,7 +485,7 @@ async def print_period(app: Any, period_id: int, tz: str) -> None:
     print(f"Chốt số liệu {p.cutoff.strftime('%d/%m/%Y') if p.cutoff else '-'} · hạn {fmt(p.due_at, tz)} · "
           f"{p.audience_text} · nhắc {', '.join(p.remind_offsets)}")
     print("Tiến độ: " + ", ".join(f"{STATE_LABELS[s]} {n}" for s, n in prog.counts.items()))
-    plan = await app.services.reminder_plan(p.id)
+    plan = await app.services.reminders.plan_lines(p.id)
     print(f"Lịch nhắc ({len(plan)}):")
     for r in plan:
         moved = f" (dời từ {fmt(r.planned_for, tz)}: ngoài giờ/ngày nghỉ)" if r.moved else ""
@@ -497,7 +497,7 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
     async def go(app: Any) -> int:
         try:
-            _name, data = await app.services.export_period(args.period_id)
+            _name, data = await app.services.exports.export_period(args.period_id)
         except PeriodError as exc:
             raise CliError(str(exc)) from None
         args.xlsx.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,8 @@ at its next time. Adding a job: ``scheduler.add("name", seconds, callable)`` in 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,6 +31,7 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler()
         self._jobs: dict[str, tuple[Job, float]] = {}
         self.runs: dict[str, int] = {}
+        self._running: set[asyncio.Task[Any]] = set()
 
     @property
     def ticks(self) -> int:
@@ -43,11 +46,17 @@ class Scheduler:
 
     async def run_job(self, name: str) -> None:
         job, _ = self._jobs[name]
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             result = await job()
         except Exception:
             log.exception("scheduler job %s failed; its next run will try again", name)
             return
+        finally:
+            if task is not None:
+                self._running.discard(task)
         self.runs[name] = self.runs.get(name, 0) + 1
         if isinstance(result, dict):
             if any(result.values()):
@@ -70,6 +79,14 @@ class Scheduler:
         for name, (_, seconds) in self._jobs.items():
             log.info("scheduler: %s every %ss", name, seconds)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """No more runs; a run in progress is cancelled (what it claimed in the database is
+        either committed or rolled back, as after a crash) and waited for."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        for task in running:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from storage.audience import Audience
-from storage.models import UnitKind
+from storage.models import Unit, UnitKind
 from storage.records import Recipient
 from storage.uow import UnitOfWork
 
@@ -69,7 +69,7 @@ async def check_names(uow: UnitOfWork, audience: Audience) -> None:
         raise AudienceError("Không có cụm, khối: " + "; ".join(missing))
 
 
-async def resolve_units(uow: UnitOfWork, audience: AudienceLike) -> list[Any]:
+async def resolve_units(uow: UnitOfWork, audience: AudienceLike) -> list[Unit]:
     """The open units an audience designates, by code, after checking its names exist."""
     a = Audience.of(audience)
     await check_names(uow, a)

@@ -1,5 +1,6 @@
-"""Deadline reminders: plan rows per (period, unit, kind), claim due ones atomically, send
-through the outbox only to units that have not validly submitted; the daily digest.
+"""Deadline reminders: plan rows per (period, unit, kind), claim due ones atomically, queue
+them in the outbox only for units that have not validly submitted; the once-a-day job claim.
+How they read is ``reminder_wording``; who sends them when is ``reminder_sending``.
 
 Claiming is ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` with a claim token,
 in the same transaction that queues the deliveries: two scheduler processes on one

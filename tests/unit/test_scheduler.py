@@ -39,7 +39,7 @@ async def test_named_jobs_run_on_their_intervals_and_a_failing_one_keeps_running
             if min(calls.values()) >= 2:
                 break
     finally:
-        s.stop()
+        await s.stop()
     assert min(calls.values()) >= 2, calls
     assert s.ticks == calls["tick"] and s.runs["status-reports"] == calls["status-reports"]
     assert "broken" not in s.runs
