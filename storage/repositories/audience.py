@@ -3,9 +3,7 @@ queries built on it (who is in it, which chats reach them)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, literal, select, union_all
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import raiseload
 
 from storage.audience import Audience
@@ -52,22 +50,20 @@ class AudienceRepository(_Repo):
 
     async def open_periods_including(self, unit_id: int) -> list[tuple[ReportPeriod, Unit]]:
         """The open periods whose audience includes the unit, with the unit, earliest deadline
-        first: three queries however many periods are open (their audiences are tested in one
-        ``UNION ALL``), not one per period."""
+        first: two queries however many periods are open — the unit is read once, with one
+        column per period saying whether that period's audience holds it."""
         periods = list(await self.session.scalars(
             select(ReportPeriod).where(ReportPeriod.status == "open").order_by(ReportPeriod.id.desc())))
         if not periods:
             return []
-        tests: list[Any] = [select(literal(p.id).label("pid")).select_from(Unit)
-                            .where(Unit.id == unit_id, audience_filter(Audience.of(p.audience))) for p in periods]
-        included = set(await self.session.scalars(union_all(*tests) if len(tests) > 1 else tests[0]))
-        if not included:
+        tests = [audience_filter(Audience.of(p.audience)).label(f"in_{n}") for n, p in enumerate(periods)]
+        row = (await self.session.execute(
+            select(Unit, *tests).where(Unit.id == unit_id).options(raiseload(Unit.group_links)))).first()
+        if row is None:
             return []
-        unit = await self.session.scalar(
-            select(Unit).where(Unit.id == unit_id).options(raiseload(Unit.group_links)))
-        if unit is None:
-            return []
-        return sorted(((p, unit) for p in periods if p.id in included), key=lambda pair: pair[0].due_at)
+        unit, included = row[0], row[1:]
+        return sorted(((p, unit) for p, inside in zip(periods, included, strict=True) if inside),
+                      key=lambda pair: pair[0].due_at)
 
     async def recipients(self, unit_ids: list[int]) -> list[Recipient]:
         """Active officer chats of these units; a member who chose a channel gets only that one."""
