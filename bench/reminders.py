@@ -36,10 +36,10 @@ async def setup(url: str, units: int) -> float:
     engine = await fresh_database(url)
     await seed_units(engine, units)
     services = services_for(engine, FixedClock(DUE - timedelta(days=10)))
-    period = await services.reports.open_period(form_id="bao-cao-6-thang", label="Sơ kết 6 tháng 2026", due_at=DUE,
-                                                cutoff=date(2026, 6, 14), audience={"all": True},
-                                                remind_offsets=["7d", "3d", "1d", "2h"])
-    started = time.perf_counter()
+    period = await services.periods.open(form_id="bao-cao-6-thang", label="Sơ kết 6 tháng 2026", due_at=DUE,
+                                         cutoff=date(2026, 6, 14), audience={"all": True},
+                                         remind_offsets=["7d", "3d", "1d", "2h"], announce=False)
+    started = time.perf_counter()  # planning again: every planned row dropped and written anew
     await services.reminders.plan(period.id)
     plan_seconds = time.perf_counter() - started
     await engine.dispose()

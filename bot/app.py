@@ -34,7 +34,6 @@ from bot.services.send_budget import SharedSendBudget, budget_key
 from bot.services.zalo_invites import ZaloInvites
 from bot.services.zalo_oa import OaContactBook, OaTokenStore, TemplateFallback, Templates
 from handlers import build_router
-from handlers.broadcasts import refresh_reports
 from handlers.context import Handler
 from handlers.context import Settings as HandlerSettings
 from handlers.dispatch import Dispatcher
@@ -47,6 +46,8 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 DEMO_UNITS = Path(__file__).with_name("data") / "demo_units.csv"
+STATUS_REPORTS_SECONDS = 2.0
+"""How often the admins' delivery-status messages are brought up to date."""
 
 
 class App:
@@ -119,7 +120,7 @@ class App:
         no officer's chat is bound yet, the announcement would reach nobody."""
         tz = self.settings.timezone
         demo = demo_period(self.clock.now(), tz)
-        period = await self.services.open_period(
+        period = await self.services.periods.open(
             form_id=demo.form_id, label=demo.label, due_at=demo.due_at(ZoneInfo(tz)), cutoff=demo.cutoff,
             audience={"all": True}, remind_offsets=DEMO_REMINDERS, actor="demo", announce=False)
         log.info("opened demo period #%d %s", period.id, period.label)
@@ -249,10 +250,14 @@ class App:
             self.outboxes[ch.name] = self._outbox(ch, only_chat)
             log.info("channel %s up", ch.name)
         await self._start_outboxes(release_abandoned=True)
-        self._background.append(asyncio.create_task(self._refresh_reports_loop(), name="delivery-reports"))
+        # The status messages are refreshed by every process that sends (a console beside the
+        # running bot too); the tick only where ``scheduler`` asks for it.
+        self.scheduler = Scheduler()
+        self.scheduler.add("status-reports", STATUS_REPORTS_SECONDS,
+                           lambda: self.services.status_reports.refresh(self.dispatcher.channels))
         if scheduler:
-            self.scheduler = Scheduler(self.services.tick, s.scheduler_interval)
-            self.scheduler.start()
+            self.scheduler.add("tick", s.scheduler_interval, self.services.ticks.run)
+        self.scheduler.start()
 
     async def _start_outboxes(self, *, release_abandoned: bool) -> None:
         """Start the outboxes built; on SQLite first take the file's outbox lock.
@@ -276,20 +281,12 @@ class App:
         for outbox in self.outboxes.values():
             await outbox.start()
 
-    async def _refresh_reports_loop(self, every: float = 2.0) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await refresh_reports(self.services, self.dispatcher.channels)
-            except Exception:
-                log.exception("refreshing delivery reports failed")
-
     async def stop(self) -> None:
         """Stop everything; each step is bounded (``STOP_STEP_SECONDS``), so a stuck request or
         database session can delay a stop but never hang it: what was not finished is left to
         the leases and the inbox, as after a crash."""
         if self.scheduler:
-            self.scheduler.stop()
+            await self.scheduler.stop()
             self.scheduler = None
         for task in self._background:
             task.cancel()

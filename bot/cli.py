@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -13,20 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.core import durations
 from bot.forms.spec import SpecError
 
 log = logging.getLogger("bot")
 
-DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$", re.IGNORECASE)
-
-
 def parse_duration(text: str) -> timedelta:
     """``7d`` / ``12h`` / ``30m`` → timedelta (what offices type for expiries and reminders)."""
-    m = DURATION.match(text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"thời hạn không hợp lệ: {text!r} (ví dụ: 7d, 12h, 30m)")
-    n, unit = int(m.group(1)), m.group(2).lower()
-    return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
+    try:
+        return durations.parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"thời hạn không hợp lệ: {text!r} (ví dụ: 7d, 12h, 30m)") from None
 
 
 def setup_logging(level: str, *, console: bool = False) -> None:
@@ -473,11 +469,10 @@ async def cmd_periods(settings: Settings, args: argparse.Namespace) -> int:
     async def go(app: Any) -> int:
         try:
             if args.periods_verb == "open":
-                p = await app.services.open_period(
+                p = await app.services.periods.open(
                     form_id=args.form, label=args.label, due_at=local_datetime(args.due, tz),
                     cutoff=local_date(args.cutoff) if args.cutoff else None, audience=parse_audience(args.audience),
                     remind_offsets=parse_offsets(args.remind), announce=not args.no_announce)
-                await app.services.plan_reminders(p.id)
                 print(f"Đã mở kỳ #{p.id}: {p.label} ({p.form_id}), hạn {fmt(p.due_at, tz)}, {p.audience_text}")
                 if not args.no_announce:
                     print("Thông báo mở kỳ đã xếp hàng gửi tới các đơn vị (tiến trình `tdkt-bot run` sẽ gửi).")
@@ -487,12 +482,12 @@ async def cmd_periods(settings: Settings, args: argparse.Namespace) -> int:
                     figures = ", ".join(f"{STATE_LABELS[s]} {n}" for s, n in prog.counts.items() if n)
                     print(f"#{p.id:<3} {p.status:<6} {p.form_id:<16} hạn {fmt(p.due_at, tz)}  {p.label}  [{figures}]")
             elif args.periods_verb == "close":
-                p = await app.services.change_period(args.period_id, status="closed")
+                p = await app.services.periods.close(args.period_id)
                 print(f"Đã đóng kỳ #{p.id}: {p.label}")
             elif args.periods_verb == "change":
                 if not args.due and not args.audience:
                     raise CliError("cần --due và/hoặc --audience")
-                p = await app.services.change_period(
+                p = await app.services.periods.change(
                     args.period_id, due_at=local_datetime(args.due, tz) if args.due else None,
                     audience=parse_audience(args.audience) if args.audience else None, announce=args.announce)
                 print(f"Kỳ #{p.id}: hạn {fmt(p.due_at, tz)}, {p.audience_text}; lịch nhắc đã lập lại.")
@@ -516,7 +511,7 @@ async def print_period(app: Any, period_id: int, tz: str) -> None:
     print(f"Chốt số liệu {p.cutoff.strftime('%d/%m/%Y') if p.cutoff else '-'} · hạn {fmt(p.due_at, tz)} · "
           f"{p.audience_text} · nhắc {', '.join(p.remind_offsets)}")
     print("Tiến độ: " + ", ".join(f"{STATE_LABELS[s]} {n}" for s, n in prog.counts.items()))
-    plan = await app.services.reminder_plan(p.id)
+    plan = await app.services.reminders.plan_lines(p.id)
     print(f"Lịch nhắc ({len(plan)}):")
     for r in plan:
         moved = f" (dời từ {fmt(r.planned_for, tz)}: ngoài giờ/ngày nghỉ)" if r.moved else ""
@@ -538,7 +533,7 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         outputs = app.services.outputs
         try:
             if args.xlsx:
-                _name, data = await app.services.export_period(args.period_id)
+                _name, data = await app.services.exports.export_period(args.period_id)
                 write(args.xlsx, data)
             if args.summary:
                 write(args.summary, (await outputs.summary_docx(args.period_id))[1])

@@ -307,33 +307,3 @@ async def reopen(ctx: Ctx) -> None:
         await ctx.say("stale_button")
         return
     await ctx.reply(Outbound(text=out.text, documents=out.documents))
-
-
-async def refresh_reports(services, channels) -> int:  # type: ignore[no-untyped-def]
-    """Edit every live delivery-status message whose figures changed; returns how many."""
-    from bot.core import Address
-
-    changed = 0
-    for ann_id, channel, chat_id, message_id, old_text in await services.announcements.live_reports():
-        ch = channels.get(channel)
-        if ch is None:
-            continue
-        out = await services.announcements.report_outbound(ann_id)
-        if _figures(out.text) == _figures(old_text):
-            continue
-        try:
-            await ch.edit(Address(channel, chat_id), message_id, out)
-        except Exception as exc:  # the status message is a convenience; never let it break sending
-            import logging
-
-            logging.getLogger(__name__).info("could not refresh delivery report %s: %s", ann_id, exc)
-            continue
-        await services.announcements.attach_report(ann_id, channel, chat_id, message_id, out.text)
-        await services.announcements.mark_done_if_finished(ann_id)
-        changed += 1
-    return changed
-
-
-def _figures(text: str) -> str:
-    """The part of the status text that matters (not the 'updated at' time)."""
-    return text.split("(cập nhật", 1)[0]

@@ -101,7 +101,7 @@ async def export(ctx: Ctx) -> None:
 
 async def send_export(ctx: Ctx, period_id: int) -> None:
     try:
-        name, data = await ctx.services.export_period(period_id)
+        name, data = await ctx.services.exports.export_period(period_id)
     except PeriodError as exc:
         await ctx.reply(f"❌ {exc}")
         return
@@ -173,7 +173,7 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
     period = await ctx.services.reports.period(sub.period_id)
     assert period
     engine = FormEngine(ctx.services.forms[period.form_id])
-    lines = engine.summary(sub.answers, ctx.services.form_context(period, sub.unit.kind))
+    lines = engine.summary(sub.answers, ctx.services.reminder_wording.form_context(period, sub.unit.kind))
     buttons = []
     if sub.status == "submitted":
         buttons = [Choice("↩️ Trả lại", ReturnSubmission(submission=sub.id).pack()),
@@ -206,7 +206,7 @@ async def return_input(ctx: Ctx) -> None:
         return
     period = await ctx.services.reports.period(sub.period_id)
     assert period
-    told = await ctx.services.notify_returned(sub, period)
+    told = await ctx.services.submissions.notify_returned(sub, period)
     await ctx.reply(f"↩️ Đã trả lại báo cáo của {md_escape(sub.unit.name)}; "
                     + ("đơn vị đã được báo qua tin nhắn." if told else
                        "đơn vị chưa liên kết kênh nhắn tin nào, cần báo trực tiếp (điện thoại)."))
@@ -267,7 +267,7 @@ async def open_input(ctx: Ctx) -> None:
 
             audience = parse_audience(text)
             await ctx.services.announcements.check_audience(audience)
-            data.update(audience=audience, step="remind")
+            data.update(audience=audience.to_json(), step="remind")
         elif step == "remind":
             data.update(remind=parse_offsets(text if text.lower() not in {"mặc định", "mac dinh"} else "7d,3d,1d,2h"),
                         step="confirm")
@@ -294,7 +294,7 @@ async def _open(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
     from datetime import date
 
     try:
-        period = await ctx.services.open_period(
+        period = await ctx.services.periods.open(
             form_id=data["form_id"], label=data["label"], due_at=datetime.fromisoformat(data["due"]),
             cutoff=date.fromisoformat(data["cutoff"]), audience=data["audience"], remind_offsets=data["remind"],
             created_by=ctx.member.id if ctx.member else None,

@@ -374,6 +374,9 @@ class SubmissionRevision(Base):
     submitted_at: Mapped[datetime]
     late: Mapped[bool] = mapped_column(default=False)
     receipt_no: Mapped[str] = mapped_column(String(40))
+    # The draft this revision was made from (gone since): a second tap on that draft's "Gửi"
+    # gets this receipt back instead of "the button is old".
+    session_id: Mapped[int | None] = mapped_column(index=True)
 
 
 class Reminder(Base):

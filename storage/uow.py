@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import repositories as r
+from storage.errors import Conflict
 from storage.zalo_oa import ZaloOaRepository
 
 
@@ -37,6 +39,9 @@ class UnitOfWork:
         self.reports = r.ReportRepository(s)
         self.send_budgets = r.SendBudgetRepository(s)
         self.zalo_oa = ZaloOaRepository(s)
+        self.audiences = r.AudienceRepository(s)
+        self.reminders = r.ReminderRepository(s)
+        self.jobs = r.JobRepository(s)
         return self
 
     async def __aexit__(
@@ -51,10 +56,20 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
-        await self.session.commit()
+        """Commit; a uniqueness rule lost to a concurrent writer raises our ``Conflict`` (the
+        transaction is rolled back), so callers never need SQLAlchemy to tell that case apart."""
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:
+            await self.session.rollback()
+            raise Conflict(str(exc.orig)) from exc
 
     async def flush(self) -> None:
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            await self.session.rollback()
+            raise Conflict(str(exc.orig)) from exc
 
 
 class UnitOfWorkFactory:

@@ -61,14 +61,16 @@ def _d(value: datetime | date | None, tz: str = "Asia/Ho_Chi_Minh") -> str:
     return value.strftime("%d/%m/%Y")
 
 
-_STATE_LABELS = {
+STATE_LABELS = {
     "chua_bat_dau": "chưa bắt đầu", "dang_soan": "đang soạn", "da_nop": "đã nộp", "nop_muon": "nộp muộn",
     "bi_tra_lai": "bị trả lại", "da_tiep_nhan": "đã tiếp nhận",
 }
+"""A unit's report state in words (keys are ``UnitState`` values): the one table, for the
+templates and, through ``bot.services.reports.STATE_LABELS``, the CLI and the export."""
 
 
 def _state_label(state: Any) -> str:
-    return _STATE_LABELS.get(str(state), str(state))
+    return STATE_LABELS.get(str(state), str(state))
 
 
 @lru_cache(maxsize=1)

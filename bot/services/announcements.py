@@ -7,14 +7,19 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from bot.core import Attachment, Choice, Clock, Outbound, Route
 from bot.rendering.templates import Raw, render
-from bot.services.audience import Audience, describe, recipient_bindings, resolve_units
+from bot.services.audience import (
+    Audience,
+    AudienceLike,
+    check_names,
+    describe,
+    recipient_bindings,
+    resolve_units,
+)
+from storage.errors import Conflict
 from storage.models import Announcement, Delivery, DeliveryStatus
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 ACK_PREFIX = "ack"
 
@@ -109,27 +114,25 @@ class AnnouncementService:
 
     async def create(
         self, *, doc_type: str, number: str = "", issued_on: date | None = None, issuer: str = "", summary: str = "",
-        body: str = "", attachments: list[dict[str, Any]] | None = None, audience: Audience | None = None,
+        body: str = "", attachments: list[dict[str, Any]] | None = None, audience: AudienceLike | None = None,
         send_at: datetime | None = None, needs_ack: bool = False, created_by: int | None = None, actor: str = "cli",
     ) -> AnnouncementView:
-        """Store the announcement; release it now, or leave it scheduled for the tick."""
+        """Store the announcement and, unless it is scheduled for later, its deliveries: one
+        transaction (a crash leaves either nothing or an announcement on its way)."""
         now = self.clock.now()
-        audience = audience or {"all": True}
         async with self.uow() as uow:
-            await resolve_units(uow, audience)  # validates codes/groups now, not at send time
-            a = Announcement(
-                doc_type=doc_type or "Thông báo", number=number, issued_on=issued_on, issuer=issuer, summary=summary,
-                body=body, attachments=attachments or [], audience=audience, send_at=send_at, needs_ack=needs_ack,
-                status="scheduled" if send_at and send_at > now else "queued", created_by=created_by, created_at=now,
-            )
-            uow.announcements.add(a)
-            await uow.flush()
-            uow.audit.record(now, actor, "announcement.create", id=a.id, number=number, audience=audience)
+            a = await stage_announcement(
+                uow, now, doc_type=doc_type, number=number, issued_on=issued_on, issuer=issuer, summary=summary,
+                body=body, attachments=attachments, audience=audience, send_at=send_at, needs_ack=needs_ack,
+                created_by=created_by, actor=actor)
+            if a.status == "queued":
+                await stage_deliveries(uow, a, now)
             await uow.commit()
-            ann_id = a.id
-        if a.status == "queued":
-            await self.release(ann_id)
-        return await self.get(ann_id)  # type: ignore[return-value]
+            queued = a.status == "sending"
+            result = view(a)
+        if queued:
+            self.on_queued()
+        return result
 
     async def release(self, announcement_id: int) -> int:
         """Create one delivery per recipient chat (idempotent: re-running adds only new chats)."""
@@ -138,25 +141,10 @@ class AnnouncementService:
             a = await uow.announcements.get(announcement_id)
             if a is None:
                 return 0
-            units = await resolve_units(uow, a.audience)
-            bindings = await recipient_bindings(uow, [u.id for u in units])
-            unit_of_member = {b.member_id: b.unit_id for b in bindings}
-            existing = {d.binding_id for d in await uow.deliveries.of_announcement(a.id)}
-            created = 0
-            for b in bindings:
-                if b.id in existing:
-                    continue
-                uow.deliveries.add(Delivery(
-                    kind="announcement", announcement_id=a.id, binding_id=b.id, member_id=b.member_id,
-                    unit_id=unit_of_member[b.member_id], channel=b.channel, chat_id=b.chat_id, payload={},
-                    status=DeliveryStatus.QUEUED, priority=5, attempts=0, parts_sent=0, last_error="",
-                    next_try_at=now, message_id="", created_at=now,
-                ))
-                created += 1
-            a.status, a.released_at = "sending", a.released_at or now
+            created = await stage_deliveries(uow, a, now)
             try:
                 await uow.commit()
-            except IntegrityError:  # another process released it at the same moment
+            except Conflict:  # another process released it at the same moment
                 return 0
         self.on_queued()
         return created
@@ -234,13 +222,7 @@ class AnnouncementService:
     async def ack_of_last_for_chat(self, channel: str, chat_id: str) -> int | None:
         """The newest unacknowledged delivery needing acknowledgement in this chat (for 'đã nhận' typed)."""
         async with self.uow() as uow:
-            stmt = (
-                select(Delivery.id).join(Announcement, Delivery.announcement_id == Announcement.id)
-                .where(Delivery.channel == channel, Delivery.chat_id == chat_id, Announcement.needs_ack.is_(True),
-                       Delivery.acknowledged_at.is_(None), Delivery.status == DeliveryStatus.SENT)
-                .order_by(Delivery.id.desc()).limit(1)
-            )
-            return await uow.session.scalar(stmt)
+            return await uow.deliveries.last_to_acknowledge(channel, chat_id)
 
     async def retry_failed(self, announcement_id: int) -> int:
         """Queue the failed deliveries again. One conditional statement, not read-then-write:
@@ -293,7 +275,7 @@ class AnnouncementService:
             return [(a.id, a.report_channel or "", a.report_chat_id or "", a.report_message_id or "",
                      a.report_text or "") for a in await uow.announcements.with_live_report(since)]
 
-    async def check_audience(self, audience: Audience) -> None:
+    async def check_audience(self, audience: AudienceLike) -> None:
         async with self.uow() as uow:
             await resolve_units(uow, audience)
 
@@ -360,6 +342,46 @@ async def units_not_reached(uow_factory: UnitOfWorkFactory, announcement_id: int
 
 
 UNREACHABLE_LABEL = "không liên lạc được qua Zalo OA (quá 7 ngày chưa tương tác, không gửi được tin mẫu)"
+async def stage_announcement(
+    uow: UnitOfWork, now: datetime, *, doc_type: str, number: str = "", issued_on: date | None = None,
+    issuer: str = "", summary: str = "", body: str = "", attachments: list[dict[str, Any]] | None = None,
+    audience: AudienceLike | None = None, send_at: datetime | None = None, needs_ack: bool = False,
+    created_by: int | None = None, actor: str = "cli",
+) -> Announcement:
+    """Add an announcement to ``uow`` (flushed, audited, not committed): "queued", or
+    "scheduled" when ``send_at`` is later. Its audience is checked now, not at send time."""
+    aud = Audience.of(audience)
+    await check_names(uow, aud)
+    a = Announcement(
+        doc_type=doc_type or "Thông báo", number=number, issued_on=issued_on, issuer=issuer, summary=summary,
+        body=body, attachments=attachments or [], audience=aud.to_json(), send_at=send_at, needs_ack=needs_ack,
+        status="scheduled" if send_at and send_at > now else "queued", created_by=created_by, created_at=now,
+    )
+    uow.announcements.add(a)
+    await uow.flush()
+    uow.audit.record(now, actor, "announcement.create", id=a.id, number=number, audience=aud.to_json())
+    return a
+
+
+async def stage_deliveries(uow: UnitOfWork, a: Announcement, now: datetime) -> int:
+    """Add one outbox row per recipient chat not yet given one and mark the announcement
+    "sending" (in ``uow``, not committed); how many rows were added."""
+    units = await resolve_units(uow, a.audience)
+    bindings = await recipient_bindings(uow, [u.id for u in units])
+    existing = {d.binding_id for d in await uow.deliveries.of_announcement(a.id)}
+    created = 0
+    for b in bindings:
+        if b.id in existing:
+            continue
+        uow.deliveries.add(Delivery(
+            kind="announcement", announcement_id=a.id, binding_id=b.id, member_id=b.member_id,
+            unit_id=b.unit_id, channel=b.channel, chat_id=b.chat_id, payload={},
+            status=DeliveryStatus.QUEUED, priority=5, attempts=0, parts_sent=0, last_error="",
+            next_try_at=now, message_id="", created_at=now,
+        ))
+        created += 1
+    a.status, a.released_at = "sending", a.released_at or now
+    return created
 
 
 def _report_choices(announcement_id: int, needs_ack: bool) -> tuple[tuple[Choice, ...], ...]:

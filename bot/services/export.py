@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from bot.core import strip_controls
 from bot.forms.parsers import answer_files
 from bot.forms.spec import FormSpec, Question
-from bot.services.reports import STATE_LABELS, PeriodView, SubmissionView, UnitState
+from bot.services.reports import STATE_LABELS, PeriodView, ReportService, SubmissionView, UnitState
 from bot.services.views import UnitView
 
 NUMERIC = {"integer", "decimal", "numbers", "year"}
@@ -151,3 +151,19 @@ def build_workbook(
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+class ExportService:
+    """A period's results as an Excel file (the office's /xuat and the CLI's ``export``)."""
+
+    def __init__(self, reports: ReportService, forms: dict[str, FormSpec], *,
+                 timezone: str = "Asia/Ho_Chi_Minh") -> None:
+        self.reports = reports
+        self.forms = forms
+        self.timezone = timezone
+
+    async def export_period(self, period_id: int) -> tuple[str, bytes]:
+        """(file name, XLSX bytes) for a period; ``PeriodError`` if there is none."""
+        period, rows = await self.reports.export_rows(period_id)
+        data = build_workbook(period, self.forms[period.form_id], rows, tz=self.timezone)
+        return f"tdkt_ky{period.id}_{period.form_id}.xlsx", data

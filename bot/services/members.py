@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core import Address, Clock, Inbound, nfc
 from bot.services._convert import member_view, prefixed, unit_view
 from bot.services.conversations import FlowState
 from bot.services.views import InviteView, MemberView
+from storage.errors import Conflict
 from storage.models import BindingStatus, ChatBinding, Invite, Member, Role
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -209,7 +208,7 @@ class MemberService:
                          person=person)
         try:
             await uow.commit()
-        except IntegrityError:
+        except Conflict:
             return RedeemOutcome.USED
         return RedeemOutcome.BOUND
 

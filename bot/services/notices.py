@@ -6,7 +6,7 @@ retries and crash-safety, instead of being sent inline from a handler.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +98,7 @@ class NoticeService:
         self.on_queued()
         return d.id
 
-    async def to_units(self, texts: dict[int, NoticeText], choices: ChoiceRows = (), *, kind: str = "notice") -> set[int]:
+    async def to_units(self, texts: Mapping[int, NoticeText], choices: ChoiceRows = (), *, kind: str = "notice") -> set[int]:
         """Queue one message per recipient chat of each unit (text may differ per unit);
         returns the units reached (a unit with no active chat is not among them)."""
         now = self.clock.now()

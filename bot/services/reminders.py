@@ -1,5 +1,6 @@
-"""Deadline reminders: plan rows per (period, unit, kind), claim due ones atomically, send
-through the outbox only to units that have not validly submitted; the daily digest.
+"""Deadline reminders: plan rows per (period, unit, kind), claim due ones atomically, queue
+them in the outbox only for units that have not validly submitted; the once-a-day job claim.
+How they read is ``reminder_wording``; who sends them when is ``reminder_sending``.
 
 Claiming is ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` with a claim token,
 in the same transaction that queues the deliveries: two scheduler processes on one
@@ -9,21 +10,20 @@ PostgreSQL never send the same reminder twice, and a crash between ticks loses n
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import raiseload
-
 from bot.core import Clock
 from bot.services.audience import recipient_bindings, resolve_units
 from bot.services.calendar import WorkCalendar
-from bot.services.notices import notice_row
+from bot.services.notices import ChoiceRows, NoticeText, notice_row
 from bot.services.reports import SubmissionStatus, answers_in_progress, offset_delta
-from storage.models import Delivery, JobRun, Reminder, ReportPeriod, Submission, Unit
-from storage.uow import UnitOfWorkFactory
+from storage.errors import Conflict
+from storage.models import ReportPeriod
+from storage.records import PlannedReminder
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 STATUS_LABELS = {"planned": "dự kiến", "sent": "đã gửi", "skipped": "bỏ qua (đơn vị đã nộp)",
                  "cancelled": "huỷ (kỳ đã đóng/đổi)", "claimed": "đang gửi",
@@ -37,6 +37,10 @@ class PlanLine:
     planned_for: datetime
     send_at: datetime
     status: str
+
+    @classmethod
+    def of(cls, r: PlannedReminder) -> PlanLine:
+        return cls(r.unit_code, r.kind.split("@")[0], r.planned_for, r.send_at, r.status)
 
     @property
     def moved(self) -> bool:
@@ -53,7 +57,7 @@ class DueReminder:
 
     id: int
     period: ReportPeriod
-    unit: Unit
+    unit: Any
     kind: str
     overdue_days: int
     draft_answers: dict[str, Any] | None
@@ -87,40 +91,41 @@ class ReminderService:
 
     async def plan(self, period_id: int) -> int:
         """Create (or re-plan) the period's reminders; those already sent stay as they are."""
-        now = self.clock.now()
         async with self.uow() as uow:
             p = await uow.reports.period(period_id)
             if p is None:
                 return 0
-            await uow.session.execute(
-                delete(Reminder).where(Reminder.period_id == period_id, Reminder.status == "planned"))
-            if p.status != "open":
-                await uow.commit()
-                return 0
-            units = await resolve_units(uow, p.audience)
-            existing = set((await uow.session.execute(
-                select(Reminder.unit_id, Reminder.kind).where(Reminder.period_id == period_id))).all())
-            rows = []
-            for kind, planned, send_at in self.desired(p):
-                if send_at < now - timedelta(minutes=1) and not kind.startswith("od"):
-                    continue  # an offset already behind us when the period was (re)planned
-                for u in units:
-                    if (u.id, kind) not in existing:
-                        rows.append({"period_id": p.id, "unit_id": u.id, "kind": kind, "planned_for": planned,
-                                     "send_at": send_at, "status": "planned", "deliveries": 0, "created_at": now})
-            if rows:
-                await uow.session.execute(insert(Reminder), rows)
+            created = await self.stage_plan(uow, p)
             await uow.commit()
-            return len(rows)
+            return created
+
+    async def stage_plan(self, uow: UnitOfWork, p: ReportPeriod) -> int:
+        """Plan the period's reminders inside ``uow`` (not committed), so a period is opened or
+        changed together with its reminders: the reminders not sent yet are dropped and planned
+        again from the period as it is now (none for a closed one). How many were planned."""
+        now = self.clock.now()
+        await uow.reminders.drop_planned(p.id)
+        if p.status != "open":
+            return 0
+        units = await resolve_units(uow, p.audience)
+        existing = await uow.reminders.kinds_of(p.id)
+        rows = []
+        for kind, planned, send_at in self.desired(p):
+            if send_at < now - timedelta(minutes=1) and not kind.startswith("od"):
+                continue  # an offset already behind us when the period was (re)planned
+            for u in units:
+                if (u.id, kind) not in existing:
+                    rows.append({"period_id": p.id, "unit_id": u.id, "kind": kind, "planned_for": planned,
+                                 "send_at": send_at, "status": "planned", "deliveries": 0, "created_at": now})
+        await uow.reminders.add_planned(rows)
+        return len(rows)
 
     async def plan_lines(self, period_id: int) -> list[PlanLine]:
         async with self.uow() as uow:
-            stmt = (select(Reminder, Unit.code).join(Unit, Unit.id == Reminder.unit_id)
-                    .where(Reminder.period_id == period_id).order_by(Reminder.send_at, Unit.code))
-            return [PlanLine(code, r.kind.split("@")[0], r.planned_for, r.send_at, r.status)
-                    for r, code in (await uow.session.execute(stmt)).all()]
+            return [PlanLine.of(r) for r in await uow.reminders.plan_of(period_id)]
 
-    async def claim_and_queue(self, compose, limit: int = 10_000) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    async def claim_and_queue(self, compose: Callable[[DueReminder], tuple[NoticeText, ChoiceRows]],
+                              limit: int = 10_000) -> tuple[int, int]:
         """Claim every due reminder and, in the same transaction, queue its messages.
 
         ``compose(due: DueReminder) -> (text, choices)``, text a str or ``Wordings`` (press / type,
@@ -131,24 +136,15 @@ class ReminderService:
         now = self.clock.now()
         token = uuid.uuid4().hex
         async with self.uow() as uow:
-            s = uow.session
-            due_ids = (select(Reminder.id).where(Reminder.status == "planned", Reminder.send_at <= now)
-                       .order_by(Reminder.send_at).limit(limit).with_for_update(skip_locked=True))
-            result = await s.execute(
-                update(Reminder).where(Reminder.id.in_(due_ids)).values(status="claimed", claim=token)
-                .execution_options(synchronize_session=False))
-            if not result.rowcount:
+            claimed = await uow.reminders.claim_due(now, limit, token)
+            if not claimed:
                 await uow.commit()
                 return 0, 0
-            claimed = (await s.execute(select(Reminder.id, Reminder.period_id, Reminder.unit_id, Reminder.kind)
-                                       .where(Reminder.claim == token))).all()
             period_ids = {r.period_id for r in claimed}
             unit_ids = {r.unit_id for r in claimed}
-            periods = {p.id: p for p in await s.scalars(select(ReportPeriod).where(ReportPeriod.id.in_(period_ids)))}
-            units = {u.id: u for u in await s.scalars(  # the wording needs the unit, not its cụm/khối
-                select(Unit).where(Unit.id.in_(unit_ids)).options(raiseload(Unit.group_links)))}
-            done = set((await s.execute(select(Submission.period_id, Submission.unit_id).where(
-                Submission.period_id.in_(period_ids), Submission.status != SubmissionStatus.RETURNED))).all())
+            periods = await uow.reminders.periods(period_ids)
+            units = await uow.reminders.units(unit_ids)
+            done = await uow.reminders.reported(period_ids, not_status=SubmissionStatus.RETURNED)
             in_progress = await answers_in_progress(uow, period_ids)
             bindings_by_unit: dict[int, list[Any]] = {}
             for b in await recipient_bindings(uow, list(unit_ids)):
@@ -177,36 +173,27 @@ class ReminderService:
                     rows.append(notice_row(b, r.unit_id, text, choices, now, kind="reminder", priority=4))
                 counts[r.id] = len(bindings_by_unit.get(r.unit_id, []))
                 by_status["sent"].append(r.id)
-            if rows:  # Core executemany: thousands of plain rows, no ORM bookkeeping
-                await s.execute(insert(Delivery.__table__), rows)
+            await uow.reminders.queue_deliveries(rows)
             for status, ids in by_status.items():
-                if status == "sent":
-                    continue
-                await _set_status(s, ids, status=status, sent_at=None)
+                if status != "sent":
+                    await uow.reminders.set_status(ids, status=status, sent_at=None)
+            # ``deliveries`` of a sent one is how many chats it was queued to — 0 when the unit has
+            # no chat, which is how a "sent" reminder that reached nobody is told apart afterwards;
             # one statement per distinct chat count (a handful), not one per reminder
             sent_by_count: dict[int, list[int]] = {}
             for rid in by_status["sent"]:
                 sent_by_count.setdefault(counts[rid], []).append(rid)
             for count, ids in sent_by_count.items():
-                await _set_status(s, ids, status="sent", sent_at=now, deliveries=count)
+                await uow.reminders.set_status(ids, status="sent", sent_at=now, deliveries=count)
             await uow.commit()
             return len(by_status["sent"]), len(by_status["skipped"])
 
     async def claim_job(self, name: str) -> bool:
         """True exactly once per name, across processes (the primary key decides)."""
         async with self.uow() as uow:
-            uow.session.add(JobRun(name=name, at=self.clock.now()))
+            uow.jobs.claim(name, self.clock.now())
             try:
                 await uow.commit()
-            except IntegrityError:
+            except Conflict:
                 return False
             return True
-
-
-async def _set_status(session: Any, ids: list[int], **values: Any) -> None:
-    """Bulk update of claimed reminders, in chunks that stay under the backends' bind limits.
-    ``deliveries`` of a sent one is how many chats it was queued to — 0 when the unit has no
-    chat, which is how a "sent" reminder that reached nobody is told apart afterwards."""
-    for chunk in range(0, len(ids), 5000):
-        await session.execute(update(Reminder).where(Reminder.id.in_(ids[chunk:chunk + 5000])).values(**values)
-                              .execution_options(synchronize_session=False))

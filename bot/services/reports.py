@@ -10,17 +10,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from typing import TYPE_CHECKING, Any
 
 from bot.core import Clock
-from bot.services._convert import prefixed, unit_view
-from bot.services.audience import Audience, audience_unit, describe, resolve_units
+from bot.core.durations import normalise_duration, parse_duration
+from bot.rendering.templates import STATE_LABELS as TEMPLATE_STATE_LABELS
+from bot.services._convert import unit_view
+from bot.services.audience import Audience, describe, resolve_units
 from bot.services.views import UnitView
+from storage.errors import Conflict
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
+from storage.records import PeriodRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.services.submissions import SubmissionService
 
 
 class SubmissionStatus:
@@ -40,10 +44,8 @@ class UnitState(StrEnum):
     ACCEPTED = "da_tiep_nhan"
 
 
-STATE_LABELS = {
-    UnitState.NOT_STARTED: "chưa bắt đầu", UnitState.DRAFTING: "đang soạn", UnitState.SUBMITTED: "đã nộp",
-    UnitState.LATE: "nộp muộn", UnitState.RETURNED: "bị trả lại", UnitState.ACCEPTED: "đã tiếp nhận",
-}
+STATE_LABELS = {s: TEMPLATE_STATE_LABELS[s.value] for s in UnitState}
+"""Each state's words, from the one table the templates use too."""
 FORM_CODES = {"bao-cao-6-thang": "BC6T", "bao-cao-nam": "BCN", "dang-ky-thi-dua": "ĐKTĐ"}
 
 
@@ -153,7 +155,7 @@ class Progress:
     total: int = 0
 
 
-def period_view(p: ReportPeriod) -> PeriodView:
+def period_view(p: ReportPeriod | PeriodRecord) -> PeriodView:
     return PeriodView(
         id=p.id, form_id=p.form_id, form_version=p.form_version, label=p.label, cutoff=p.cutoff, opens_at=p.opens_at,
         due_at=p.due_at, audience=dict(p.audience), audience_text=describe(p.audience),
@@ -170,44 +172,17 @@ def submission_view(s: Submission, unit: UnitView) -> SubmissionView:
 
 
 class ReportService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, form_versions: dict[str, int]) -> None:
+    """Drafts, progress and reading periods and submissions; submitting, returning and accepting
+    are ``SubmissionService``'s (reached here by their old names too)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, form_versions: dict[str, int],
+                 submissions: SubmissionService) -> None:
         self.uow = uow
         self.clock = clock
         self.form_versions = form_versions
+        self.submissions = submissions
 
-    # ---- periods ----------------------------------------------------------------------------
-    async def open_period(
-        self, *, form_id: str, label: str, due_at: datetime, cutoff: date | None = None,
-        audience: Audience | None = None, remind_offsets: list[str] | None = None, opens_at: datetime | None = None,
-        created_by: int | None = None, actor: str = "cli",
-    ) -> PeriodView:
-        if form_id not in self.form_versions:
-            raise PeriodError(f"Không có mẫu báo cáo “{form_id}”. Có: {', '.join(sorted(self.form_versions))}")
-        now = self.clock.now()
-        if due_at <= now:
-            raise PeriodError("Hạn nộp phải ở tương lai.")
-        audience = audience or {"all": True}
-        async with self.uow() as uow:
-            await resolve_units(uow, audience)
-            p = ReportPeriod(
-                form_id=form_id, form_version=self.form_versions[form_id], label=label.strip(), cutoff=cutoff,
-                opens_at=opens_at or now, due_at=due_at, audience=audience,
-                remind_offsets=list(remind_offsets or ["7d", "3d", "1d", "2h"]), status="open",
-                created_by=created_by, created_at=now,
-            )
-            uow.reports.add(p)
-            await uow.flush()
-            uow.audit.record(now, actor, "period.open", id=p.id, form=form_id, label=label)
-            await uow.commit()
-            return period_view(p)
-
-    async def link_announcement(self, period_id: int, announcement_id: int) -> None:
-        async with self.uow() as uow:
-            p = await uow.reports.period(period_id)
-            if p is not None:
-                p.announcement_id = announcement_id
-                await uow.commit()
-
+    # ---- periods (opening and changing one: bot.services.periods) ----------------------------
     async def periods(self, status: str | None = None) -> list[PeriodView]:
         async with self.uow() as uow:
             return [period_view(p) for p in await uow.reports.periods(status)]
@@ -217,29 +192,9 @@ class ReportService:
             p = await uow.reports.period(period_id)
             return period_view(p) if p else None
 
-    async def update_period(self, period_id: int, *, due_at: datetime | None = None, audience: Audience | None = None,
-                            status: str | None = None, actor: str = "cli") -> PeriodView:
-        now = self.clock.now()
-        async with self.uow() as uow:
-            p = await uow.reports.period(period_id)
-            if p is None:
-                raise PeriodError(f"Không có kỳ báo cáo số {period_id}.")
-            if due_at is not None:
-                p.due_at = due_at
-            if audience is not None:
-                await resolve_units(uow, audience)
-                p.audience = audience
-            if status is not None:
-                p.status = status
-                p.closed_at = now if status == "closed" else None
-            uow.audit.record(now, actor, "period.update", id=period_id, due_at=str(due_at) if due_at else None,
-                             audience=audience, status=status)
-            await uow.commit()
-            return period_view(p)
-
     async def open_periods_for(self, unit_id: int) -> list[PeriodView]:
         async with self.uow() as uow:
-            return [period_view(p) for p, _ in await _open_periods_of(uow, unit_id)]
+            return [period_view(p) for p, _ in await uow.audiences.open_periods_including(unit_id)]
 
     # ---- drafts -----------------------------------------------------------------------------
     async def start(self, member_id: int, unit_id: int, period_id: int | None = None) -> StartResult:
@@ -253,7 +208,7 @@ class ReportService:
             p: ReportPeriod | None
             unit: Unit | None
             if period_id is None:
-                periods = await _open_periods_of(uow, unit_id)
+                periods = await uow.audiences.open_periods_including(unit_id)
                 if not periods:
                     return StartResult(StartOutcome.NO_PERIOD)
                 if len(periods) > 1:
@@ -264,7 +219,7 @@ class ReportService:
                 p = await uow.reports.period(period_id)
                 if p is None or p.status != "open":
                     return StartResult(StartOutcome.CLOSED)
-                unit = await audience_unit(uow, unit_id, p.audience)
+                unit = await uow.audiences.unit_in(unit_id, Audience.of(p.audience))
                 if unit is None:
                     return StartResult(StartOutcome.NOT_IN_AUDIENCE)
             sub = await uow.reports.submission_for(unit_id, period_id)
@@ -284,12 +239,12 @@ class ReportService:
                 uow.reports.add(draft)
                 try:
                     await uow.commit()
-                except IntegrityError:  # another officer of the unit started this very moment
+                except Conflict:  # another officer of the unit started this very moment
                     return StartResult(StartOutcome.BUSY)
                 outcome = StartOutcome.NEW
             return StartResult(outcome, draft=self._draft_view(draft, p, unit, groups=()))
 
-    def _draft_view(self, d: FormSession, p: ReportPeriod, unit: Any,
+    def _draft_view(self, d: Any, p: Any, unit: Any,
                     groups: tuple[str, ...] | None = None) -> DraftView:
         return DraftView(session_id=d.id, period=period_view(p), unit=unit_view(unit, groups=groups),
                          member_id=d.member_id,
@@ -303,7 +258,7 @@ class ReportService:
             row = await uow.reports.draft_row(session_id)
         if row is None:
             return None
-        return self._draft_view(prefixed(row, "d_"), prefixed(row, "p_"), prefixed(row, "u_"), groups=())
+        return self._draft_view(row.draft, row.period, row.unit, groups=())
 
     async def draft_of_member(self, member_id: int, period_id: int) -> DraftView | None:
         async with self.uow() as uow:
@@ -315,7 +270,7 @@ class ReportService:
                 return None
             p = await uow.reports.period(d.period_id)
             unit = await uow.units.get(d.unit_id)
-            return self._draft_view(d, p, unit)  # type: ignore[arg-type]
+            return self._draft_view(d, p, unit)
 
     async def draft_answers(self, unit_id: int, period_id: int) -> dict[str, Any] | None:
         async with self.uow() as uow:
@@ -348,53 +303,20 @@ class ReportService:
         async with self.uow() as uow:
             d = await uow.reports.form_session(session_id)
             if d is not None:
-                await uow.session.delete(d)
+                await uow.reports.delete(d)
                 await uow.commit()
 
-    # ---- submitting -------------------------------------------------------------------------
+    # ---- submitting (the use cases: bot.services.submissions) ----------------------------------
     async def submit(self, session_id: int, member_id: int, clean_answers: dict[str, Any],
                      expected_version: int | None = None) -> SubmitResult | None:
-        """Turn the draft into a submission (or its next revision) and drop the draft.
+        """See ``SubmissionService.submit`` (kept here: the report flow calls it by this name)."""
+        return await self.submissions.submit(session_id, member_id, clean_answers, expected_version)
 
-        Idempotent: a second tap finds the draft gone and gets the same receipt back. With
-        ``expected_version`` (the version ``clean_answers`` were computed from), a draft changed
-        meanwhile raises ``DraftChanged`` instead of sending answers the officer never saw.
-        """
-        now = self.clock.now()
-        async with self.uow() as uow:
-            d = await uow.reports.form_session(session_id, for_update=True)
-            if d is None:
-                return None
-            if expected_version is not None and d.version != expected_version:
-                raise DraftChanged(session_id)
-            p = await uow.reports.period(d.period_id)
-            unit = await uow.units.get(d.unit_id)
-            assert p is not None and unit is not None
-            sub = await uow.reports.submission_for(d.unit_id, d.period_id, for_update=True)
-            late = now > p.due_at
-            if sub is None:
-                sub = Submission(period_id=p.id, unit_id=unit.id, status=SubmissionStatus.SUBMITTED, revision=1,
-                                 form_version=p.form_version, answers=clean_answers, submitted_by=member_id,
-                                 submitted_at=now, first_submitted_at=now, late=late, receipt_no="",
-                                 return_reason="")
-                uow.reports.add(sub)
-                await uow.flush()
-            else:
-                sub.revision += 1
-                sub.status, sub.answers, sub.submitted_by, sub.submitted_at = (
-                    SubmissionStatus.SUBMITTED, clean_answers, member_id, now)
-                sub.late = sub.late or late
-                sub.form_version = p.form_version
-            code = FORM_CODES.get(p.form_id, "BC")
-            sub.receipt_no = f"{sub.id:04d}/{now.year}/{code}" + (f"-L{sub.revision}" if sub.revision > 1 else "")
-            uow.reports.add(SubmissionRevision(
-                submission_id=sub.id, revision=sub.revision, form_version=sub.form_version, answers=clean_answers,
-                submitted_by=member_id, submitted_at=now, late=late, receipt_no=sub.receipt_no))
-            await uow.session.delete(d)
-            uow.audit.record(now, f"member:{member_id}", "report.submit", period=p.id, unit=unit.code,
-                             revision=sub.revision, late=late)
-            await uow.commit()
-            return SubmitResult(submission_view(sub, unit_view(unit)), already=False)
+    async def return_submission(self, submission_id: int, reason: str, admin_id: int | None) -> SubmissionView | None:
+        return await self.submissions.return_submission(submission_id, reason, admin_id)
+
+    async def accept(self, submission_id: int, admin_id: int | None) -> SubmissionView | None:
+        return await self.submissions.accept(submission_id, admin_id)
 
     async def submission(self, unit_id: int, period_id: int) -> SubmissionView | None:
         async with self.uow() as uow:
@@ -413,31 +335,6 @@ class ReportService:
     async def revisions(self, submission_id: int) -> list[SubmissionRevision]:
         async with self.uow() as uow:
             return await uow.reports.revisions(submission_id)
-
-    async def return_submission(self, submission_id: int, reason: str, admin_id: int | None) -> SubmissionView | None:
-        now = self.clock.now()
-        async with self.uow() as uow:
-            s = await uow.reports.submission(submission_id)
-            if s is None or s.status == SubmissionStatus.RETURNED:
-                return None
-            s.status, s.return_reason, s.returned_at, s.returned_by = SubmissionStatus.RETURNED, reason, now, admin_id
-            uow.audit.record(now, f"member:{admin_id}" if admin_id else "cli", "report.return", submission=s.id,
-                             reason=reason)
-            await uow.commit()
-            unit = await uow.units.get(s.unit_id)
-            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
-
-    async def accept(self, submission_id: int, admin_id: int | None) -> SubmissionView | None:
-        now = self.clock.now()
-        async with self.uow() as uow:
-            s = await uow.reports.submission(submission_id)
-            if s is None or s.status != SubmissionStatus.SUBMITTED:
-                return None
-            s.status, s.accepted_at = SubmissionStatus.ACCEPTED, now
-            uow.audit.record(now, f"member:{admin_id}" if admin_id else "cli", "report.accept", submission=s.id)
-            await uow.commit()
-            unit = await uow.units.get(s.unit_id)
-            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
 
     # ---- progress ---------------------------------------------------------------------------
     async def progress(self, period_id: int) -> Progress | None:
@@ -466,13 +363,9 @@ class ReportService:
         return prog
 
     async def submissions_since(self, period_id: int, since: datetime) -> list[SubmissionView]:
+        """The period's reports submitted since ``since`` (the digest's "new"), in one query."""
         async with self.uow() as uow:
-            out = []
-            for s in await uow.reports.submissions_of_period(period_id):
-                if s.submitted_at >= since:
-                    unit = await uow.units.get(s.unit_id)
-                    out.append(submission_view(s, unit_view(unit)))  # type: ignore[arg-type]
-            return out
+            return [submission_view(s, unit_view(u)) for s, u in await uow.reports.submissions_since(period_id, since)]
 
     async def export_rows(self, period_id: int) -> tuple[PeriodView, list[tuple[UnitView, UnitState, SubmissionView | None]]]:
         """Every audience unit with its state and submission (for the Excel export)."""
@@ -500,44 +393,21 @@ def parse_offsets(text: str) -> list[str]:
     digits ("²d" passed ``isdigit`` and then failed ``int``), at most a year."""
     out = []
     for part in [p.strip().lower() for p in text.split(",") if p.strip()]:
-        digits = part[:-1]
-        if not (digits.isascii() and digits.isdigit()) or len(digits) > 6 or part[-1] not in "dhm":
+        norm = normalise_duration(part)
+        if norm is None or len(norm) > 7:
             raise PeriodError(f"Mốc nhắc không hợp lệ: “{part[:20]}” (ví dụ: 7d,3d,1d,2h)")
-        if offset_delta(part) > MAX_OFFSET:
-            raise PeriodError(f"Mốc nhắc “{part}” quá xa: nhắc sớm nhất 366 ngày trước hạn nộp (ví dụ: 7d,3d,1d,2h)")
-        out.append(part)
+        if offset_delta(norm) > MAX_OFFSET:
+            raise PeriodError(f"Mốc nhắc “{norm}” quá xa: nhắc sớm nhất 366 ngày trước hạn nộp (ví dụ: 7d,3d,1d,2h)")
+        out.append(norm)
     return out
 
 
 def offset_delta(offset: str) -> timedelta:
-    n, unit = int(offset[:-1]), offset[-1]
-    return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
-
-
-async def _open_periods_of(uow: UnitOfWork, unit_id: int) -> list[tuple[ReportPeriod, Unit]]:
-    """The open periods whose audience includes the unit (with the unit, read once), earliest
-    deadline first."""
-    found = []
-    for p in await uow.reports.periods("open"):
-        unit = await audience_unit(uow, unit_id, p.audience)
-        if unit is not None:
-            found.append((p, unit))
-    return sorted(found, key=lambda pair: pair[0].due_at)
+    return parse_duration(offset)
 
 
 async def answers_in_progress(uow: UnitOfWork, period_ids: Iterable[int],
                               unit_ids: Iterable[int] | None = None) -> dict[tuple[int, int], dict[str, Any]]:
     """(period id, unit id) → the answers given so far: the unit's draft, else its report that
     was returned for revision. Two queries for any number of units (reminders word progress)."""
-    periods = list(period_ids)
-    draft_q = select(FormSession.period_id, FormSession.unit_id, FormSession.answers).where(
-        FormSession.period_id.in_(periods))
-    returned_q = select(Submission.period_id, Submission.unit_id, Submission.answers).where(
-        Submission.period_id.in_(periods), Submission.status == SubmissionStatus.RETURNED)
-    if unit_ids is not None:
-        units = list(unit_ids)
-        draft_q = draft_q.where(FormSession.unit_id.in_(units))
-        returned_q = returned_q.where(Submission.unit_id.in_(units))
-    found = {(r.period_id, r.unit_id): dict(r.answers) for r in (await uow.session.execute(returned_q)).all()}
-    found.update({(r.period_id, r.unit_id): dict(r.answers) for r in (await uow.session.execute(draft_q)).all()})
-    return found
+    return await uow.reports.answers_in_progress(period_ids, unit_ids, SubmissionStatus.RETURNED)

@@ -16,11 +16,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core import Clock, TemplateRequest, TokenPair
 from bot.rendering.markup import markdown_to_plain
 from bot.services.phones import normalise_phone
+from storage.errors import Conflict
 from storage.models import BindingStatus, Delivery, ZaloOaToken
 from storage.uow import UnitOfWorkFactory
 
@@ -66,7 +65,7 @@ class OaTokenStore:
                                                   refresh_token=self.first_refresh_token, expires_at=now,
                                                   refreshed_at=now, generation=0))
                 await uow.commit()
-        except IntegrityError:
+        except Conflict:
             pass
 
     async def rotate(self, stale: str, fresh_until: datetime,
@@ -167,7 +166,7 @@ class OaContactBook:
                     await uow.zalo_oa.touch(user_id, at, **kw)  # type: ignore[arg-type]
                     await uow.commit()
                 return
-            except IntegrityError:
+            except Conflict:
                 if attempt == 2:
                     raise
 

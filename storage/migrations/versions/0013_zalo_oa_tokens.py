@@ -1,7 +1,7 @@
 """Zalo Official Account: the rotating token pair, what the OA knows of each user (last
 interaction, shared phone), how each delivery reached its person, and units' phones.
 
-Revision ID: 0013_zalo_oa_tokens
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0013_zalo_oa_tokens"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,141 @@
+"""Reporting periods: open, change (extend the deadline, retarget), close.
+
+Each is ONE transaction: the period, the announcement that tells the units (with its outbox
+rows) and the period's reminder plan are written together, so a crash leaves either the
+period as it was or the period with everything that goes with it — never a period without
+reminders, which somebody would have to plan again by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from bot.core import Clock
+from bot.forms.spec import FormSpec
+from bot.rendering.templates import render
+from bot.services.announcements import stage_announcement, stage_deliveries
+from bot.services.audience import Audience, AudienceLike, resolve_units
+from bot.services.reminders import ReminderService
+from bot.services.reports import PeriodError, PeriodView, period_view
+from storage.models import ReportPeriod
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+DEFAULT_OFFSETS = ("7d", "3d", "1d", "2h")
+
+
+async def stage_open(
+    uow: UnitOfWork, now: datetime, form_versions: dict[str, int], *, form_id: str, label: str, due_at: datetime,
+    cutoff: date | None = None, audience: AudienceLike | None = None, remind_offsets: list[str] | None = None,
+    opens_at: datetime | None = None, created_by: int | None = None, actor: str = "cli",
+) -> ReportPeriod:
+    """Add an open period to ``uow`` (flushed, audited, not committed) after checking the form,
+    the deadline and the audience's names; ``PeriodError``/``AudienceError`` otherwise."""
+    if form_id not in form_versions:
+        raise PeriodError(f"Không có mẫu báo cáo “{form_id}”. Có: {', '.join(sorted(form_versions))}")
+    if due_at <= now:
+        raise PeriodError("Hạn nộp phải ở tương lai.")
+    aud = Audience.of(audience)
+    await resolve_units(uow, aud)
+    p = ReportPeriod(
+        form_id=form_id, form_version=form_versions[form_id], label=label.strip(), cutoff=cutoff,
+        opens_at=opens_at or now, due_at=due_at, audience=aud.to_json(),
+        remind_offsets=list(remind_offsets or DEFAULT_OFFSETS), status="open", created_by=created_by, created_at=now,
+    )
+    uow.reports.add(p)
+    await uow.flush()
+    uow.audit.record(now, actor, "period.open", id=p.id, form=form_id, label=label)
+    return p
+
+
+async def stage_change(uow: UnitOfWork, now: datetime, period_id: int, *, due_at: datetime | None = None,
+                       audience: AudienceLike | None = None, status: str | None = None,
+                       actor: str = "cli") -> ReportPeriod:
+    """Change the period in ``uow`` (audited, not committed); ``PeriodError`` if there is none."""
+    p = await uow.reports.period(period_id)
+    if p is None:
+        raise PeriodError(f"Không có kỳ báo cáo số {period_id}.")
+    stored = None
+    if due_at is not None:
+        p.due_at = due_at
+    if audience is not None:
+        aud = Audience.of(audience)
+        await resolve_units(uow, aud)
+        stored = aud.to_json()
+        p.audience = stored
+    if status is not None:
+        p.status = status
+        p.closed_at = now if status == "closed" else None
+    uow.audit.record(now, actor, "period.update", id=period_id, due_at=str(due_at) if due_at else None,
+                     audience=stored, status=status)
+    return p
+
+
+class PeriodService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, forms: dict[str, FormSpec], reminders: ReminderService,
+                 *, office_name: str = "Phòng Nội vụ", on_queued: Callable[[], None] | None = None) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.forms = forms
+        self.reminders = reminders
+        self.office_name = office_name
+        self.on_queued = on_queued or (lambda: None)
+
+    @property
+    def form_versions(self) -> dict[str, int]:
+        return {k: v.version for k, v in self.forms.items()}
+
+    async def open(
+        self, *, form_id: str, label: str, due_at: datetime, cutoff: date | None, audience: AudienceLike,
+        remind_offsets: list[str], created_by: int | None = None, actor: str = "cli", announce: bool = True,
+    ) -> PeriodView:
+        """Open a reporting period, announce it to its audience through the outbox and plan its
+        reminders — one transaction."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            p = await stage_open(uow, now, self.form_versions, form_id=form_id, label=label, due_at=due_at,
+                                 cutoff=cutoff, audience=audience, remind_offsets=remind_offsets,
+                                 created_by=created_by, actor=actor)
+            queued = False
+            if announce:
+                spec = self.forms[form_id]
+                body = render("period_announcement", p=period_view(p), title=spec.title, office=self.office_name)
+                a = await stage_announcement(
+                    uow, now, doc_type="Thông báo", summary=f"V/v {spec.title[0].lower()}{spec.title[1:]} {period_view(p).year}",
+                    body=body, audience=p.audience, issuer=self.office_name, created_by=created_by, actor=actor,
+                    issued_on=now.date())
+                await stage_deliveries(uow, a, now)
+                p.announcement_id = a.id
+                queued = True
+            await self.reminders.stage_plan(uow, p)
+            await uow.commit()
+            view = period_view(p)
+        if queued:
+            self.on_queued()
+        return view
+
+    async def change(self, period_id: int, *, due_at: datetime | None = None, audience: AudienceLike | None = None,
+                     status: str | None = None, announce: bool = False, actor: str = "cli") -> PeriodView:
+        """Extend, retarget or close a period; its reminders still due are planned again, and
+        with ``announce`` a new deadline is announced — one transaction."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            p = await stage_change(uow, now, period_id, due_at=due_at, audience=audience, status=status, actor=actor)
+            await self.reminders.stage_plan(uow, p)
+            view = period_view(p)
+            queued = False
+            if announce and due_at is not None and view.is_open:
+                body = render("period_extended", p=view, office=self.office_name)
+                a = await stage_announcement(
+                    uow, now, doc_type="Thông báo", summary=f"V/v gia hạn {view.label}", body=body,
+                    audience=view.audience, issuer=self.office_name, actor=actor, issued_on=now.date())
+                await stage_deliveries(uow, a, now)
+                queued = True
+            await uow.commit()
+        if queued:
+            self.on_queued()
+        return view
+
+    async def close(self, period_id: int, *, actor: str = "cli") -> PeriodView:
+        """Close a period: nobody can start on it any more, its reminders not sent are dropped."""
+        return await self.change(period_id, status="closed", actor=actor)

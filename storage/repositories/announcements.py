@@ -1,0 +1,233 @@
+"""Announcements, their deliveries (the outbox) and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from storage.models import (
+    Announcement,
+    AuditLog,
+    Delivery,
+    DeliveryStatus,
+)
+from storage.repositories.base import _Repo
+
+
+class AuditRepository(_Repo):
+    def record(self, at: datetime, actor: str, action: str, **detail: Any) -> None:
+        self.session.add(AuditLog(at=at, actor=actor, action=action, detail=detail))
+
+    async def of_action(self, action: str, since: datetime) -> list[AuditLog]:
+        rows = await self.session.scalars(
+            select(AuditLog).where(AuditLog.action == action, AuditLog.at >= since).order_by(AuditLog.at))
+        return list(rows)
+
+    async def recent(self, limit: int = 50) -> list[AuditLog]:
+        rows = await self.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit))
+        return list(rows)
+
+
+class AnnouncementRepository(_Repo):
+    async def get(self, announcement_id: int) -> Announcement | None:
+        return await self.session.get(Announcement, announcement_id)
+
+    async def recent(self, limit: int = 10) -> list[Announcement]:
+        rows = await self.session.scalars(
+            select(Announcement).where(Announcement.status != "draft").order_by(Announcement.id.desc()).limit(limit)
+        )
+        return list(rows)
+
+    async def due_scheduled(self, now: datetime) -> list[Announcement]:
+        rows = await self.session.scalars(
+            select(Announcement)
+            .where(Announcement.status == "scheduled", Announcement.send_at <= now)
+            .with_for_update(skip_locked=True)
+        )
+        return list(rows)
+
+    async def for_unit(self, unit_id: int, limit: int = 10) -> list[Announcement]:
+        ids = select(Delivery.announcement_id).where(Delivery.unit_id == unit_id, Delivery.announcement_id.is_not(None))
+        rows = await self.session.scalars(
+            select(Announcement).where(Announcement.id.in_(ids)).order_by(Announcement.id.desc()).limit(limit)
+        )
+        return list(rows)
+
+    async def with_live_report(self, since: datetime) -> list[Announcement]:
+        rows = await self.session.scalars(
+            select(Announcement).where(Announcement.report_message_id.is_not(None), Announcement.released_at >= since)
+        )
+        return list(rows)
+
+
+class DeliveryRepository(_Repo):
+    async def get(self, delivery_id: int) -> Delivery | None:
+        return await self.session.get(Delivery, delivery_id)
+
+    async def claim_due(self, channel: str, now: datetime, lease_until: datetime, limit: int,
+                        chat_id: str | None = None, *, claim: str) -> list[Delivery]:
+        """Atomically take due rows under the token ``claim``: queued and due, or 'sending'
+        whose lease ran out (its holder died or lost touch; a live holder renews it).
+
+        One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` statement: on
+        PostgreSQL several processes drain one outbox without ever taking the same row; on
+        SQLite the statement takes the write lock before it reads, so two processes on one
+        file cannot both pick a row (a read followed by a write could, or fail on a stale
+        snapshot). A re-claimed row gets a new token, which is what makes the old holder's
+        later writes miss.
+        """
+        due = (
+            select(Delivery.id)
+            .where(
+                Delivery.channel == channel,
+                ((Delivery.status == DeliveryStatus.QUEUED) & (Delivery.next_try_at <= now))
+                | ((Delivery.status == DeliveryStatus.SENDING) & (Delivery.claimed_until < now)),
+            )
+            .order_by(Delivery.priority, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if chat_id is not None:
+            due = due.where(Delivery.chat_id == chat_id)
+        taken = await self.session.execute(
+            update(Delivery).where(Delivery.id.in_(due))
+            .values(status=DeliveryStatus.SENDING, claimed_until=lease_until, claim=claim)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        ids = [i for (i,) in taken.all()]
+        if not ids:
+            return []
+        rows = await self.session.scalars(
+            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.priority, Delivery.id)
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
+
+    async def renew_claims(self, held: Sequence[tuple[int, str]], lease_until: datetime) -> set[int]:
+        """Extend the lease of every row still held under its token, in one statement.
+
+        Returns the ids renewed: a held row missing from the answer was re-claimed (or
+        released) by someone else, and its holder must not send it any more.
+        """
+        if not held:
+            return set()
+        result = await self.session.execute(
+            update(Delivery)
+            # id and token lists rather than (id, token) pairs: a token is issued by one claim,
+            # so a row whose current token is one of ours is one of ours
+            .where(Delivery.id.in_([i for i, _ in held]), Delivery.claim.in_({c for _, c in held}),
+                   Delivery.status == DeliveryStatus.SENDING)
+            .values(claimed_until=lease_until)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        return {i for (i,) in result.all()}
+
+    async def release_held(self, held: Sequence[tuple[int, str]]) -> int:
+        """Put rows back in the queue that their holder stops sending (a clean stop), so they
+        need not wait out their lease; rows another claim took meanwhile are left alone."""
+        if not held:
+            return 0
+        result = await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([i for i, _ in held]), Delivery.claim.in_({c for _, c in held}),
+                   Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.QUEUED, claimed_until=None, claim=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
+    async def update_held(self, delivery_id: int, token: str, values: dict[str, Any]) -> bool:
+        """Write ``values`` to a row only if the claim ``token`` still holds it ('sending'
+        under that token).
+
+        False means the claim was lost (the lease ran out and another claim took the row, or
+        the row was released): the caller must leave the row, and its chat, alone.
+        """
+        result = await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.claim == token, Delivery.status == DeliveryStatus.SENDING)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0) == 1
+
+    async def release_claims(self, channel: str, chat_id: str | None = None) -> int:
+        """Put every 'sending' row of the channel back in the queue at once.
+
+        Only for a caller that has proved no other process is sending on this database
+        (``OutboxDispatcher`` says when); anyone else waits for the leases to run out.
+        """
+        stmt = update(Delivery).where(Delivery.channel == channel, Delivery.status == DeliveryStatus.SENDING)
+        if chat_id is not None:
+            stmt = stmt.where(Delivery.chat_id == chat_id)
+        result = await self.session.execute(
+            stmt.values(status=DeliveryStatus.QUEUED, claimed_until=None, claim=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
+    async def requeue_failed(self, announcement_id: int, now: datetime) -> int:
+        """Send the failed rows of an announcement again, from their first part.
+
+        Conditional on the status in the statement itself: a row another process already
+        requeued (and a dispatcher may be sending) is not touched again, so it cannot be
+        reset under its sender's feet and sent twice.
+        """
+        result = await self.session.execute(
+            update(Delivery)
+            .where(Delivery.announcement_id == announcement_id, Delivery.status == DeliveryStatus.FAILED)
+            .values(status=DeliveryStatus.QUEUED, next_try_at=now, attempts=0, parts_sent=0,
+                    claimed_until=None, claim=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
+    async def counts(self, announcement_id: int) -> dict[str, int]:
+        stmt = (
+            select(Delivery.status, func.count(Delivery.id))
+            .where(Delivery.announcement_id == announcement_id)
+            .group_by(Delivery.status)
+        )
+        out = {s: n for s, n in (await self.session.execute(stmt)).all()}
+        acked = await self.session.scalar(
+            select(func.count(Delivery.id)).where(
+                Delivery.announcement_id == announcement_id, Delivery.acknowledged_at.is_not(None)
+            )
+        )
+        out["acknowledged"] = int(acked or 0)
+        return out
+
+    async def of_announcement(self, announcement_id: int, statuses: Sequence[str] | None = None) -> list[Delivery]:
+        stmt = select(Delivery).where(Delivery.announcement_id == announcement_id)
+        if statuses:
+            stmt = stmt.where(Delivery.status.in_(list(statuses)))
+        return list(await self.session.scalars(stmt.order_by(Delivery.id)))
+
+    async def pending_count(self, channel: str | None = None) -> int:
+        stmt = select(func.count(Delivery.id)).where(
+            Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING])
+        )
+        if channel:
+            stmt = stmt.where(Delivery.channel == channel)
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def last_to_acknowledge(self, channel: str, chat_id: str) -> int | None:
+        """The newest delivery sent to this chat whose announcement asks for an acknowledgement
+        not given yet (for 'đã nhận' typed)."""
+        return await self.session.scalar(
+            select(Delivery.id).join(Announcement, Delivery.announcement_id == Announcement.id)
+            .where(Delivery.channel == channel, Delivery.chat_id == chat_id, Announcement.needs_ack.is_(True),
+                   Delivery.acknowledged_at.is_(None), Delivery.status == DeliveryStatus.SENT)
+            .order_by(Delivery.id.desc()).limit(1))
+
+    async def failed_since(self, since: datetime) -> list[Delivery]:
+        rows = await self.session.scalars(
+            select(Delivery).where(Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.BLOCKED]),
+                                   Delivery.created_at >= since)
+        )
+        return list(rows)

@@ -1,0 +1,113 @@
+"""Periods, drafts and submissions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import (
+    FormSession,
+    ReportPeriod,
+    Submission,
+    SubmissionRevision,
+    Unit,
+)
+from storage.records import DraftRecord, DraftWithContext, PeriodRecord, UnitRecord, pick
+from storage.repositories.base import _Repo
+from storage.repositories.statements import DRAFT, SAVE_DRAFT
+
+
+class ReportRepository(_Repo):
+    """Periods, drafts and submissions."""
+
+    async def period(self, period_id: int) -> ReportPeriod | None:
+        return await self.session.get(ReportPeriod, period_id)
+
+    async def periods(self, status: str | None = None) -> list[ReportPeriod]:
+        stmt = select(ReportPeriod).order_by(ReportPeriod.id.desc())
+        if status:
+            stmt = stmt.where(ReportPeriod.status == status)
+        return list(await self.session.scalars(stmt))
+
+    async def session_for(self, unit_id: int, period_id: int, *, for_update: bool = False) -> FormSession | None:
+        stmt = select(FormSession).where(FormSession.unit_id == unit_id, FormSession.period_id == period_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def form_session(self, session_id: int, *, for_update: bool = False) -> FormSession | None:
+        stmt = select(FormSession).where(FormSession.id == session_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def draft_row(self, session_id: int) -> DraftWithContext | None:
+        """The draft with its period and unit (see ``DRAFT``), read on every answer."""
+        row = (await self.session.execute(DRAFT, {"session_id": session_id})).first()
+        if row is None:
+            return None
+        return DraftWithContext(pick(DraftRecord, row, "d_"), pick(PeriodRecord, row, "p_"),
+                                pick(UnitRecord, row, "u_"))
+
+    async def answers_in_progress(self, period_ids: Iterable[int], unit_ids: Iterable[int] | None,
+                                  returned_status: str) -> dict[tuple[int, int], dict[str, Any]]:
+        """(period id, unit id) → the answers given so far: the unit's draft, else its report that
+        was returned for revision. Two queries for any number of units (reminders word progress)."""
+        periods = list(period_ids)
+        draft_q = select(FormSession.period_id, FormSession.unit_id, FormSession.answers).where(
+            FormSession.period_id.in_(periods))
+        returned_q = select(Submission.period_id, Submission.unit_id, Submission.answers).where(
+            Submission.period_id.in_(periods), Submission.status == returned_status)
+        if unit_ids is not None:
+            units = list(unit_ids)
+            draft_q = draft_q.where(FormSession.unit_id.in_(units))
+            returned_q = returned_q.where(Submission.unit_id.in_(units))
+        found = {(r.period_id, r.unit_id): dict(r.answers) for r in (await self.session.execute(returned_q)).all()}
+        found.update({(r.period_id, r.unit_id): dict(r.answers) for r in (await self.session.execute(draft_q)).all()})
+        return found
+
+    async def submissions_since(self, period_id: int, since: datetime) -> list[tuple[Submission, Unit]]:
+        """The period's submissions made since ``since``, each with its unit: one query."""
+        rows = await self.session.execute(
+            select(Submission, Unit).join(Unit, Unit.id == Submission.unit_id)
+            .where(Submission.period_id == period_id, Submission.submitted_at >= since).order_by(Submission.id))
+        return [(s, u) for s, u in rows.all()]
+
+    async def save_draft(self, session_id: int, expected_version: int, **values: Any) -> bool:
+        """Write the draft if it is still at ``expected_version`` (the version moves on by one);
+        False when another writer got there first and nothing was written."""
+        result = await self.session.execute(
+            SAVE_DRAFT, {"session_id": session_id, "expected_version": expected_version, **values})
+        return bool(result.rowcount)
+
+    async def sessions_of_period(self, period_id: int) -> list[FormSession]:
+        return list(await self.session.scalars(select(FormSession).where(FormSession.period_id == period_id)))
+
+    async def submission(self, submission_id: int) -> Submission | None:
+        return await self.session.get(Submission, submission_id)
+
+    async def submission_for(self, unit_id: int, period_id: int, *, for_update: bool = False) -> Submission | None:
+        stmt = select(Submission).where(Submission.unit_id == unit_id, Submission.period_id == period_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def submissions_of_period(self, period_id: int) -> list[Submission]:
+        return list(await self.session.scalars(
+            select(Submission).where(Submission.period_id == period_id).order_by(Submission.id)))
+
+    async def revision_from_draft(self, session_id: int, member_id: int) -> SubmissionRevision | None:
+        """The newest revision this member made from draft ``session_id`` (SQLite may give a
+        later draft the same id: the newest one is the one that draft became)."""
+        return await self.session.scalar(
+            select(SubmissionRevision).where(SubmissionRevision.session_id == session_id,
+                                             SubmissionRevision.submitted_by == member_id)
+            .order_by(SubmissionRevision.id.desc()).limit(1))
+
+    async def revisions(self, submission_id: int) -> list[SubmissionRevision]:
+        return list(await self.session.scalars(
+            select(SubmissionRevision).where(SubmissionRevision.submission_id == submission_id)
+            .order_by(SubmissionRevision.revision)))
