@@ -407,8 +407,8 @@ class _Turn:
                 if not type_of(q).file:
                     self.replies.append(NotAFileQuestion())
                     return self.show()
-                return self.upload(file, lambda f: self.answered(
-                    q, *self.engine.answer_in(self.walk, q.id, f, self.ctx), stored=StoreSlot(q.id, False)))
+                return self.upload(file, lambda turn, sent: turn.answered(
+                    q, *turn.engine.answer_in(turn.walk, q.id, sent, turn.ctx), stored=StoreSlot(q.id, False)))
         self.replies.append(Unsupported(wants_file=type_of(q).file))
         return self.show()
 
@@ -433,17 +433,23 @@ class _Turn:
         step = self.show()
         return replace(step, store=stored) if stored is not None else step
 
-    def upload(self, file: FileInput, answer: Callable[[FileInput], Step]) -> Step:
+    def upload(self, file: FileInput, answer: Callable[[_Turn, FileInput], Step]) -> Step:
         """Answer with a file: judged by its announced size alone when too big to download,
-        else once its bytes were seen (an EXE renamed ``.pdf``); stored only once accepted."""
+        else once its bytes were seen (an EXE renamed ``.pdf``); stored only once accepted.
+        The continuation runs on a copy of this turn, so the step stays a value."""
         if file.size > MAX_FILE_BYTES:
-            return replace(answer(file), store=None)  # nothing downloaded, nothing to store
+            return replace(answer(self, file), store=None)  # nothing downloaded, nothing to store
 
         def with_kind(kind: str, size: int) -> Step:
-            step = answer(replace(file, kind=kind, size=size))
+            step = answer(self.fork(), replace(file, kind=kind, size=size))
             return step if step.save else replace(step, store=None)
 
         return Step(self.draft, _next=with_kind)
+
+    def fork(self) -> _Turn:
+        turn = _Turn.__new__(_Turn)
+        turn.__dict__.update(self.__dict__, replies=list(self.replies))
+        return turn
 
     def back(self, q: Question) -> Step:
         prev = self.engine.previous_in(self.walk, q.id, self.draft.history)
@@ -497,19 +503,19 @@ class _Turn:
             self.replies.append(self.flow._summary(self.walk))
             return self.done()
 
-        def add(f: FileInput) -> Step:
-            result, walk = self.engine.add_file_in(self.walk, q.id, f, self.ctx)
-            if not result.ok:
-                self.replies.append(Refused(result.error or "Tệp chưa hợp lệ."))
-                return self.done()
-            extra = isinstance(self.walk.answers.get(q.id), Mapping)  # a skipped one is answered now
-            self.move(walk=walk, answers=walk.answers)
-            files = answer_files(result.value)
-            complete = not self.engine.problems_in(walk, self.ctx)
-            self.replies.append(FileAdded(files[-1]["name"], q.label, len(files), complete))
-            return replace(self.done(), store=StoreSlot(q.id, extra))
+        return self.upload(file, lambda turn, sent: turn.add_page(q, sent))
 
-        return self.upload(file, add)
+    def add_page(self, q: Question, file: FileInput) -> Step:
+        result, walk = self.engine.add_file_in(self.walk, q.id, file, self.ctx)
+        if not result.ok:
+            self.replies.append(Refused(result.error or "Tệp chưa hợp lệ."))
+            return self.done()
+        extra = isinstance(self.walk.answers.get(q.id), Mapping)  # a skipped one is answered now
+        self.move(walk=walk, answers=walk.answers)
+        files = answer_files(result.value)
+        complete = not self.engine.problems_in(walk, self.ctx)
+        self.replies.append(FileAdded(files[-1]["name"], q.label, len(files), complete))
+        return replace(self.done(), store=StoreSlot(q.id, extra))
 
 
 def _whole_number(text: str) -> int | None:
