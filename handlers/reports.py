@@ -81,7 +81,7 @@ async def start_report(ctx: Ctx) -> None:
     member = ctx.member
     assert member
     if member.unit is None:
-        await ctx.reply("Lệnh /baocao dành cho cán bộ các đơn vị. Quản trị theo dõi bằng /tiendo.")
+        await ctx.say("report_for_officers")
         return
     await enter(ctx, None)
 
@@ -99,10 +99,10 @@ async def enter(ctx: Ctx, period_id: int | None) -> None:
         await ctx.say("report_pick_period", periods=result.periods, choices=rows(*choices))
         return
     if result.outcome is StartOutcome.CLOSED:
-        await ctx.reply("Kỳ báo cáo này đã đóng hoặc không còn. Gõ /baocao để xem các kỳ đang mở.")
+        await ctx.say("report_period_closed")
         return
     if result.outcome is StartOutcome.NOT_IN_AUDIENCE:
-        await ctx.reply("Đơn vị của đồng chí không thuộc đối tượng báo cáo của kỳ này.")
+        await ctx.say("report_not_in_audience")
         return
     if result.outcome is StartOutcome.BUSY:
         await ctx.say("report_busy", name=result.other_name, at=result.other_progress_at)
@@ -142,7 +142,7 @@ async def current_draft(ctx: Ctx) -> DraftView | None:
 async def on_input(ctx: Ctx) -> None:
     draft = await current_draft(ctx)
     if draft is None:
-        await ctx.reply("Phiên làm báo cáo đã kết thúc. Gõ /baocao để tiếp tục.")
+        await ctx.say("report_session_over")
         return
     await advance(ctx, draft, input_of(ctx.inbound))
 
@@ -252,31 +252,30 @@ async def say_step(ctx: Ctx, draft: DraftView, step: Step, *, lead: str = "") ->
                     lead = ""
                 await say_summary(ctx, draft, reply)
             case f.Refused(message=message):
-                await ctx.reply("❌ " + md_escape(message))
+                await ctx.say("report_refused", message=message)
             case f.Caution(warnings=warnings):
-                await ctx.reply("⚠️ Lưu ý: " + md_escape(" ".join(warnings)))
+                await ctx.say("report_caution", warnings=warnings)
             case f.FileAdded():
                 button = (Choice("📤 Gửi báo cáo", f"bc:submit:{draft.session_id}") if reply.complete
                           else Choice("📋 Xem bảng tóm tắt", "bc:sum"))
-                await ctx.reply(f"📎 Đã thêm tệp “{md_escape(reply.name)}” vào câu “{md_escape(reply.label)}” "
-                                f"(tất cả {reply.count} tệp). Còn trang khác thì gửi tiếp.", ((button,),))
+                await ctx.say("report_file_added", ((button,),), name=reply.name, label=reply.label,
+                              count=reply.count)
             case f.NotAFileQuestion():
-                await ctx.reply("Câu này cần trả lời bằng chữ, chưa cần gửi tệp.")
+                await ctx.say("report_not_a_file_question")
             case f.NoFileQuestion():
-                await ctx.reply("Báo cáo này không cần gửi tệp.")
+                await ctx.say("report_no_file_question")
             case f.Unsupported(wants_file=wants_file):
-                await ctx.say("unsupported", expecting="Đồng chí vui lòng trả lời câu hỏi bằng tin nhắn chữ"
-                              + (" hoặc gửi tệp." if wants_file else "."))
+                await ctx.say("unsupported", expecting=ctx.text("report_unsupported_expecting", wants_file=wants_file))
             case f.FirstQuestion():
-                await ctx.reply("Đây là câu đầu tiên.")
+                await ctx.say("report_first_question")
             case f.OldButton():
-                await ctx.reply("Nút này thuộc một câu hỏi trước đó. Câu hỏi hiện tại:")
+                await ctx.say("report_old_button")
             case f.NoSuchQuestion(number=n, total=total):
                 await ctx.say("question_not_found", number=n, total=total)
             case f.SummaryUnclear():
                 await ctx.say("report_summary_unclear", buttons=ctx.channel.capabilities.buttons)
             case f.EditHow(total=total):
-                await ctx.reply(f"Gõ số câu cần sửa (từ 1 đến {total}), ví dụ: sửa 5")
+                await ctx.say("report_edit_how", total=total)
             case f.StaleButton():
                 await ctx.say("stale_button")
 
@@ -348,7 +347,7 @@ async def my_status(ctx: Ctx) -> None:
     member = ctx.member
     assert member
     if member.unit is None:
-        await ctx.reply("Quản trị xem tiến độ các đơn vị bằng /tiendo.")
+        await ctx.say("report_status_for_officers")
         return
     items = []
     for p in await ctx.services.reports.periods():
