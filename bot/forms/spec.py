@@ -315,9 +315,9 @@ class _SpecBuilder:
         if unknown:
             raise self.fail(f"khóa không hợp lệ: {', '.join(map(str, unknown))}", qid)
         qtype = raw.get("type")
-        if qtype not in QUESTION_TYPES:
+        if qtype not in TYPES:
             raise self.fail(
-                f"loại câu hỏi '{qtype}' không hợp lệ (dùng: {', '.join(sorted(QUESTION_TYPES))})", qid
+                f"loại câu hỏi '{qtype}' không hợp lệ (dùng: {', '.join(sorted(TYPES))})", qid
             )
         prompt = self._optional_str(raw, "prompt", qid)
         if not prompt:
