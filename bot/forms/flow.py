@@ -19,16 +19,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.core.text import fold
 from bot.forms.engine import AnswerResult, FormContext, FormEngine, Problem, SummaryLine, Walk
-from bot.forms.parsers import FileInput, answer_files, echo, fold
+from bot.forms.parsers import FileInput, answer_files, echo
 from bot.forms.spec import FormSpec, Option, Question
 from bot.forms.types import type_of
 
 __all__ = [
     "MAX_FILE_BYTES", "SUMMARY", "Ask", "Back", "Caution", "Draft", "EditHow", "EditNumber", "EditPicker",
     "FileAdded", "FirstQuestion", "FormFlow", "Input", "NoFileQuestion", "NoSuchQuestion", "NotAFileQuestion",
-    "OldButton", "Other", "Pick", "Refused", "Reply", "Show", "Skip", "Stale", "StaleButton", "Step", "Summary",
-    "SummaryUnclear", "ToSummary", "Typed", "Unsupported", "Upload",
+    "OldButton", "Other", "Pick", "Refused", "Reply", "Show", "Skip", "Stale", "StaleButton", "Step", "StoreSlot",
+    "Summary", "SummaryUnclear", "ToSummary", "Typed", "Unsupported", "Upload",
 ]
 
 SUMMARY = "summary"

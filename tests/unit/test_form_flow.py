@@ -192,6 +192,8 @@ def test_summary_text_numbers_send_and_anything_else() -> None:
     assert not missing.save and missing.replies == (f.NoSuchQuestion(9, 5),)
     huge = FLOW.step(draft, f.Typed("sửa " + "9" * 30))  # never converted: said back, shortened
     assert huge.replies == (f.NoSuchQuestion("“" + "9" * 19 + "…”", 5),)
+    superscript = FLOW.step(draft, f.Typed("sửa ²"))  # a digit to str.isdigit, not a number
+    assert superscript.replies == (f.NoSuchQuestion("“²”", 5),)
     send = FLOW.step(draft, f.Typed("Gửi báo cáo"))
     assert send.submit and not send.save and send.replies == ()
     unclear = FLOW.step(draft, f.Typed("xin chào"))
