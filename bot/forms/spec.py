@@ -51,6 +51,7 @@ import yaml
 
 from bot.forms.expressions import RESERVED_NAMES, Expression, ExpressionError, compile_expression
 from bot.forms.parsers import kind_key
+from bot.forms.types import DEFAULT_ACCEPT, DEFAULT_MAX_SIZE_MB, TYPES
 
 __all__ = [
     "CONTEXT_PLACEHOLDERS",
@@ -72,10 +73,8 @@ __all__ = [
     "parse_spec",
 ]
 
-QUESTION_TYPES = frozenset(
-    {"integer", "decimal", "text", "choice", "multichoice", "date", "file", "numbers", "phone", "year"}
-)
-NUMERIC_TYPES = frozenset({"integer", "decimal", "numbers", "year"})
+QUESTION_TYPES = frozenset(TYPES)  # one class each in bot/forms/types.py
+NUMERIC_TYPES = frozenset(name for name, t in TYPES.items() if t.bounds == "number")
 DATE_TOKENS = frozenset({"today", "cutoff", "period_start", "year_start", "year_end"})
 YEAR_TOKENS = frozenset({"year", "next_year", "prev_year"})
 CONTEXT_PLACEHOLDERS = frozenset(
@@ -83,8 +82,6 @@ CONTEXT_PLACEHOLDERS = frozenset(
 )
 TRANSFORMS = frozenset({"upper", "lower", "nospace"})
 CHECK_LEVELS = frozenset({"error", "warn"})
-DEFAULT_ACCEPT = ("pdf", "docx", "xlsx", "jpg", "jpeg", "png")
-DEFAULT_MAX_SIZE_MB = 20.0
 PLACEHOLDER = re.compile(r"\{(=[^{}]+|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)?)\}")
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -321,9 +318,9 @@ class _SpecBuilder:
         if unknown:
             raise self.fail(f"khóa không hợp lệ: {', '.join(map(str, unknown))}", qid)
         qtype = raw.get("type")
-        if qtype not in QUESTION_TYPES:
+        if qtype not in TYPES:
             raise self.fail(
-                f"loại câu hỏi '{qtype}' không hợp lệ (dùng: {', '.join(sorted(QUESTION_TYPES))})", qid
+                f"loại câu hỏi '{qtype}' không hợp lệ (dùng: {', '.join(sorted(TYPES))})", qid
             )
         prompt = self._optional_str(raw, "prompt", qid)
         if not prompt:
@@ -332,16 +329,19 @@ class _SpecBuilder:
         if not isinstance(required, bool):
             raise self.fail("'required' phải là true hoặc false", qid)
 
-        options = self._labelled(raw, "options", qid, Option) if qtype in ("choice", "multichoice") else ()
-        if qtype in ("choice", "multichoice") and not options:
+        kind = TYPES[qtype]
+        with_options = kind.labelled == "options"
+        options = self._labelled(raw, "options", qid, Option) if with_options else ()
+        if with_options and not options:
             raise self.fail(f"câu loại {qtype} cần danh sách 'options'", qid)
-        if qtype not in ("choice", "multichoice") and "options" in raw:
-            raise self.fail("chỉ câu loại choice/multichoice mới có 'options'", qid)
-        parts = self._labelled(raw, "parts", qid, Part) if qtype == "numbers" else ()
-        if qtype == "numbers" and len(parts) < 2:
-            raise self.fail("câu loại numbers cần ít nhất 2 'parts'", qid)
-        if qtype != "numbers" and "parts" in raw:
-            raise self.fail("chỉ câu loại numbers mới có 'parts'", qid)
+        if not with_options and "options" in raw:
+            raise self.fail(f"chỉ câu loại {_types_with('options')} mới có 'options'", qid)
+        with_parts = kind.labelled == "parts"
+        parts = self._labelled(raw, "parts", qid, Part) if with_parts else ()
+        if with_parts and len(parts) < 2:
+            raise self.fail(f"câu loại {qtype} cần ít nhất 2 'parts'", qid)
+        if not with_parts and "parts" in raw:
+            raise self.fail(f"chỉ câu loại {_types_with('parts')} mới có 'parts'", qid)
 
         low, high = self._bounds(raw, qtype, qid)
         min_len, max_len, pattern, transform = self._text_rules(raw, qtype, qid)
@@ -404,26 +404,27 @@ class _SpecBuilder:
             value = raw.get(key)
             if value is None:
                 bounds.append(None)
-            elif qtype in NUMERIC_TYPES:
+            elif TYPES[qtype].bounds == "number":
                 if isinstance(value, bool) or not isinstance(value, int | float | str):
                     raise self.fail(f"'{key}' phải là số", qid)
                 if isinstance(value, str) and value not in YEAR_TOKENS:
                     raise self.fail(f"'{key}' phải là số hoặc một trong {sorted(YEAR_TOKENS)}", qid)
                 bounds.append(value)
-            elif qtype == "date":
+            elif TYPES[qtype].bounds == "date":
                 bounds.append(self._date_bound(value, key, qid))
             else:
                 raise self.fail(f"câu loại {qtype} không có '{key}'", qid)
         low, high = bounds
-        if qtype in NUMERIC_TYPES:
+        kind = TYPES[qtype]
+        if kind.bounds == "number":
             year_tokens = [b for b in bounds if isinstance(b, str)]
-            if year_tokens and qtype != "year":
+            if year_tokens and not kind.year_bounds:
                 raise self.fail(f"'{year_tokens[0]}' chỉ dùng làm min/max cho câu loại year", qid)
             if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
                 raise self.fail(f"min ({low}) lớn hơn max ({high})", qid)
-            if qtype != "decimal" and any(isinstance(b, float) for b in bounds):
+            if kind.integral and any(isinstance(b, float) for b in bounds):
                 raise self.fail("min/max của câu số nguyên phải là số nguyên", qid)
-        if qtype == "date" and low is not None and high is not None:
+        if kind.bounds == "date" and low is not None and high is not None:
             self._date_range_never_empty(low, high, qid)
         return low, high
 
@@ -472,7 +473,7 @@ class _SpecBuilder:
     def _text_rules(
         self, raw: Mapping[str, Any], qtype: str, qid: str
     ) -> tuple[int | None, int | None, str | None, tuple[str, ...]]:
-        if qtype != "text":
+        if not TYPES[qtype].text_rules:
             for key in ("min_len", "max_len", "pattern", "pattern_hint", "transform"):
                 if key in raw:
                     raise self.fail(f"chỉ câu loại text mới có '{key}'", qid)
@@ -504,7 +505,7 @@ class _SpecBuilder:
     def _file_rules(
         self, raw: Mapping[str, Any], qtype: str, qid: str
     ) -> tuple[tuple[str, ...], float | None]:
-        if qtype != "file":
+        if not TYPES[qtype].file:
             for key in ("accept", "max_size_mb"):
                 if key in raw:
                     raise self.fail(f"chỉ câu loại file mới có '{key}'", qid)
@@ -567,7 +568,7 @@ class _SpecBuilder:
             if target is None:
                 raise self.fail(f"{where} tham chiếu '{ref.name}' chưa được hỏi trước đó", qid)
             if ref.part is not None:
-                if target.type != "numbers":
+                if TYPES[target.type].labelled != "parts":
                     raise self.fail(f"{where}: câu '{ref.name}' không có phần '{ref.part}'", qid)
                 if ref.part not in {p.key for p in target.parts}:
                     raise self.fail(f"{where}: câu '{ref.name}' không có phần '{ref.part}'", qid)
@@ -590,7 +591,7 @@ class _SpecBuilder:
                     raise self.fail(
                         f"{where}: chỗ điền '{{{placeholder}}}' tham chiếu câu chưa được hỏi", qid
                     )
-                if part and (target.type != "numbers" or part not in {p.key for p in target.parts}):
+                if part and (TYPES[target.type].labelled != "parts" or part not in {p.key for p in target.parts}):
                     raise self.fail(f"{where}: câu '{name}' không có phần '{part}'", qid)
 
 
@@ -611,24 +612,9 @@ def _is_iso_date(text: str) -> bool:
 
 def _sample(question: Question) -> Any:
     """A typical value of the question's type, to type-check expressions at load time."""
-    match question.type:
-        case "integer":
-            return 1
-        case "year":
-            return 2026
-        case "decimal":
-            return 1.5
-        case "numbers":
-            return {part.key: 1 for part in question.parts}
-        case "choice":
-            return question.options[0].key
-        case "multichoice":
-            return [question.options[0].key]
-        case "date":
-            return "2026-01-01"
-        case "file":
-            return {"name": "a.pdf", "mime": "application/pdf", "size": 1, "file_ref": "x", "sha256": ""}
-        case "phone":
-            return "0912345678"
-        case _:
-            return "văn bản"
+    return TYPES[question.type].sample(question)
+
+
+def _types_with(labelled: str) -> str:
+    """The types that take ``options`` (or ``parts``), for the message refusing them elsewhere."""
+    return "/".join(name for name, t in TYPES.items() if t.labelled == labelled)

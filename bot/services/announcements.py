@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core import Attachment, Choice, Clock, Outbound, Route
+from bot.rendering.buttons import Acknowledge, DeliveryReport
 from bot.rendering.templates import Raw, render
 from bot.services.audience import (
     Audience,
@@ -95,7 +96,7 @@ def announcement_outbound(a: Announcement, delivery_id: int | None, *, buttons: 
 
 def ack_choices(delivery_id: int) -> tuple[tuple[Choice, ...], ...]:
     """The 'Đã nhận' button of one recipient's copy (the payload names the delivery row)."""
-    return ((Choice("✅ Đã nhận", f"{ACK_PREFIX}:{delivery_id}"),),)
+    return ((Choice("✅ Đã nhận", Acknowledge(delivery=delivery_id).pack()),),)
 
 
 def read_stored(path: str) -> bytes | None:
@@ -252,7 +253,7 @@ class AnnouncementService:
                 uow.deliveries.add(Delivery(
                     kind="notice", announcement_id=None, binding_id=d.binding_id, member_id=d.member_id,
                     unit_id=d.unit_id, channel=d.channel, chat_id=d.chat_id,
-                    payload={"text": pressed, "typed_text": typed, "choices": [[["✅ Đã nhận", f"{ACK_PREFIX}:{d.id}"]]]},
+                    payload={"text": pressed, "typed_text": typed, "choices": [[["✅ Đã nhận", Acknowledge(delivery=d.id).pack()]]]},
                     status=DeliveryStatus.QUEUED, priority=3, attempts=0, parts_sent=0, last_error="",
                     next_try_at=now, message_id="", created_at=now,
                 ))
@@ -385,7 +386,7 @@ async def stage_deliveries(uow: UnitOfWork, a: Announcement, now: datetime) -> i
 
 
 def _report_choices(announcement_id: int, needs_ack: bool) -> tuple[tuple[Choice, ...], ...]:
-    row1 = (Choice("Đơn vị chưa nhận", f"rp:{announcement_id}:m"), Choice("Gửi lại cho đơn vị lỗi", f"rp:{announcement_id}:r"))
+    row1 = (Choice("Đơn vị chưa nhận", DeliveryReport(announcement=announcement_id, view="m").pack()), Choice("Gửi lại cho đơn vị lỗi", DeliveryReport(announcement=announcement_id, view="r").pack()))
     if needs_ack:
-        return (row1, (Choice("Nhắc đơn vị chưa xác nhận", f"rp:{announcement_id}:a"),))
+        return (row1, (Choice("Nhắc đơn vị chưa xác nhận", DeliveryReport(announcement=announcement_id, view="a").pack()),))
     return (row1,)

@@ -15,12 +15,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from bot.core import strip_controls
-from bot.forms.parsers import answer_files
 from bot.forms.spec import FormSpec, Question
+from bot.forms.types import export_cell, type_of
 from bot.services.reports import STATE_LABELS, PeriodView, ReportService, SubmissionView, UnitState
 from bot.services.views import UnitView
 
-NUMERIC = {"integer", "decimal", "numbers", "year"}
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 # What a spreadsheet reads as the start of a formula when the text is typed or pasted
@@ -48,36 +47,9 @@ def _cell(ws: Any, value: Any) -> WriteOnlyCell:
 
 
 def _columns(spec: FormSpec) -> list[tuple[str, str, Question, str | None]]:
-    """(key, header, question, part) for every answer column, parts of 'numbers' split out."""
-    cols = []
-    for q in spec.questions:
-        label = q.label or q.id
-        if q.type == "numbers":
-            for p in q.parts:
-                cols.append((f"{q.id}.{p.key}", f"{label} – {p.label}", q, p.key))
-        else:
-            cols.append((q.id, label, q, None))
-    return cols
-
-
-def _cell_value(q: Question, part: str | None, value: Any) -> Any:
-    if value is None:
-        return None
-    match q.type:
-        case "numbers":
-            return value.get(part) if isinstance(value, dict) else None
-        case "integer" | "decimal" | "year":
-            return value
-        case "date":
-            return date.fromisoformat(value) if isinstance(value, str) else value
-        case "choice":
-            return next((o.label for o in q.options if o.key == value), value)
-        case "multichoice":
-            return "; ".join(next((o.label for o in q.options if o.key == k), k) for k in value)
-        case "file":
-            return "; ".join(str(f.get("name", "")) for f in answer_files(value)) or str(value)
-        case _:
-            return str(value)
+    """(key, header, question, part) for every answer column: each question type says its own
+    (a 'numbers' question has one per part)."""
+    return [(key, header, q, part) for q in spec.questions for key, header, part in type_of(q).export_columns(q)]
 
 
 def build_workbook(
@@ -104,7 +76,7 @@ def build_workbook(
 
     totals: dict[str, float] = defaultdict(float)
     group_totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    numeric_cols = [(k, h) for k, h, q, _ in cols if q.type in NUMERIC and q.type != "year"]
+    numeric_cols = [(k, h) for k, h, q, _ in cols if type_of(q).totalled]
     date_fmt = "DD/MM/YYYY"
     for n, (unit, state, sub) in enumerate(rows, 1):
         answers = sub.answers if sub else {}
@@ -114,9 +86,9 @@ def build_workbook(
                              sub.receipt_no if sub else None]
         counted = sub is not None and state is not UnitState.RETURNED
         for key, _h, q, part in cols:
-            v = _cell_value(q, part, answers.get(q.id))
+            v = export_cell(q, part, answers.get(q.id))
             values.append(v)
-            if counted and isinstance(v, int | float) and not isinstance(v, bool) and q.type != "year":
+            if counted and isinstance(v, int | float) and not isinstance(v, bool) and type_of(q).totalled:
                 totals[key] += v
                 for g in unit.groups or ("(không thuộc cụm, khối)",):
                     group_totals[g][key] += v

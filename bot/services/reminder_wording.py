@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.core import Clock
 from bot.forms.engine import FormContext, FormEngine
 from bot.forms.spec import FormSpec
+from bot.rendering.buttons import ReportForPeriod
 from bot.rendering.templates import render
 from bot.services.notices import Wordings
 from bot.services.reminders import DueReminder
@@ -21,7 +22,7 @@ WordingCache = dict[tuple[object, ...], Wordings]
 
 def continue_choices(period_id: int) -> ChoiceRows:
     """The button under every reminder: back into the unit's report."""
-    return [[("▶️ Tiếp tục báo cáo", f"bc:p:{period_id}")]]
+    return [[("▶️ Tiếp tục báo cáo", ReportForPeriod(period=period_id).pack())]]
 
 
 class ReminderWording:

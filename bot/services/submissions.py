@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core import Clock
+from bot.rendering.buttons import ReportForPeriod
 from bot.rendering.templates import render
 from bot.services._convert import unit_view
 from bot.services.notices import NoticeService, Wordings
@@ -118,7 +119,7 @@ class SubmissionService:
         """Tell the unit its report came back; False when no chat of the unit can be reached."""
         text = Wordings(*(render("report_returned", s=sub, period=period, office=self.office_name, buttons=buttons)
                           for buttons in (True, False)))
-        return bool(await self.notices.to_units({sub.unit.id: text}, [[("✏️ Sửa báo cáo", f"bc:p:{period.id}")]]))
+        return bool(await self.notices.to_units({sub.unit.id: text}, [[("✏️ Sửa báo cáo", ReportForPeriod(period=period.id).pack())]]))
 
 
 __all__ = ["SubmissionService"]

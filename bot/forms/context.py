@@ -1,0 +1,38 @@
+"""What a form is filled for: the period and the unit, as the engine and the question types see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+__all__ = ["FormContext"]
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What the engine needs to know about the period and the unit.
+
+    ``default_year`` is the year assumed for dates typed as "d/m" (defaults to today's year);
+    ``report_year`` is the year the report is about, for ``{year}`` in prompts and the "year"
+    bounds (defaults to the cut-off's year, else ``default_year``). ``unit_kind`` None means
+    unknown: questions limited to some unit kinds are then asked.
+    """
+
+    unit_kind: str | None
+    today: date
+    cutoff: date | None = None
+    default_year: int | None = None
+    period_start: date | None = None
+    report_year: int | None = None
+    office_name: str | None = None  # {office} in prompts: the OFFICE_NAME setting
+
+    @property
+    def date_year(self) -> int:
+        return self.default_year if self.default_year is not None else self.today.year
+
+    @property
+    def year(self) -> int:
+        if self.report_year is not None:
+            return self.report_year
+        return self.cutoff.year if self.cutoff is not None else self.date_year
+
