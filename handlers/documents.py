@@ -51,7 +51,7 @@ async def send_office_document(ctx: Ctx, period_id: int, kind: str) -> None:
         name, data = await (outputs.summary_docx(period_id) if kind == "summary" else outputs.tt02_xlsx(period_id))
         period = await ctx.services.reports.period(period_id)
     except PeriodError as exc:
-        await ctx.reply(f"❌ {exc}")
+        await ctx.say("failed", message=str(exc))
         return
     mime = DOCX if kind == "summary" else XLSX
     text = ctx.text("office_document_ready", kind=kind, period_label=period.label if period else "")

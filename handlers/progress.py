@@ -26,7 +26,6 @@ from bot.rendering.buttons import (
     StatisticsTables,
     UnitReportCopy,
 )
-from bot.rendering.templates import md_escape
 from bot.services.audience import AudienceError, describe
 from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
 from handlers.context import Ctx, Handler, requires
@@ -46,7 +45,7 @@ def register(router: Router[Handler]) -> None:
     router.flow(RETURN_FLOW)(return_input)
 
 
-async def _pick_period(ctx: Ctx, button: type[ShowProgress | ExportPeriod], intro: str) -> int | None:
+async def _pick_period(ctx: Ctx, button: type[ShowProgress | ExportPeriod], action: str) -> int | None:
     """The period the admin means: the only open one, the argument, or a choice.
 
     A typed id is read like a button's (ASCII digits, 1 … 2³¹−1) and must name a period that
@@ -64,17 +63,17 @@ async def _pick_period(ctx: Ctx, button: type[ShowProgress | ExportPeriod], intr
     if len(open_) == 1:
         return open_[0].id
     if not periods:
-        await ctx.reply("Chưa có kỳ báo cáo nào. Mở kỳ mới bằng /kybaocao.")
+        await ctx.say("no_periods")
         return None
     choices = [Choice(f"{p.label}{'' if p.is_open else ' (đã đóng)'}", button(period=p.id).pack())
                for p in periods[:8]]
-    await ctx.reply(intro, rows(*choices))
+    await ctx.say("pick_period", action=action, choices=rows(*choices))
     return None
 
 
 @requires(admin=True)
 async def progress(ctx: Ctx) -> None:
-    period_id = await _pick_period(ctx, ShowProgress, "Chọn kỳ báo cáo cần xem tiến độ:")
+    period_id = await _pick_period(ctx, ShowProgress, "progress")
     if period_id is not None:
         await show_progress(ctx, period_id)
 
@@ -94,7 +93,7 @@ async def show_progress(ctx: Ctx, period_id: int) -> None:
 
 @requires(admin=True)
 async def export(ctx: Ctx) -> None:
-    period_id = await _pick_period(ctx, ExportPeriod, "Chọn kỳ báo cáo cần xuất Excel:")
+    period_id = await _pick_period(ctx, ExportPeriod, "export")
     if period_id is not None:
         await send_export(ctx, period_id)
 
@@ -103,12 +102,12 @@ async def send_export(ctx: Ctx, period_id: int) -> None:
     try:
         name, data = await ctx.services.exports.export_period(period_id)
     except PeriodError as exc:
-        await ctx.reply(f"❌ {exc}")
+        await ctx.say("failed", message=str(exc))
         return
     doc = Attachment(name=name, mime=XLSX, size=len(data), content=data)
     more = rows(Choice("📝 Báo cáo tổng hợp (Word)", OfficeSummary(period=period_id).pack()),
                 Choice("📊 Biểu TT 02/2023", StatisticsTables(period=period_id).pack()), per_row=2)
-    await ctx.reply(Outbound(text=f"📥 Tệp tổng hợp kỳ báo cáo số {period_id}: {md_escape(name)}", documents=(doc,),
+    await ctx.reply(Outbound(text=ctx.text("export_ready", period_id=period_id, name=name), documents=(doc,),
                              choices=more))
 
 
@@ -138,12 +137,10 @@ async def on_button(ctx: Ctx) -> None:
                 await ctx.say("stale_button")
                 return
             await ctx.services.conversations.set(ctx.conversation, RETURN_FLOW, {"submission_id": submission_id})
-            await ctx.reply(f"Nhập **lý do trả lại** báo cáo của {md_escape(sub.unit.name)} "
-                            "(đơn vị sẽ nhận được lý do này):", rows(Choice("✖ Huỷ", OfficeCancel().pack())))
+            await ctx.say("return_reason_ask", unit=sub.unit.name, choices=rows(Choice("✖ Huỷ", OfficeCancel().pack())))
         case AcceptSubmission(submission=submission_id):
             sub = await ctx.services.reports.accept(submission_id, ctx.member.id if ctx.member else None)
-            await ctx.reply(f"✅ Đã tiếp nhận báo cáo của {md_escape(sub.unit.name)}." if sub else
-                            "Báo cáo này không ở trạng thái chờ tiếp nhận.")
+            await ctx.say("submission_accepted", unit=sub.unit.name if sub else "")
         case OfficeCancel():
             await ctx.services.conversations.clear(ctx.conversation)
             await ctx.say("cancel", cancelled=True, kept="")
@@ -196,7 +193,7 @@ async def return_input(ctx: Ctx) -> None:
     assert state
     reason = ctx.inbound.text.strip()
     if len(reason) < 5:
-        await ctx.reply("Lý do trả lại cần rõ ràng (ít nhất 5 ký tự). Nhập lại, hoặc gõ /huy.")
+        await ctx.say("return_reason_short")
         return
     sub = await ctx.services.reports.return_submission(int(state.data["submission_id"]), reason,
                                                        ctx.member.id if ctx.member else None)
@@ -207,9 +204,7 @@ async def return_input(ctx: Ctx) -> None:
     period = await ctx.services.reports.period(sub.period_id)
     assert period
     told = await ctx.services.submissions.notify_returned(sub, period)
-    await ctx.reply(f"↩️ Đã trả lại báo cáo của {md_escape(sub.unit.name)}; "
-                    + ("đơn vị đã được báo qua tin nhắn." if told else
-                       "đơn vị chưa liên kết kênh nhắn tin nào, cần báo trực tiếp (điện thoại)."))
+    await ctx.say("submission_returned", unit=sub.unit.name, told=told)
 
 
 # ---- /kybaocao ---------------------------------------------------------------------------
@@ -276,7 +271,7 @@ async def open_input(ctx: Ctx) -> None:
             return
     except ValueError as exc:
         msg = str(exc) if isinstance(exc, PeriodError | AudienceError) else "Chưa đúng định dạng."
-        await ctx.reply(f"❌ {md_escape(msg)}")
+        await ctx.say("failed", message=msg)
         await ctx.say("period_ask", step=step, choices=())
         return
     await ctx.services.conversations.set(ctx.conversation, OPEN_FLOW, data)
@@ -300,9 +295,8 @@ async def _open(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
             created_by=ctx.member.id if ctx.member else None,
             actor=f"member:{ctx.member.id}" if ctx.member else "chat")
     except (PeriodError, AudienceError) as exc:
-        await ctx.reply(f"❌ {md_escape(str(exc))}")
+        await ctx.say("failed", message=str(exc))
         return
     await ctx.services.conversations.clear(ctx.conversation)
-    await ctx.reply(f"✅ Đã mở kỳ báo cáo số {period.id}: **{md_escape(period.label)}**, hạn nộp "
-                    f"{period.due_at.astimezone(ZoneInfo(ctx.settings.timezone)):%d/%m/%Y %H:%M}. "
-                    "Thông báo đang được gửi tới các đơn vị; theo dõi bằng /tiendo.")
+    await ctx.say("period_opened", period=period,
+                  due=f"{period.due_at.astimezone(ZoneInfo(ctx.settings.timezone)):%d/%m/%Y %H:%M}")
