@@ -11,7 +11,7 @@ from bot.forms.engine import FormEngine, answer_files
 from bot.forms.parsers import echo
 from bot.rendering.templates import md_escape
 from bot.services.audience import AudienceError, describe
-from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
+from bot.services.reports import MIN_RETURN_REASON, STATE_LABELS, PeriodError, UnitState, parse_offsets
 from handlers.context import Ctx, Handler, requires
 from handlers.payload import Payload, number
 
@@ -171,7 +171,7 @@ async def return_input(ctx: Ctx) -> None:
     state = await ctx.services.conversations.get(ctx.address)
     assert state
     reason = ctx.inbound.text.strip()
-    if len(reason) < 5:
+    if len(reason) < MIN_RETURN_REASON:
         await ctx.reply("Lý do trả lại cần rõ ràng (ít nhất 5 ký tự). Nhập lại, hoặc gõ /huy.")
         return
     sub = await ctx.services.reports.return_submission(int(state.data["submission_id"]), reason,

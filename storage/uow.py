@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import repositories as r
+from storage.web_sessions import WebSessionRepository
 
 
 class UnitOfWork:
@@ -35,6 +36,7 @@ class UnitOfWork:
         self.deliveries = r.DeliveryRepository(s)
         self.reports = r.ReportRepository(s)
         self.send_budgets = r.SendBudgetRepository(s)
+        self.web = WebSessionRepository(s)
         return self
 
     async def __aexit__(

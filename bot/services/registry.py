@@ -25,6 +25,7 @@ from bot.services.reminders import DueReminder, PlanLine, ReminderService
 from bot.services.reports import PeriodView, ReportService, SubmissionView, UnitState, period_view
 from bot.services.units import UnitService
 from bot.services.views import UnitView
+from bot.services.web_access import WebAccessService
 from storage.uow import UnitOfWorkFactory
 
 
@@ -41,6 +42,7 @@ class Services:
     files: FileStore
     forms: dict[str, FormSpec]
     chat_memory: ChatMemory
+    web_access: WebAccessService
     office_name: str = "Phòng Nội vụ"
     timezone: str = "Asia/Ho_Chi_Minh"
     escalate_after_days: int = 2
@@ -51,7 +53,7 @@ class Services:
               files_dir: Path = Path("data/files"), on_queued: Callable[[], None] | None = None,
               office_name: str = "Phòng Nội vụ", timezone: str = "Asia/Ho_Chi_Minh",
               calendar: WorkCalendar | None = None, overdue_days: int = 5, escalate_after_days: int = 2,
-              digest_time: str = "08:00") -> Services:
+              digest_time: str = "08:00", dashboard_url: str = "http://127.0.0.1:8080") -> Services:
         return cls(
             clock=clock,
             members=MemberService(uow, clock),
@@ -64,6 +66,7 @@ class Services:
             files=FileStore(files_dir),
             forms=forms,
             chat_memory=ChatMemory(uow, clock),
+            web_access=WebAccessService(uow, clock, base_url=dashboard_url),
             office_name=office_name,
             timezone=timezone,
             escalate_after_days=escalate_after_days,
@@ -201,19 +204,20 @@ class Services:
         return FormContext(unit_kind=unit_kind, today=today, cutoff=period.cutoff, default_year=year,
                            report_year=year)
 
-    async def remind_missing_now(self, period_id: int) -> tuple[int, list[UnitView]]:
-        """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted.
+    async def remind_missing_now(self, period_id: int, *, only: set[int] | None = None) -> tuple[int, list[UnitView]]:
+        """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted —
+        with ``only`` (the dashboard's ticked rows), to those of them among these unit ids.
         Returns how many were reached and the missing units no chat reaches (to phone)."""
         prog = await self.reports.progress(period_id)
         if prog is None:
             return 0, []
+        missing = [u for u, _ in prog.missing if only is None or u.id in only]
         in_progress = await self.reports.answers_in_progress(period_id)
         cache: dict[tuple[object, ...], str] = {}
-        texts = {u.id: self.reminder_text(prog.period, u.kind, in_progress.get(u.id), cache=cache)
-                 for u, _ in prog.missing}
+        texts = {u.id: self.reminder_text(prog.period, u.kind, in_progress.get(u.id), cache=cache) for u in missing}
         reached = await self.notices.to_units(texts, [[("▶️ Tiếp tục báo cáo", f"bc:p:{period_id}")]],
-                                              kind="reminder")
-        return len(reached), [u for u, _ in prog.missing if u.id not in reached]
+                                              kind="reminder") if texts else set()
+        return len(reached), [u for u in missing if u.id not in reached]
 
     async def notify_returned(self, sub: SubmissionView, period: PeriodView) -> bool:
         """Tell the unit its report came back; False when no chat of the unit can be reached."""

@@ -44,6 +44,8 @@ STATE_LABELS = {
     UnitState.NOT_STARTED: "chưa bắt đầu", UnitState.DRAFTING: "đang soạn", UnitState.SUBMITTED: "đã nộp",
     UnitState.LATE: "nộp muộn", UnitState.RETURNED: "bị trả lại", UnitState.ACCEPTED: "đã tiếp nhận",
 }
+MIN_RETURN_REASON = 5
+"""A reason the unit can act on is at least this long (the chat and the dashboard both ask it)."""
 FORM_CODES = {"bao-cao-6-thang": "BC6T", "bao-cao-nam": "BCN", "dang-ky-thi-dua": "ĐKTĐ"}
 
 
