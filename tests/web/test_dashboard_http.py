@@ -210,7 +210,7 @@ async def test_security_headers_and_cookie_flags(dash: Dash) -> None:
             csp = resp.headers["Content-Security-Policy"]
             assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
             assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["X-Content-Type-Options"] == "nosniff"
-            assert resp.headers["Referrer-Policy"] == "no-referrer"
+            assert resp.headers["Referrer-Policy"] == "same-origin"
         html = await (await b.get(dash.base + "/web")).text()
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), "no inline script (CSP forbids it)"
         assert " style=" not in html and "<style" not in html
