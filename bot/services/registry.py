@@ -14,6 +14,7 @@ from bot.forms.spec import FormSpec
 from bot.rendering.templates import render
 from bot.services.announcements import AnnouncementService
 from bot.services.audience import Audience
+from bot.services.audit import AuditService
 from bot.services.calendar import WorkCalendar
 from bot.services.conversations import ConversationService
 from bot.services.export import build_workbook
@@ -43,6 +44,7 @@ class Services:
     forms: dict[str, FormSpec]
     chat_memory: ChatMemory
     web_access: WebAccessService
+    audit: AuditService
     office_name: str = "Phòng Nội vụ"
     timezone: str = "Asia/Ho_Chi_Minh"
     escalate_after_days: int = 2
@@ -67,6 +69,7 @@ class Services:
             forms=forms,
             chat_memory=ChatMemory(uow, clock),
             web_access=WebAccessService(uow, clock, base_url=dashboard_url),
+            audit=AuditService(uow, clock),
             office_name=office_name,
             timezone=timezone,
             escalate_after_days=escalate_after_days,

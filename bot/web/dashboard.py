@@ -45,6 +45,7 @@ class DashboardSettings:
 
 class Dashboard:
     def __init__(self, services: Services, settings: DashboardSettings) -> None:
+        from bot.web.office import OfficePages
         from bot.web.pages import ReportPages
         from bot.web.signin import SignInPages
 
@@ -52,6 +53,7 @@ class Dashboard:
         self.settings = settings
         self.signin = SignInPages(self)
         self.reports = ReportPages(self)
+        self.office = OfficePages(self)
 
     @property
     def access(self):  # type: ignore[no-untyped-def]
@@ -67,6 +69,7 @@ class Dashboard:
         r = app.router
         r.add_get("/web/static/{name}", self._static)
         self.signin.register(r)
+        self.office.register(r)
         self.reports.register(r)
 
     @web.middleware

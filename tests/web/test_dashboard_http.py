@@ -275,3 +275,32 @@ def test_cli_link_bootstraps_the_first_admin(tmp_path, capsys, monkeypatch) -> N
             await app.engine.dispose()
 
     assert asyncio.run(admins()) == ["Nguyễn Văn An"]
+
+
+async def test_periods_list_closing_and_the_audit_log(dash: Dash) -> None:
+    period = await dash.open_period()
+    viewer, vcsrf = await dash.signed_in("viewer")
+    async with viewer:
+        page = await (await viewer.get(dash.base + "/web/ky")).text()
+        assert "Sơ kết 6 tháng đầu năm 2026" in page and "Đóng kỳ" not in page
+        r = await viewer.post(f"{dash.base}/web/ky/{period}/dong", data={"csrf": vcsrf}, allow_redirects=False)
+        assert r.status == 403
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        assert (await b.post(f"{dash.base}/web/ky/{period}/dong", allow_redirects=False)).status == 403
+        p = await dash.app.services.reports.period(period)
+        assert p is not None and p.is_open
+        r = await b.post(f"{dash.base}/web/ky/{period}/dong", data={"csrf": csrf}, allow_redirects=False)
+        assert r.status == 303
+        p = await dash.app.services.reports.period(period)
+        assert p is not None and not p.is_open
+        assert await dash.app.services.reminder_plan(period) == [] or all(
+            line.status != "planned" for line in await dash.app.services.reminder_plan(period))
+        log = await (await b.get(dash.base + "/web/nhat-ky?hanh_dong=period.")).text()
+        rows = set(re.findall(r'<tr data-action="([^"]+)"', log))
+        assert "period.update" in rows and rows <= {"period.open", "period.update"}
+        assert "Quản trị Nội vụ" in log
+        everything = await (await b.get(dash.base + "/web/nhat-ky")).text()
+        assert '<tr data-action="web.signin"' in everything and "Lãnh đạo (xem)" in everything
+    updates = await audit(dash, "period.update")
+    assert len(updates) == 1 and updates[0].actor.startswith("member:") and updates[0].detail["status"] == "closed"
