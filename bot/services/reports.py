@@ -19,6 +19,7 @@ from bot.core import Clock
 from bot.services._convert import prefixed, unit_view
 from bot.services.audience import Audience, audience_unit, describe, resolve_units
 from bot.services.views import UnitView
+from storage import dashboard_queries
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -171,7 +172,33 @@ def submission_view(s: Submission, unit: UnitView) -> SubmissionView:
     )
 
 
-class ReportService:
+@dataclass(frozen=True)
+class SubmissionSummary:
+    """A submission without its answers: what a table of thousands of units shows."""
+
+    id: int
+    unit_id: int
+    status: str
+    revision: int
+    submitted_at: datetime
+    late: bool
+    receipt_no: str
+
+
+class _DashboardReads:
+    """Reads added for the web dashboard (bot/web), kept apart from the chat's use cases."""
+
+    uow: UnitOfWorkFactory
+
+    async def submission_summaries(self, period_id: int) -> dict[int, SubmissionSummary]:
+        """Unit id → its submission of the period, without the answers (one column query)."""
+        async with self.uow() as uow:
+            rows = await dashboard_queries.submission_rows(uow.session, period_id)
+        return {r.unit_id: SubmissionSummary(r.id, r.unit_id, r.status, r.revision, r.submitted_at, r.late,
+                                             r.receipt_no) for r in rows}
+
+
+class ReportService(_DashboardReads):
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, form_versions: dict[str, int]) -> None:
         self.uow = uow
         self.clock = clock

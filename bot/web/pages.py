@@ -9,7 +9,7 @@ from __future__ import annotations
 import mimetypes
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.forms.engine import FormEngine, answer_files
-from bot.services.reports import MIN_RETURN_REASON, STATE_LABELS, Progress, SubmissionView, UnitState
+from bot.services.reports import (
+    MIN_RETURN_REASON,
+    STATE_LABELS,
+    Progress,
+    SubmissionSummary,
+    SubmissionView,
+    UnitState,
+)
 from bot.services.views import UnitView
 from bot.services.web_access import WebUser
 from bot.web.guard import Refused, require
@@ -35,7 +42,7 @@ SORTS = {"code", "name", "group", "status", "submitted"}
 class UnitRow:
     unit: UnitView
     state: UnitState
-    submission: SubmissionView | None
+    submission: SubmissionSummary | None
     chats: int
     last_reminder: datetime | None
 
@@ -94,19 +101,21 @@ class ReportPages:
         return self.dash.page("overview_figures", user=user, **await self._overview_data())
 
     async def _overview_data(self) -> dict[str, Any]:
+        units = await self.services.units.list()
+        by_id = {u.id: (u, chats) for u, chats in units}
         periods = []
-        today = self.services.clock.now().astimezone(self.tz).date()
-        planned_today = []
         for p in await self.services.reports.periods("open"):
-            rows = await self._rows(p.id)
-            prog = await self.services.reports.progress(p.id)
-            assert prog is not None
-            periods.append((prog, by_group(rows)))
-            planned_today += [(p, line) for line in await self.services.reminder_plan(p.id)
-                              if line.status == "planned" and line.send_at.astimezone(self.tz).date() == today]
-        unreached = [u for u, chats in await self.services.units.list() if chats == 0]
+            prog = await self._progress(p.id)
+            periods.append((prog, by_group(self._table(prog, by_id, {}, {}))))
+        local_now = self.services.clock.now().astimezone(self.tz)
+        start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+        labels = {prog.period.id: prog.period for prog, _ in periods}
+        planned_today = [(labels[pid], line) for pid, line in
+                         await self.services.reminders.planned_between(start, start + timedelta(days=1))
+                         if pid in labels]
         return {"periods": periods, "labels": STATE_LABELS, "states": list(UnitState),
-                "announcements": await self.services.announcements.recent(8), "unreached": unreached,
+                "announcements": await self.services.announcements.recent(8),
+                "unreached": [u for u, chats in units if chats == 0],
                 "planned_today": planned_today, "now": self.services.clock.now()}
 
     async def unit_home(self, user: WebUser) -> web.Response:
@@ -121,14 +130,17 @@ class ReportPages:
         return self.dash.page("unit_home", user=user, items=items, labels=STATE_LABELS, received=received)
 
     # ---- 3. a period ------------------------------------------------------------------------
-    async def _rows(self, period_id: int) -> list[UnitRow]:
-        _, rows = await self.services.reports.export_rows(period_id)
-        chats = {u.id: n for u, n in await self.services.units.list()}
-        last: dict[str, datetime] = {}
-        for line in await self.services.reminder_plan(period_id):
-            if line.status == "sent" and (line.unit_code not in last or line.send_at > last[line.unit_code]):
-                last[line.unit_code] = line.send_at
-        return [UnitRow(u, state, sub, chats.get(u.id, 0), last.get(u.code)) for u, state, sub in rows]
+    @staticmethod
+    def _table(prog: Progress, units: dict[int, tuple[UnitView, int]], subs: dict[int, SubmissionSummary],
+               last: dict[int, datetime]) -> list[UnitRow]:
+        """The period's units (those /tiendo counts) with what the table shows of each."""
+        return [UnitRow(units[uid][0], state, subs.get(uid), units[uid][1], last.get(uid))
+                for uid, state in prog.states.items() if uid in units]
+
+    async def _rows(self, prog: Progress) -> list[UnitRow]:
+        units = {u.id: (u, chats) for u, chats in await self.services.units.list()}
+        return self._table(prog, units, await self.services.reports.submission_summaries(prog.period.id),
+                           await self.services.reminders.last_sent(prog.period.id))
 
     async def _progress(self, period_id: int) -> Progress:
         prog = await self.services.reports.progress(period_id)
@@ -140,7 +152,7 @@ class ReportPages:
         user = await require(request, self.dash.access, staff=True)
         period_id = _int(request.match_info["id"])
         prog = await self._progress(period_id)
-        rows = await self._rows(period_id)
+        rows = await self._rows(prog)
         q = request.query
         status, group, kind = q.get("trang_thai", ""), q.get("cum", ""), q.get("loai", "")
         search = q.get("tim", "").strip().casefold()
