@@ -177,7 +177,16 @@ class App:
     def dashboard(self) -> Dashboard:
         s = self.settings
         return Dashboard(self.services, DashboardSettings(base_url=s.dashboard_url, timezone=s.timezone,
-                                                          office_name=s.office_name))
+                                                          office_name=s.office_name),
+                         invite_link=self._invite_link)
+
+    def _invite_link(self, code: str) -> str | None:
+        """The first running channel's deep link for an invite (Telegram has them, Zalo not)."""
+        for ch in self.dispatcher.channels.values():
+            link = ch.invite_link(code)
+            if link:
+                return link
+        return None
 
     async def start(self, *, console: ConsoleChannel | None = None, scheduler: bool = True,
                     platforms: bool = True, dashboard: bool = False) -> None:

@@ -7,6 +7,7 @@ server that serves webhooks and file links.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,21 @@ class DashboardSettings:
 
 
 class Dashboard:
-    def __init__(self, services: Services, settings: DashboardSettings) -> None:
+    def __init__(self, services: Services, settings: DashboardSettings,
+                 invite_link: Callable[[str], str | None] = lambda _code: None) -> None:
+        """``invite_link``: the bot's deep link for an invite code, from the running channels
+        (the composition root knows them; the dashboard does not talk to platforms)."""
         from bot.web.office import OfficePages
         from bot.web.pages import ReportPages
         from bot.web.signin import SignInPages
+        from bot.web.units import UnitPages
 
         self.services = services
         self.settings = settings
         self.signin = SignInPages(self)
         self.reports = ReportPages(self)
         self.office = OfficePages(self)
+        self.units = UnitPages(self, invite_link)
 
     @property
     def access(self):  # type: ignore[no-untyped-def]
@@ -70,6 +76,7 @@ class Dashboard:
         r.add_get("/web/static/{name}", self._static)
         self.signin.register(r)
         self.office.register(r)
+        self.units.register(r)
         self.reports.register(r)
 
     @web.middleware

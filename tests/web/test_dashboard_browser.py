@@ -112,3 +112,20 @@ async def test_live_figures_update_without_a_reload(dash: Dash, browser: Browser
     await browser.wait(lambda d: "/web/dang-nhap" in d.current_url)
     await browser.get(f"{dash.base}/web/ky/{period}")
     assert "/web/dang-nhap" in await browser.url()
+
+
+async def test_the_invite_sheet_renders_its_qr_codes(dash: Dash, browser: Browser) -> None:
+    await browser.get(await dash.link("admin"))
+    await browser.click("#sign-in")
+    await browser.wait_for("#overview-figures")
+    await browser.get(f"{dash.base}/web/don-vi?chua_lien_ket=1")
+    await browser.wait_for("#invite-unbound")
+    shown = await browser.attrs("#units tbody tr", "data-unit")
+    await browser.click("#invite-unbound")
+    await browser.wait_for("#invite-sheet")
+    assert await browser.attrs("#invite-sheet article", "data-unit") == shown
+    sizes = await browser.call(lambda: [e.size for e in browser.driver.find_elements(By.CSS_SELECTOR,
+                                                                                      "#invite-sheet svg.segno")])
+    assert len(sizes) == len(shown) and all(s["width"] >= 100 and s["height"] >= 100 for s in sizes)
+    await browser.screenshot("phieu-moi", 1366, 768)
+    assert await browser.console_errors() == []

@@ -304,3 +304,42 @@ async def test_periods_list_closing_and_the_audit_log(dash: Dash) -> None:
         assert '<tr data-action="web.signin"' in everything and "Lãnh đạo (xem)" in everything
     updates = await audit(dash, "period.update")
     assert len(updates) == 1 and updates[0].actor.startswith("member:") and updates[0].detail["status"] == "closed"
+
+
+async def test_units_and_the_printable_invite_sheet(dash: Dash) -> None:
+    import html as html_lib
+
+    from bot.web.units import qr_svg
+
+    await dash.bind(OFFICER_CHAT, "X_CAOLOC")
+    viewer, vcsrf = await dash.signed_in("viewer")
+    async with viewer:
+        page = await (await viewer.get(dash.base + "/web/don-vi?chua_lien_ket=1")).text()
+        assert "X_DONGDANG" in page and 'data-unit="X_CAOLOC"' not in page and "Phiếu mời" not in page
+        r = await viewer.post(dash.base + "/web/don-vi/phieu-moi", data={"csrf": vcsrf, "pham_vi": "chua_lien_ket"})
+        assert r.status == 403
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        units = await dash.app.services.units.list()
+        unbound = [u for u, n in units if n == 0]
+        r = await b.post(dash.base + "/web/don-vi/phieu-moi", data={"csrf": csrf, "pham_vi": "chua_lien_ket"})
+        assert r.status == 200
+        sheet = await r.text()
+        blocks = re.findall(r'<article class="invite" data-unit="([^"]+)">', sheet)
+        assert sorted(blocks) == sorted(u.code for u in unbound) and "X_CAOLOC" not in blocks
+        codes = re.findall(r'<b class="code">([A-Z0-9]+)</b>', sheet)
+        assert len(set(codes)) == len(unbound)
+        # each QR encodes the bot's deep link for that unit's code (the fake Bot API has a username)
+        link = dash.app._invite_link(codes[0])
+        assert link and link.endswith(f"?start={codes[0]}")
+        assert str(qr_svg(link)) in sheet and sheet.count('class="segno"') == len(unbound)
+        # the codes work: an officer of the first unit binds with it
+        reply = (await dash.say(5399, f"/start {html_lib.unescape(codes[0])}"))[-1].text
+        assert "Đã liên kết" in reply
+        # ticked units only
+        caoloc = next(u for u, _ in units if u.code == "X_CAOLOC")
+        r = await b.post(dash.base + "/web/don-vi/phieu-moi", data={"csrf": csrf, "pham_vi": "da_chon",
+                                                                    "don_vi": str(caoloc.id)})
+        assert re.findall(r'data-unit="([^"]+)">', await r.text()) == ["X_CAOLOC"]
+    from_web = [a for a in await audit(dash, "invite.create") if a.actor.startswith("member:")]
+    assert len(from_web) == len(unbound) + 1  # the harness's own /start invite was made by "cli"
