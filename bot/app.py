@@ -33,6 +33,8 @@ from bot.services.reports import PeriodView
 from bot.services.send_budget import SharedSendBudget, budget_key
 from bot.services.zalo_invites import ZaloInvites
 from bot.services.zalo_oa import OaContactBook, OaTokenStore, TemplateFallback, Templates
+from bot.web import Dashboard
+from bot.web.dashboard import DashboardSettings
 from handlers import build_router
 from handlers.context import Handler
 from handlers.context import Settings as HandlerSettings
@@ -64,7 +66,7 @@ class App:
             calendar=WorkCalendar(settings.timezone, settings.quiet_hours, settings.rest_days,
                                   holidays=settings.holiday_dates),
             overdue_days=settings.overdue_days, escalate_after_days=settings.escalate_after_days,
-            digest_time=settings.digest_time)
+            digest_time=settings.digest_time, dashboard_url=settings.dashboard_url)
         self.scheduler: Scheduler | None = None
         self.file_links: FileLinks | None = None
         if settings.public_base_url:
@@ -211,9 +213,24 @@ class App:
             self.outboxes[ch.name] = self._outbox(ch)
         await self._start_outboxes(release_abandoned=False)
 
+    def dashboard(self) -> Dashboard:
+        s = self.settings
+        return Dashboard(self.services, DashboardSettings(base_url=s.dashboard_url, timezone=s.timezone,
+                                                          office_name=s.office_name),
+                         invite_link=self._invite_link)
+
+    def _invite_link(self, code: str) -> str | None:
+        """The first running channel's deep link for an invite (Telegram has them, Zalo not)."""
+        for ch in self.dispatcher.channels.values():
+            link = ch.invite_link(code)
+            if link:
+                return link
+        return None
+
     async def start(self, *, console: ConsoleChannel | None = None, scheduler: bool = True,
-                    platforms: bool = True) -> None:
-        """Start every configured channel (and the web server if a webhook needs it).
+                    platforms: bool = True, dashboard: bool = False) -> None:
+        """Start every configured channel, and the web server if the dashboard or a webhook
+        or file links need it.
 
         ``platforms=False`` is a console session beside a running bot: only its terminal, no
         polling or webhooks of its own (a second poller of one token is refused by Telegram)."""
@@ -222,16 +239,29 @@ class App:
         if console is not None:
             console.menus = self.services.chat_memory.menus  # the menu on screen outlives the process
             wanted.append(console)
-        needs_web = (s.telegram_bot_token and s.telegram_mode == "webhook") or (
-            s.zalo_bot_token and s.zalo_mode == "webhook") or self.file_links is not None or bool(s.zalo_oa_app_id)
+        needs_web_for_platforms = bool((s.telegram_bot_token and s.telegram_mode == "webhook") or (
+            s.zalo_bot_token and s.zalo_mode == "webhook") or self.file_links is not None or s.zalo_oa_app_id)
+        needs_web = needs_web_for_platforms or dashboard
         if needs_web:
             self.web = WebServer(s.listen_host, s.listen_port)
+            if dashboard:
+                self.dashboard().register_routes(self.web.app)
             if self.file_links is not None:
                 self.file_links.register_routes(self.web.app)
             for ch in wanted:
                 if isinstance(ch, HasWebRoutes):
                     ch.register_routes(self.web.app)
-            await self.web.start()
+            try:
+                await self.web.start()
+            except OSError as exc:
+                if not dashboard or needs_web_for_platforms:
+                    raise
+                # Only the dashboard wanted this port (another process holds it): the chat
+                # channels work without it, so say so and go on.
+                log.error("dashboard not served: cannot listen on %s:%s (%s); set SERVER_LISTEN",
+                          s.listen_host, s.listen_port, exc)
+                await self.web.stop()
+                self.web = None
         for ch in wanted:
             self.dispatcher.add_channel(ch)
             try:
@@ -309,12 +339,18 @@ class App:
             await _bounded(self.locks.dispose(), "closing the lock connections")
         await self.engine.dispose()
 
-    async def run_forever(self, console: ConsoleChannel | None = None, *, platforms: bool = True) -> None:
+    async def run_forever(self, console: ConsoleChannel | None = None, *, platforms: bool = True,
+                          dashboard: bool = False) -> None:
         """Serve until interrupted (or until the console's input ends, if it is alone)."""
-        await self.start(console=console, scheduler=platforms, platforms=platforms)
+        await self.start(console=console, scheduler=platforms, platforms=platforms, dashboard=dashboard)
         try:
             if console is not None and len(self.channels) == 1:
                 await console.closed.wait()
+                if self.web is not None and not console.quit_asked and not _interactive():
+                    # Started as a service (no terminal: input ended at once): the dashboard
+                    # and the scheduler go on until the process is stopped.
+                    log.info("no terminal: serving the dashboard at %s until stopped", self.settings.dashboard_url)
+                    await asyncio.Event().wait()
             else:
                 await asyncio.Event().wait()
         finally:
@@ -322,6 +358,12 @@ class App:
 
 
 STOP_STEP_SECONDS = 15.0
+
+
+def _interactive() -> bool:
+    import sys
+
+    return bool(sys.stdin) and sys.stdin.isatty()
 
 
 async def _bounded(step: Awaitable[None], what: str) -> None:

@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     ps = pr.add_parser("show", help="a period with its reminder plan")
     ps.add_argument("period_id", type=int)
 
+    w = sub.add_parser("web", help="the web dashboard").add_subparsers(dest="web_verb", required=True)
+    wl = w.add_parser("link", help="print a single-use sign-in link (valid 10 minutes)")
+    who = wl.add_mutually_exclusive_group(required=True)
+    who.add_argument("--admin", nargs="?", const="", metavar="NAME",
+                     help="an admin (by name; on a fresh install the first admin is created)")
+    who.add_argument("--viewer", nargs="?", const="", metavar="NAME", help="a leader who may only look")
+    who.add_argument("--unit", metavar="CODE", help="the officer of unit CODE (their own unit only)")
+
     e = sub.add_parser("export", help="export a period: Excel, Word documents, TT 02/2023 tables")
     e.add_argument("period_id", type=int)
     e.add_argument("--xlsx", type=Path, help="every unit's answers and the totals (XLSX)")
@@ -180,11 +188,14 @@ async def _serve(settings: Settings) -> int:
             await app.open_demo_period()
         member = await app.services.members.ensure_console_member(
             _console_address("admin"), unit_code=None, role="admin")
-        print(_banner(member.name))
+        token = await app.services.web_access.link_for_member(member.id, actor="cli")
+        print(_banner(member.name, app.services.web_access.url(token)))
         console = ConsoleChannel("admin", sender_name=member.name)
     else:
         await app.prepare()
-    await app.run_forever(console=console)
+        log.info("dashboard at %s/web — sign in with a link: `tdkt-bot web link --admin` or /web in chat",
+                 settings.dashboard_url)
+    await app.run_forever(console=console, dashboard=True)
     return 0
 
 
@@ -194,11 +205,12 @@ def _console_address(chat_id: str):  # type: ignore[no-untyped-def]
     return Address("console", chat_id)
 
 
-def _banner(name: str) -> str:
+def _banner(name: str, sign_in: str) -> str:
     return (
         "──────────────────────────────────────────────────────────────\n"
         " tdkt-bot — chưa có TELEGRAM_BOT_TOKEN: chạy kênh console với dữ liệu mẫu\n"
         f" Bạn đang đóng vai: {name}\n"
+        f" Bảng điều khiển (mở trong trình duyệt, dùng một lần, 10 phút):\n   {sign_in}\n"
         " Thử: /trogiup  /tiendo  /donvi  /thongbao  /moi X_CAOLOC   (thoát: Ctrl+D hoặc /thoat)\n"
         " Đóng vai cán bộ xã (rồi gõ /baocao):   tdkt-bot console --unit X_CAOLOC\n"
         " Kết nối Telegram: đặt TELEGRAM_BOT_TOKEN (lấy từ @BotFather) trong .env rồi chạy lại.\n"
@@ -552,6 +564,28 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_app(settings, go)
 
 
+async def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
+    """``web link``: the operator's way in — and on a fresh install, the first admin's."""
+    from bot.services.web_access import WebAccessError
+
+    async def go(app: Any) -> int:
+        access = app.services.web_access
+        try:
+            if args.unit:
+                token, name = await access.link_for_unit(args.unit)
+            elif args.viewer is not None:
+                token, name = await access.link_for_role("viewer", args.viewer or None)
+            else:
+                token, name = await access.link_for_role("admin", args.admin or None)
+        except WebAccessError as exc:
+            raise CliError(str(exc)) from None
+        print(f"Liên kết đăng nhập cho {name} (dùng một lần, hết hạn sau 10 phút):")
+        print(access.url(token))
+        return 0
+
+    return await _with_app(settings, go)
+
+
 VERBS: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
     "run": cmd_run,
     "console": cmd_console,
@@ -563,4 +597,5 @@ VERBS: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
     "deliveries": cmd_deliveries,
     "periods": cmd_periods,
     "export": cmd_export,
+    "web": cmd_web,
 }

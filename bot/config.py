@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.services.calendar import parse_holidays
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tdkt-bot.sqlite3"
+DEFAULT_LISTEN = "127.0.0.1:8080"
 
 
 class SettingsError(Exception):
@@ -28,7 +29,9 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
     webhook_secret: str = ""
-    webhook_listen: str = "0.0.0.0:8080"
+    server_listen: str = ""
+    """host:port of our aiohttp server: the web dashboard, webhooks, file links, /healthz."""
+    webhook_listen: str = ""  # the old name of SERVER_LISTEN, still honoured
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     office_name: str = "Phòng Nội vụ"
@@ -94,10 +97,10 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return v
 
-    @field_validator("webhook_listen")
+    @field_validator("server_listen", "webhook_listen")
     @classmethod
     def _host_port(cls, v: str) -> str:
-        if not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", v):
+        if v and not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", v):
             raise ValueError("must be host:port, e.g. 0.0.0.0:8080")
         return v
 
@@ -155,12 +158,29 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def listen(self) -> str:
+        """SERVER_LISTEN, else the old WEBHOOK_LISTEN, else this machine only: the dashboard is
+        not offered to the network unless someone decides so."""
+        return self.server_listen or self.webhook_listen or DEFAULT_LISTEN
+
+    @property
     def listen_host(self) -> str:
-        return self.webhook_listen.rsplit(":", 1)[0]
+        return self.listen.rsplit(":", 1)[0]
 
     @property
     def listen_port(self) -> int:
-        return int(self.webhook_listen.rsplit(":", 1)[1])
+        return int(self.listen.rsplit(":", 1)[1])
+
+    @property
+    def dashboard_url(self) -> str:
+        """Where a browser reaches the dashboard: PUBLIC_BASE_URL behind a proxy, else the
+        listen address (a wildcard host shown as this machine)."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = self.listen_host
+        if host in ("0.0.0.0", "::", "[::]", ""):
+            host = "127.0.0.1"
+        return f"http://{host}:{self.listen_port}"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import Router
-from handlers import basic, broadcasts, progress, reports
+from handlers import basic, broadcasts, progress, reports, web
 from handlers.context import Handler
 
 
@@ -13,4 +13,5 @@ def build_router() -> Router[Handler]:
     broadcasts.register(router)
     reports.register(router)
     progress.register(router)
+    web.register(router)
     return router

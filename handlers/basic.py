@@ -33,6 +33,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("kybaocao", "mở kỳ báo cáo mới và thông báo tới các đơn vị", "admin"),
     ("tiendo", "tiến độ nộp báo cáo, nhắc đơn vị, xem và trả lại báo cáo", "admin"),
     ("xuat", "xuất Excel tổng hợp một kỳ báo cáo", "admin"),
+    ("web", "liên kết đăng nhập bảng điều khiển trên máy tính (dùng một lần, 10 phút)", "admin"),
 ]
 
 

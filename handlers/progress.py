@@ -27,7 +27,7 @@ from bot.rendering.buttons import (
     UnitReportCopy,
 )
 from bot.services.audience import AudienceError, describe
-from bot.services.reports import STATE_LABELS, PeriodError, UnitState, parse_offsets
+from bot.services.reports import MIN_RETURN_REASON, STATE_LABELS, PeriodError, UnitState, parse_offsets
 from handlers.context import Ctx, Handler, requires
 from handlers.documents import send_office_document, send_unit_report
 
@@ -192,7 +192,7 @@ async def return_input(ctx: Ctx) -> None:
     state = await ctx.services.conversations.get(ctx.conversation)
     assert state
     reason = ctx.inbound.text.strip()
-    if len(reason) < 5:
+    if len(reason) < MIN_RETURN_REASON:
         await ctx.say("return_reason_short")
         return
     sub = await ctx.services.reports.return_submission(int(state.data["submission_id"]), reason,

@@ -39,6 +39,7 @@ class UnitKind:
 class Role:
     OFFICER = "officer"
     ADMIN = "admin"
+    VIEWER = "viewer"  # a leader on the web dashboard: sees everything, changes nothing
     LABELS = {"officer": "Cán bộ phụ trách TĐKT của đơn vị", "admin": "Quản trị (cơ quan Nội vụ)"}
 
 
@@ -516,3 +517,44 @@ class ZaloOaContact(Base):
     following: Mapped[bool] = mapped_column(default=True)
     phone: Mapped[str | None] = mapped_column(String(15))
     updated_at: Mapped[datetime]
+class WebLink(Base):
+    """A single-use sign-in link to the dashboard (10 minutes). Only the SHA-256 of its token
+    is kept: a copy of the database does not let anyone sign in."""
+
+    __tablename__ = "web_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser, kept server-side: the cookie carries only a random token (hashed
+    here), so a session ends the moment it is revoked or idles out, on every replica."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebSignInFailure(Base):
+    """A wrong, used or expired sign-in link opened from an address: a few in a row and that
+    address is refused for a while (kept in the database: restarts and replicas agree)."""
+
+    __tablename__ = "web_signin_failures"
+    __table_args__ = (Index("ix_web_signin_failures_address", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    address: Mapped[str] = mapped_column(String(64))

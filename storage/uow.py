@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import repositories as r
+from storage.dashboard_queries import DashboardQueries
 from storage.errors import Conflict
+from storage.web_sessions import WebSessionRepository
 from storage.zalo_oa import ZaloOaRepository
 
 
@@ -39,9 +41,11 @@ class UnitOfWork:
         self.reports = r.ReportRepository(s)
         self.send_budgets = r.SendBudgetRepository(s)
         self.zalo_oa = ZaloOaRepository(s)
+        self.dashboard = DashboardQueries(s)
         self.audiences = r.AudienceRepository(s)
         self.reminders = r.ReminderRepository(s)
         self.jobs = r.JobRepository(s)
+        self.web = WebSessionRepository(s)
         return self
 
     async def __aexit__(

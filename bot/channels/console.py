@@ -61,6 +61,7 @@ class ConsoleChannel:
         # durable store so that a "2" typed then still means what the screen says.
         self.menus: MenuStore = menus or MenuMemory()
         self.closed = asyncio.Event()
+        self.quit_asked = False  # /thoat typed, as opposed to the input ending
         self._reader: asyncio.Task[None] | None = None
         # Ids keep growing across restarts (milliseconds at start): a message id is never
         # reused, so an old id in a draft (Inbound.key) cannot match a new message.
@@ -94,6 +95,7 @@ class ConsoleChannel:
                 return
             line = line.rstrip("\n")
             if line.strip().lower() in {"/thoat", "/exit", "/quit"}:
+                self.quit_asked = True
                 self.closed.set()
                 return
             inbound = self.to_inbound(line)

@@ -18,6 +18,7 @@ from bot.forms.engine import FormContext
 from bot.forms.spec import FormSpec
 from bot.services.announcements import AnnouncementService
 from bot.services.audience import AudienceLike
+from bot.services.audit import AuditService
 from bot.services.calendar import WorkCalendar
 from bot.services.conversations import ConversationService
 from bot.services.digest import DigestService
@@ -37,6 +38,7 @@ from bot.services.submissions import SubmissionService
 from bot.services.ticks import SchedulerTick
 from bot.services.units import UnitService
 from bot.services.views import UnitView
+from bot.services.web_access import WebAccessService
 from storage.uow import UnitOfWorkFactory
 
 
@@ -62,6 +64,8 @@ class Services:
     forms: dict[str, FormSpec]
     chat_memory: ChatMemory
     outputs: OfficialOutputs
+    web_access: WebAccessService
+    audit: AuditService
     office_name: str = "Phòng Nội vụ"
     timezone: str = "Asia/Ho_Chi_Minh"
     escalate_after_days: int = 2
@@ -72,7 +76,7 @@ class Services:
               files_dir: Path = Path("data/files"), on_queued: Callable[[], None] | None = None,
               office_name: str = "Phòng Nội vụ", timezone: str = "Asia/Ho_Chi_Minh",
               calendar: WorkCalendar | None = None, overdue_days: int = 5, escalate_after_days: int = 2,
-              digest_time: str = "08:00") -> Services:
+              digest_time: str = "08:00", dashboard_url: str = "http://127.0.0.1:8080") -> Services:
         files = FileStore(files_dir)
         members = MemberService(uow, clock)
         announcements = AnnouncementService(uow, clock, on_queued=on_queued)
@@ -107,6 +111,8 @@ class Services:
             forms=forms,
             chat_memory=chat_memory,
             outputs=OfficialOutputs(uow, reports, forms, clock, office_name=office_name, timezone=timezone),
+            web_access=WebAccessService(uow, clock, base_url=dashboard_url),
+            audit=AuditService(uow, clock),
             office_name=office_name,
             timezone=timezone,
             escalate_after_days=escalate_after_days,
@@ -164,8 +170,8 @@ class Services:
     def form_context(self, period: PeriodView, unit_kind: str | None) -> FormContext:
         return self.reminder_wording.form_context(period, unit_kind)
 
-    async def remind_missing_now(self, period_id: int) -> tuple[int, list[UnitView]]:
-        return await self.reminder_sender.remind_missing_now(period_id)
+    async def remind_missing_now(self, period_id: int, *, only: set[int] | None = None) -> tuple[int, list[UnitView]]:
+        return await self.reminder_sender.remind_missing_now(period_id, only=only)
 
     async def notify_returned(self, sub: SubmissionView, period: PeriodView) -> bool:
         return await self.submissions.notify_returned(sub, period)

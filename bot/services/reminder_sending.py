@@ -31,15 +31,17 @@ class ReminderSender:
             self.notices.on_queued()
         return sent, skipped
 
-    async def remind_missing_now(self, period_id: int) -> tuple[int, list[UnitView]]:
-        """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted.
+    async def remind_missing_now(self, period_id: int, *,
+                                 only: set[int] | None = None) -> tuple[int, list[UnitView]]:
+        """'Nhắc ngay': a reminder to exactly the units that have not (validly) submitted —
+        with ``only`` (the dashboard's ticked rows), to those of them among these unit ids.
         Returns how many were reached and the missing units no chat reaches (to phone)."""
         prog = await self.reports.progress(period_id)
         if prog is None:
             return 0, []
+        missing = [u for u, _ in prog.missing if only is None or u.id in only]
         in_progress = await self.reports.answers_in_progress(period_id)
         cache: WordingCache = {}
-        texts = {u.id: self.wording.text(prog.period, u.kind, in_progress.get(u.id), cache=cache)
-                 for u, _ in prog.missing}
-        reached = await self.notices.to_units(texts, continue_choices(period_id), kind="reminder")
-        return len(reached), [u for u, _ in prog.missing if u.id not in reached]
+        texts = {u.id: self.wording.text(prog.period, u.kind, in_progress.get(u.id), cache=cache) for u in missing}
+        reached = await self.notices.to_units(texts, continue_choices(period_id), kind="reminder") if texts else set()
+        return len(reached), [u for u in missing if u.id not in reached]

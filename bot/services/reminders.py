@@ -63,7 +63,25 @@ class DueReminder:
     draft_answers: dict[str, Any] | None
 
 
-class ReminderService:
+class _DashboardReads:
+    """Reads added for the web dashboard (bot/web), kept apart from planning and sending."""
+
+    uow: UnitOfWorkFactory
+
+    async def last_sent(self, period_id: int) -> dict[int, datetime]:
+        """Unit id → when its latest reminder of the period went out."""
+        async with self.uow() as uow:
+            return await uow.dashboard.last_reminders(period_id)
+
+    async def planned_between(self, start: datetime, end: datetime) -> list[tuple[int, PlanLine]]:
+        """(period id, line) of every reminder still planned in [start, end), soonest first."""
+        async with self.uow() as uow:
+            rows = await uow.dashboard.planned_reminders(start, end)
+        return [(r.period_id, PlanLine(r.code, r.kind.split("@")[0], r.planned_for, r.send_at, r.status))
+                for r in rows]
+
+
+class ReminderService(_DashboardReads):
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, calendar: WorkCalendar, *,
                  overdue_days: int = 5, reminder_time: time = time(8, 0)) -> None:
         self.uow = uow

@@ -46,6 +46,8 @@ class UnitState(StrEnum):
 
 STATE_LABELS = {s: TEMPLATE_STATE_LABELS[s.value] for s in UnitState}
 """Each state's words, from the one table the templates use too."""
+MIN_RETURN_REASON = 5
+"""A reason the unit can act on is at least this long (the chat and the dashboard both ask it)."""
 FORM_CODES = {"bao-cao-6-thang": "BC6T", "bao-cao-nam": "BCN", "dang-ky-thi-dua": "ĐKTĐ"}
 
 
@@ -171,7 +173,33 @@ def submission_view(s: Submission, unit: UnitView) -> SubmissionView:
     )
 
 
-class ReportService:
+@dataclass(frozen=True)
+class SubmissionSummary:
+    """A submission without its answers: what a table of thousands of units shows."""
+
+    id: int
+    unit_id: int
+    status: str
+    revision: int
+    submitted_at: datetime
+    late: bool
+    receipt_no: str
+
+
+class _DashboardReads:
+    """Reads added for the web dashboard (bot/web), kept apart from the chat's use cases."""
+
+    uow: UnitOfWorkFactory
+
+    async def submission_summaries(self, period_id: int) -> dict[int, SubmissionSummary]:
+        """Unit id → its submission of the period, without the answers (one column query)."""
+        async with self.uow() as uow:
+            rows = await uow.dashboard.submission_rows(period_id)
+        return {r.unit_id: SubmissionSummary(r.id, r.unit_id, r.status, r.revision, r.submitted_at, r.late,
+                                             r.receipt_no) for r in rows}
+
+
+class ReportService(_DashboardReads):
     """Drafts, progress and reading periods and submissions; submitting, returning and accepting
     are ``SubmissionService``'s (reached here by their old names too)."""
 

@@ -30,6 +30,22 @@ class AuditRepository(_Repo):
         rows = await self.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit))
         return list(rows)
 
+    async def filtered(self, *, actor: str | None = None, action_prefix: str | None = None,
+                       limit: int = 500) -> list[AuditLog]:
+        """Newest first, by who (exact actor) and what (action or its family, e.g. ``report.``)."""
+        stmt = select(AuditLog)
+        if actor:
+            stmt = stmt.where(AuditLog.actor == actor)
+        if action_prefix:
+            stmt = stmt.where(AuditLog.action.startswith(action_prefix, autoescape=True))
+        rows = await self.session.scalars(stmt.order_by(AuditLog.id.desc()).limit(limit))
+        return list(rows)
+
+    async def actors_and_actions(self) -> tuple[list[str], list[str]]:
+        actors = await self.session.scalars(select(AuditLog.actor).distinct().order_by(AuditLog.actor))
+        actions = await self.session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action))
+        return list(actors), list(actions)
+
 
 class AnnouncementRepository(_Repo):
     async def get(self, announcement_id: int) -> Announcement | None:

@@ -1,0 +1,109 @@
+"""bench/dashboard.py — the dashboard's pages over HTTP with 5000 units (issue 14).
+
+Targets on this machine: the period page p95 < 200 ms, the overview and a submission page
+p95 < 50 ms. The time is measured around each request on 127.0.0.1 (the server's work plus a
+local round trip). Prints one JSON line per backend.
+    python bench/dashboard.py [--units 5000] [--requests 30] [--pg postgresql+asyncpg://…]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import insert
+
+from bench._common import emit, fresh_database, seed_units
+from bench.export import answers
+from bot.core import SystemClock
+from bot.forms.spec import load_specs
+from bot.services.registry import Services
+from bot.web import Dashboard
+from bot.web.dashboard import DashboardSettings
+from storage.db import session_factory
+from storage.models import Member, ReportPeriod, Submission
+from storage.uow import UnitOfWorkFactory
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run(url: str, units: int, requests: int) -> dict[str, object]:
+    engine = await fresh_database(url)
+    await seed_units(engine, units)
+    now = datetime.now(UTC)
+    rng = random.Random(14)
+    async with engine.begin() as conn:
+        await conn.execute(insert(ReportPeriod), [{
+            "id": 1, "form_id": "bao-cao-6-thang", "form_version": 1, "label": "Sơ kết 6 tháng đầu năm 2026",
+            "opens_at": now, "due_at": now + timedelta(days=10), "audience": {"all": True},
+            "remind_offsets": ["7d", "3d", "1d", "2h"], "status": "open", "created_at": now}])
+        await conn.execute(insert(Submission), [{
+            "period_id": 1, "unit_id": i + 1, "status": "submitted", "revision": 1, "form_version": 1,
+            "answers": answers(rng), "submitted_at": now, "first_submitted_at": now, "late": False,
+            "receipt_no": f"{i:04d}/2026/BC6T", "return_reason": ""} for i in range(0, units, 2)])
+        await conn.execute(insert(Member), [{"id": units + 1, "name": "Quản trị", "role": "admin", "created_at": now}])
+    services = Services.build(UnitOfWorkFactory(session_factory(engine)), SystemClock(), forms=load_specs())
+    await services.plan_reminders(1)
+    app = web.Application()
+    runner = web.AppRunner(app, access_log=None)
+    dash = Dashboard(services, DashboardSettings(base_url="http://127.0.0.1"))
+    dash.register_routes(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    base = f"http://127.0.0.1:{port}"
+    token = await services.web_access.link_for_member(units + 1, actor="bench")
+    signed = await services.web_access.sign_in(token, "bench")
+    pages = {"period": "/web/ky/1", "period_missing": "/web/ky/1?trang_thai=missing", "overview": "/web",
+             "submission": "/web/bao-cao/1"}
+    figures: dict[str, object] = {"backend": "postgresql" if url.startswith("postgresql") else "sqlite",
+                                  "units": units, "requests": requests}
+    try:
+        async with aiohttp.ClientSession(cookies={"tdkt_session": signed.token}) as http:
+            for name, path in pages.items():
+                times = []
+                for n in range(requests + 2):
+                    started = time.perf_counter()
+                    async with http.get(base + path) as r:
+                        body = await r.read()
+                        assert r.status == 200, (path, r.status)
+                    if n >= 2:  # the first two warm caches
+                        times.append((time.perf_counter() - started) * 1000)
+                figures[f"{name}_p50_ms"] = round(statistics.median(times), 1)
+                figures[f"{name}_p95_ms"] = round(percentile(times, 0.95), 1)
+                figures[f"{name}_kb"] = round(len(body) / 1024)
+    finally:
+        await runner.cleanup()
+        await engine.dispose()
+    return figures
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--pg", default="", help="also on this PostgreSQL database (its schema is dropped!)")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="tdkt-bench-dashboard-"))
+    emit(bench="dashboard", **await run(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", args.units, args.requests))
+    if args.pg:
+        emit(bench="dashboard", **await run(args.pg, args.units, args.requests))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

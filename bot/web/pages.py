@@ -1,0 +1,291 @@
+"""Pages 1, 3 and 4: the overview, a period's units, a submission — and their actions.
+
+Every figure and every action comes from the services the chat handlers use (/tiendo,
+"Nhắc ngay", /xuat, "Trả lại", "Tiếp nhận"); this module only picks, filters and lays out.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.core.callbacks import number
+from bot.forms.engine import FormEngine, answer_files
+from bot.services.reports import (
+    MIN_RETURN_REASON,
+    STATE_LABELS,
+    Progress,
+    SubmissionSummary,
+    SubmissionView,
+    UnitState,
+)
+from bot.services.views import UnitView
+from bot.services.web_access import WebUser
+from bot.web.guard import Refused, require
+from bot.web.security import see_other
+
+if TYPE_CHECKING:
+    from bot.web.dashboard import Dashboard
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MISSING = (UnitState.NOT_STARTED, UnitState.DRAFTING, UnitState.RETURNED)
+SORTS = {"code", "name", "group", "status", "submitted"}
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit: UnitView
+    state: UnitState
+    submission: SubmissionSummary | None
+    chats: int
+    last_reminder: datetime | None
+
+    @property
+    def missing(self) -> bool:
+        return self.state in MISSING
+
+
+def _int(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        raise Refused(404, "not_found")
+    return int(value)
+
+
+def by_group(rows: list[UnitRow]) -> list[tuple[str, int, int]]:
+    """(cụm/khối, units, submitted) — a unit in several groups counts in each."""
+    total: Counter[str] = Counter()
+    done: Counter[str] = Counter()
+    for row in rows:
+        for g in row.unit.groups or ("(chưa xếp cụm/khối)",):
+            total[g] += 1
+            done[g] += not row.missing
+    return [(g, total[g], done[g]) for g in sorted(total)]
+
+
+class ReportPages:
+    def __init__(self, dash: Dashboard) -> None:
+        self.dash = dash
+        self.services = dash.services
+
+    def register(self, r: web.UrlDispatcher) -> None:
+        r.add_get("/web", self.overview)
+        r.add_get("/web/tong-quan/so-lieu", self.overview_figures)
+        r.add_get("/web/ky/{id}", self.period)
+        r.add_get("/web/ky/{id}/so-lieu", self.period_figures)
+        r.add_post("/web/ky/{id}/nhac-ngay", self.remind_now)
+        r.add_get("/web/ky/{id}/excel", self.excel)
+        r.add_get("/web/bao-cao/{id}", self.submission)
+        r.add_post("/web/bao-cao/{id}/tra-lai", self.return_submission)
+        r.add_post("/web/bao-cao/{id}/tiep-nhan", self.accept)
+        r.add_get("/web/bao-cao/{id}/tep/{n}", self.file)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.dash.settings.timezone)
+
+    # ---- 1. Tổng quan -----------------------------------------------------------------------
+    async def overview(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access)
+        if not user.sees_all:
+            return await self.unit_home(user)
+        return self.dash.page("overview", user=user, **await self._overview_data())
+
+    async def overview_figures(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access, staff=True)
+        return self.dash.page("overview_figures", user=user, **await self._overview_data())
+
+    async def _overview_data(self) -> dict[str, Any]:
+        units = await self.services.units.list()
+        by_id = {u.id: (u, chats) for u, chats in units}
+        periods = []
+        for p in await self.services.reports.periods("open"):
+            prog = await self._progress(p.id)
+            periods.append((prog, by_group(self._table(prog, by_id, {}, {}))))
+        local_now = self.services.clock.now().astimezone(self.tz)
+        start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+        labels = {prog.period.id: prog.period for prog, _ in periods}
+        planned_today = [(labels[pid], line) for pid, line in
+                         await self.services.reminders.planned_between(start, start + timedelta(days=1))
+                         if pid in labels]
+        return {"periods": periods, "labels": STATE_LABELS, "states": list(UnitState),
+                "announcements": await self.services.announcements.recent(8),
+                "unreached": [u for u, chats in units if chats == 0],
+                "planned_today": planned_today, "now": self.services.clock.now()}
+
+    async def unit_home(self, user: WebUser) -> web.Response:
+        """An officer's dashboard: their unit in each open period, and what it was sent."""
+        assert user.unit is not None
+        items = []
+        for p in await self.services.reports.open_periods_for(user.unit.id):
+            prog = await self.services.reports.progress(p.id)
+            state = prog.states.get(user.unit.id) if prog else None
+            items.append((p, state, await self.services.reports.submission(user.unit.id, p.id)))
+        received = await self.services.announcements.for_unit(user.unit.id)
+        return self.dash.page("unit_home", user=user, items=items, labels=STATE_LABELS, received=received)
+
+    # ---- 3. a period ------------------------------------------------------------------------
+    @staticmethod
+    def _table(prog: Progress, units: dict[int, tuple[UnitView, int]], subs: dict[int, SubmissionSummary],
+               last: dict[int, datetime]) -> list[UnitRow]:
+        """The period's units (those /tiendo counts) with what the table shows of each."""
+        return [UnitRow(units[uid][0], state, subs.get(uid), units[uid][1], last.get(uid))
+                for uid, state in prog.states.items() if uid in units]
+
+    async def _rows(self, prog: Progress) -> list[UnitRow]:
+        units = {u.id: (u, chats) for u, chats in await self.services.units.list()}
+        return self._table(prog, units, await self.services.reports.submission_summaries(prog.period.id),
+                           await self.services.reminders.last_sent(prog.period.id))
+
+    async def _progress(self, period_id: int) -> Progress:
+        prog = await self.services.reports.progress(period_id)
+        if prog is None:
+            raise Refused(404, "not_found")
+        return prog
+
+    async def period(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access, staff=True)
+        period_id = _int(request.match_info["id"])
+        prog = await self._progress(period_id)
+        rows = await self._rows(prog)
+        q = request.query
+        status, group, kind = q.get("trang_thai", ""), q.get("cum", ""), q.get("loai", "")
+        search = q.get("tim", "").strip().casefold()
+        sort = q.get("sap_xep", "code") if q.get("sap_xep", "code") in SORTS else "code"
+        shown = [r for r in rows
+                 if (not status or (status == "missing" and r.missing) or r.state.value == status)
+                 and (not group or group in r.unit.groups)
+                 and (not kind or r.unit.kind == kind)
+                 and (not search or search in r.unit.code.casefold() or search in r.unit.name.casefold())]
+        order = list(UnitState)
+        keys = {"code": lambda r: r.unit.code, "name": lambda r: r.unit.name.casefold(),
+                "group": lambda r: (r.unit.groups[:1], r.unit.code), "status": lambda r: (order.index(r.state), r.unit.code),
+                "submitted": lambda r: (r.submission is None, r.submission.submitted_at if r.submission else 0)}
+        shown.sort(key=keys[sort])
+        filters = {"trang_thai": status, "cum": group, "loai": kind, "tim": q.get("tim", ""), "sap_xep": sort}
+        return self.dash.page(
+            "period", user=user, prog=prog, rows=shown, total=len(rows), labels=STATE_LABELS, states=list(UnitState),
+            groups=sorted({g for r in rows for g in r.unit.groups}), kinds=sorted({r.unit.kind for r in rows}),
+            filters=filters, query=urlencode({k: v for k, v in filters.items() if v}),
+            reminded=q.get("da_nhac"), unreachable=q.get("khong_lien_lac"), now=self.services.clock.now())
+
+    async def period_figures(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access, staff=True)
+        prog = await self._progress(_int(request.match_info["id"]))
+        return self.dash.page("period_figures", user=user, prog=prog, labels=STATE_LABELS, states=list(UnitState),
+                              now=self.services.clock.now())
+
+    async def remind_now(self, request: web.Request) -> web.Response:
+        """"Nhắc ngay": to the ticked units that are still missing, or to every missing unit."""
+        user = await require(request, self.dash.access, admin=True)
+        period_id = _int(request.match_info["id"])
+        await self._progress(period_id)
+        form = await request.post()
+        only = None
+        if form.get("pham_vi") != "tat_ca":
+            only = {n for v in form.getall("don_vi", []) if (n := number(str(v))) is not None}
+        reached, unreachable = await self.services.remind_missing_now(period_id, only=only)
+        await self.dash.access.record(user, "web.remind_now", period=period_id,
+                                      scope="all" if only is None else sorted(only), reached=reached)
+        back = str(form.get("quay_lai", ""))
+        back = back if back.startswith("?") or not back else ""
+        sep = "&" if back else "?"
+        return see_other(f"/web/ky/{period_id}{back}{sep}da_nhac={reached}&khong_lien_lac={len(unreachable)}")
+
+    async def excel(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access, staff=True)
+        period_id = _int(request.match_info["id"])
+        await self._progress(period_id)
+        name, data = await self.services.export_period(period_id)
+        await self.dash.access.record(user, "web.export", period=period_id)
+        return web.Response(body=data, content_type=XLSX,
+                            headers={"Content-Disposition": f"attachment; filename=\"{quote(name)}\""})
+
+    # ---- 4. a submission --------------------------------------------------------------------
+    async def _submission(self, request: web.Request, user: WebUser) -> SubmissionView:
+        sub = await self.services.reports.submission_by_id(_int(request.match_info["id"]))
+        if sub is None or not user.may_see_unit(sub.unit.id):
+            raise Refused(404, "not_found")  # another unit's report does not even exist for an officer
+        return sub
+
+    async def submission(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access)
+        sub = await self._submission(request, user)
+        period = await self.services.reports.period(sub.period_id)
+        assert period is not None
+        engine = FormEngine(self.services.forms[period.form_id])
+        ctx = self.services.form_context(period, sub.unit.kind)
+        lines = engine.summary(sub.answers, ctx, max_text=100_000)
+        sections: list[tuple[str, list[Any]]] = []
+        for line in lines:
+            if not sections or sections[-1][0] != (line.section or ""):
+                sections.append((line.section or "", []))
+            sections[-1][1].append(line)
+        revisions = await self.services.reports.revisions(sub.id)
+        changed: set[str] = set()
+        if len(revisions) > 1:
+            before, after = revisions[-2].answers, revisions[-1].answers
+            changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        files = [(n, f, (f.get("mime") or mimetypes.guess_type(f.get("name", ""))[0] or ""))
+                 for n, f in enumerate(self._files(sub))]
+        return self.dash.page("submission", user=user, s=sub, period=period, sections=sections, changed=changed,
+                              revisions=revisions, files=files, min_reason=MIN_RETURN_REASON,
+                              error=request.query.get("loi", ""), done=request.query.get("xong", ""))
+
+    @staticmethod
+    def _files(sub: SubmissionView) -> list[dict[str, Any]]:
+        return [f for v in sub.answers.values() for f in answer_files(v) if f.get("sha256") and f.get("file_ref")]
+
+    async def file(self, request: web.Request) -> web.Response:
+        """A file of the report, shown in the browser (images, PDFs) rather than downloaded."""
+        user = await require(request, self.dash.access)
+        sub = await self._submission(request, user)
+        files = self._files(sub)
+        n = _int(request.match_info["n"])
+        if n >= len(files):
+            raise Refused(404, "not_found")
+        f = files[n]
+        try:
+            content = await self.services.files.read({"path": f["file_ref"]})
+        except OSError:
+            raise Refused(404, "not_found") from None
+        mime = f.get("mime") or mimetypes.guess_type(f.get("name", ""))[0] or "application/octet-stream"
+        inline = mime.startswith("image/") or mime == "application/pdf"
+        disposition = "inline" if inline else "attachment"
+        return web.Response(body=content, content_type=mime if inline else "application/octet-stream", headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(f.get('name', 'tep'))}",
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; frame-ancestors 'none'"})
+
+    async def return_submission(self, request: web.Request) -> web.Response:
+        """"Trả lại" with a reason; the unit is told in chat at once (same use case as the chat's)."""
+        user = await require(request, self.dash.access, admin=True)
+        sub = await self._submission(request, user)
+        reason = " ".join(str((await request.post()).get("ly_do", "")).split())
+        if len(reason) < MIN_RETURN_REASON:
+            return see_other(f"/web/bao-cao/{sub.id}?loi=reason")
+        returned = await self.services.reports.return_submission(sub.id, reason[:2000], user.member_id)
+        if returned is None:
+            return see_other(f"/web/bao-cao/{sub.id}?loi=state")
+        period = await self.services.reports.period(returned.period_id)
+        assert period is not None
+        told = await self.services.notify_returned(returned, period)
+        await self.dash.access.record(user, "web.return", submission=sub.id, told=told)
+        return see_other(f"/web/bao-cao/{sub.id}?xong={'returned' if told else 'returned_untold'}")
+
+    async def accept(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access, admin=True)
+        sub = await self._submission(request, user)
+        accepted = await self.services.reports.accept(sub.id, user.member_id)
+        if accepted is None:
+            return see_other(f"/web/bao-cao/{sub.id}?loi=state")
+        await self.dash.access.record(user, "web.accept", submission=sub.id)
+        return see_other(f"/web/bao-cao/{sub.id}?xong=accepted")
+
+
+__all__ = ["ReportPages"]

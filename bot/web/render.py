@@ -1,0 +1,34 @@
+"""The dashboard's HTML templates (jinja2, autoescaped) and the filters they share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@cache
+def environment(timezone: str) -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    tz = ZoneInfo(timezone)
+
+    def local(dt: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+        return dt.astimezone(tz).strftime(fmt) if dt else ""
+
+    def number(n: int | float) -> str:
+        return f"{n:,}".replace(",", ".")
+
+    env.filters["local"] = local
+    env.filters["number"] = number
+    return env
+
+
+def render_page(timezone: str, name: str, **context: Any) -> str:
+    return environment(timezone).get_template(f"{name}.html.j2").render(**context)

@@ -1,0 +1,131 @@
+"""The dashboard in a real headless Chromium: sign in with a link, follow a period, remind
+only the missing units, return a report with a reason — and what the fake Bot API receives.
+One browser for the module; screenshots at a desk's and a phone's size are kept (set
+TDKT_SCREENSHOTS to a folder to look at them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.browser import Browser, By, start_browser
+from tests.web.conftest import Dash
+
+CAOLOC, DONGDANG, TANTHANH, ADMIN = 5401, 5402, 5403, 9401
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[object]:
+    d = start_browser()
+    yield d
+    d.quit()
+
+
+@pytest.fixture
+def browser(driver: object, tmp_path: Path) -> Browser:
+    shots = Path(os.environ.get("TDKT_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    driver.delete_all_cookies()  # type: ignore[attr-defined]
+    return Browser(driver, shots)  # type: ignore[arg-type]
+
+
+async def test_follow_a_period_remind_the_missing_and_return_a_report(dash: Dash, browser: Browser) -> None:
+    period = await dash.open_period()
+    for chat, unit in ((CAOLOC, "X_CAOLOC"), (DONGDANG, "X_DONGDANG"), (TANTHANH, "X_TANTHANH")):
+        await dash.bind(chat, unit)
+    sub = await dash.submit(period, "X_CAOLOC")
+
+    # sign in with a link, as the CLI prints it
+    await browser.get(await dash.link("admin", name="Trần Thị Hoa"))
+    await browser.click("#sign-in")
+    await browser.wait_for("#overview-figures")
+    assert "Trần Thị Hoa" in await browser.text("header")
+    assert "Sơ kết 6 tháng đầu năm 2026" in await browser.text("#overview-figures")
+    shot = await browser.screenshot("tong-quan", 1366, 768)
+    assert shot.stat().st_size > 10_000
+
+    # a period's progress: one unit of the communes has submitted
+    await browser.click(f"a[href='/web/ky/{period}']")
+    await browser.wait_for("#units")
+    submitted = await browser.all_text("#period-figures b[data-state='da_nop']")
+    assert submitted == ["1"]
+    codes = await browser.attrs("#units tbody tr", "data-unit")
+    assert "X_CAOLOC" in codes and "X_DONGDANG" in codes
+
+    # filter to the missing units: the select submits the filter form by itself
+    await browser.select("#f-status", "missing")
+    await browser.wait(lambda d: "trang_thai=missing" in d.current_url)
+    states = set(await browser.attrs("#units tbody tr", "data-state"))
+    assert states <= {"chua_bat_dau", "dang_soan", "bi_tra_lai"} and "X_CAOLOC" not in await browser.text("#units")
+    await browser.screenshot("ky-bao-cao", 1366, 768)
+    await browser.screenshot("ky-bao-cao", 390, 844)
+
+    # "Nhắc ngay" to all the missing units shown
+    before = {c: len(dash.tg.messages_to(c)) for c in (CAOLOC, DONGDANG, TANTHANH)}
+    await browser.click("#check-all")
+    await browser.click("#remind-selected")
+    await browser.wait_for("#remind-result")
+    assert "Đã gửi nhắc tới 2 đơn vị" in await browser.text("#remind-result")
+    assert "trang_thai=missing" in await browser.url(), "the filter is kept after the action"
+    await dash.drain()
+    for chat in (DONGDANG, TANTHANH):
+        new = dash.tg.messages_to(chat)[before[chat]:]
+        assert len(new) == 1 and "Sơ kết 6 tháng đầu năm 2026" in (new[0].text or ""), chat
+    assert len(dash.tg.messages_to(CAOLOC)) == before[CAOLOC], "the unit that submitted is not reminded"
+
+    # open the submission from the unfiltered table and return it with a reason
+    await browser.get(f"{dash.base}/web/ky/{period}")
+    await browser.click(f"a[href='/web/bao-cao/{sub}']")
+    await browser.wait_for("#return")
+    body = await browser.text("main")
+    assert "Tổng số cán bộ" in body or "42" in body
+    await browser.screenshot("bao-cao", 390, 844)
+    await browser.type("#reason", "Thiếu số liệu khen thưởng cấp tỉnh, đề nghị bổ sung")
+    await browser.click("#return")
+    await browser.wait_for("#action-result")
+    assert "đơn vị đã được báo qua tin nhắn" in await browser.text("#action-result")
+    assert "Đã trả lại" in await browser.text("#status")
+    await dash.drain()
+    told = dash.tg.messages_to(CAOLOC)[before[CAOLOC]:]
+    assert len(told) == 1 and "Thiếu số liệu khen thưởng cấp tỉnh" in (told[0].text or "")
+    await browser.screenshot("bao-cao-da-tra-lai", 1366, 768)
+    assert await browser.console_errors() == []
+
+
+async def test_live_figures_update_without_a_reload(dash: Dash, browser: Browser) -> None:
+    period = await dash.open_period()
+    await browser.get(await dash.link("viewer"))
+    await browser.click("#sign-in")
+    await browser.wait_for("#overview-figures")  # signed in before going on
+    await browser.get(f"{dash.base}/web/ky/{period}")
+    await browser.wait_for("#period-figures")
+    assert await browser.all_text("#period-figures b[data-state='da_nop']") == ["0"]
+    await dash.submit(period, "X_CAOLOC")  # an officer submits while the page is open
+    await browser.wait(lambda d: d.find_element(By.CSS_SELECTOR, "#period-figures b[data-state='da_nop']").text == "1",
+                       timeout=20)
+    # a viewer: no reminder buttons, and signing out ends it
+    assert "Nhắc ngay" not in await browser.text("main")
+    await browser.click("#sign-out")
+    await browser.wait(lambda d: "/web/dang-nhap" in d.current_url)
+    await browser.get(f"{dash.base}/web/ky/{period}")
+    assert "/web/dang-nhap" in await browser.url()
+
+
+async def test_the_invite_sheet_renders_its_qr_codes(dash: Dash, browser: Browser) -> None:
+    await browser.get(await dash.link("admin"))
+    await browser.click("#sign-in")
+    await browser.wait_for("#overview-figures")
+    await browser.get(f"{dash.base}/web/don-vi?chua_lien_ket=1")
+    await browser.wait_for("#invite-unbound")
+    shown = await browser.attrs("#units tbody tr", "data-unit")
+    await browser.click("#invite-unbound")
+    await browser.wait_for("#invite-sheet")
+    assert await browser.attrs("#invite-sheet article", "data-unit") == shown
+    sizes = await browser.call(lambda: [e.size for e in browser.driver.find_elements(By.CSS_SELECTOR,
+                                                                                      "#invite-sheet svg.segno")])
+    assert len(sizes) == len(shown) and all(s["width"] >= 100 and s["height"] >= 100 for s in sizes)
+    await browser.screenshot("phieu-moi", 1366, 768)
+    assert await browser.console_errors() == []
