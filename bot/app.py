@@ -95,7 +95,7 @@ class App:
             self.oa_fallback = TemplateFallback(self.uow, Templates(
                 announcement=settings.zalo_oa_template_announcement, reminder=settings.zalo_oa_template_reminder,
                 notice=settings.zalo_oa_template_notice, digest=settings.zalo_oa_template_digest,
-                invite=settings.zalo_oa_template_invite), settings.office_name)
+                invite=settings.zalo_oa_template_invite), settings.office_name, timezone=settings.timezone)
         self.web: WebServer | None = None
         self._background: list[asyncio.Task[None]] = []
 

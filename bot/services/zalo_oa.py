@@ -15,8 +15,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.core import Clock, TemplateRequest, TokenPair
+from bot.core.callbacks import decode
+from bot.core.clock import fmt_local
+from bot.rendering.buttons import ReportForPeriod
 from bot.rendering.markup import markdown_to_plain
 from bot.services.phones import normalise_phone
 from storage.errors import Conflict
@@ -239,13 +243,25 @@ def _short(text: str, limit: int = PARAM_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _period_of(payload: dict[str, Any]) -> int | None:
+    """The report period a queued notice is about: its "Tiếp tục / Sửa báo cáo" button's payload."""
+    for row in payload.get("choices") or []:
+        for choice in row:
+            pressed = decode(str(choice[1])) if isinstance(choice, list | tuple) and len(choice) > 1 else None
+            if isinstance(pressed, ReportForPeriod):
+                return pressed.period
+    return None
+
+
 class TemplateFallback:
     """Builds the template message that stands in for one delivery outside the window."""
 
-    def __init__(self, uow: UnitOfWorkFactory, templates: Templates, office_name: str) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, templates: Templates, office_name: str, *,
+                 timezone: str = "Asia/Ho_Chi_Minh") -> None:
         self.uow = uow
         self.templates = templates
         self.office_name = office_name
+        self.timezone = timezone
 
     async def request_for(self, d: Delivery) -> TemplateRequest | None:
         """None when no template is configured for what this delivery is (a deferred
@@ -260,12 +276,18 @@ class TemplateFallback:
             if unit is None and member is not None and member.unit_id:
                 unit = await uow.units.get(member.unit_id)
             announcement = await uow.announcements.get(d.announcement_id) if d.announcement_id else None
+            period_id = _period_of(d.payload)
+            period = await uow.reports.period(period_id) if period_id is not None else None
         data = {"office": _short(self.office_name), "unit_name": _short(unit.name if unit else "")}
         if d.kind == "invite":
             data["code"] = str(d.payload.get("code", ""))
         elif announcement is not None:
             data.update(doc_type=_short(announcement.doc_type), doc_number=_short(announcement.number or ""),
                         title=_short(announcement.summary or announcement.doc_type))
+        elif period is not None:
+            # A reminder or a returned report carries the button back into its period's report:
+            # the template names that report and its deadline, as the chat text does.
+            data.update(title=_short(period.label), deadline=fmt_local(period.due_at, self.timezone))
         else:
             first = next((line for line in markdown_to_plain(str(d.payload.get("text", ""))).splitlines()
                           if line.strip()), "")

@@ -361,3 +361,23 @@ async def test_an_event_kept_but_never_handled_is_taken_up_by_the_sweep(oa: OA, 
     clock.advance(minutes=3)
     await asyncio.sleep(0.2)
     assert await channel.sweep() == 0  # type: ignore[attr-defined]  # done: not taken up twice
+
+
+async def test_a_reminder_outside_the_window_names_its_report_and_deadline(oa: OA, clock: FixedClock) -> None:
+    """The reminder template gets what the chat text says: which report, and by when."""
+    await oa.bind(U2, "X_DONGDANG")
+    old = clock.now() - timedelta(days=9)
+    async with oa.app.uow() as uow:
+        (await uow.zalo_oa.touch(U2, old)).last_interaction_at = old
+        await uow.commit()
+    oa.oa.user(U2, days_ago=9)
+    period_id = await open_period(oa.app, audience={"units": ["X_DONGDANG"]})
+    await oa.drain()
+    reached, _ = await oa.app.services.remind_missing_now(period_id)
+    assert reached == 1
+    await oa.drain()
+    template = [m for m in oa.oa.messages_to(U2) if m.kind == "template_uid"][-1]
+    assert template.template_id == TEMPLATES["reminder"]
+    assert template.template_data["title"] == "Sơ kết 6 tháng đầu năm 2026"
+    assert template.template_data["deadline"] == "20/06/2026 17:00"  # 10:00 UTC, in Hà Nội time
+    assert template.template_data["unit_name"] == "Xã Đồng Đăng"
