@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 
+from bot.channels.downloads import download
 from bot.channels.numbered import MenuMemory, menu_text, picked
 from bot.core import (
     Address,
@@ -654,31 +655,7 @@ class ZaloChannel:
 
     async def fetch_file(self, inbound: Inbound) -> bytes:
         """Download the photo an inbound event points at (Zalo CDN URL; no token needed)."""
-        att = inbound.attachment
-        if att is None or not att.ref:
-            raise InvalidMessage("no file in this message")
-        if att.content is not None:
-            return att.content
-        if urlparse(att.ref).scheme not in ("http", "https"):
-            raise InvalidMessage(f"not a downloadable URL: {att.ref[:100]}")
-        if self._session is None:
-            raise ChannelUnavailable("zalo channel is not started")
-        try:
-            async with self._session.get(att.ref, timeout=aiohttp.ClientTimeout(total=60)) as resp:
-                if resp.status >= 500:
-                    raise Retryable(f"file download: HTTP {resp.status}")
-                if resp.status >= 400:
-                    raise InvalidMessage(f"file download: HTTP {resp.status} (the link may have expired)")
-                if resp.content_length is not None and resp.content_length > self.max_file_bytes:
-                    raise InvalidMessage(f"file too large: {resp.content_length} bytes")
-                data = bytearray()
-                async for chunk in resp.content.iter_chunked(256 * 1024):
-                    data.extend(chunk)
-                    if len(data) > self.max_file_bytes:
-                        raise InvalidMessage(f"file larger than {self.max_file_bytes} bytes")
-                return bytes(data)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise Retryable(f"file download failed: {type(exc).__name__}: {exc}") from exc
+        return await download(self._session, inbound.attachment, max_bytes=self.max_file_bytes, channel="zalo")
 
     def invite_link(self, code: str) -> str | None:
         """Zalo bots have no deep links: officers open the bot and type ``/start CODE``."""

@@ -26,12 +26,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, Protocol
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
 
+from bot.channels.downloads import download
 from bot.channels.numbered import MenuMemory, menu_text, picked
 from bot.channels.zalo import _nesting_exceeds, _SeenKeys
 from bot.core import (
@@ -774,29 +774,7 @@ class ZaloOaChannel:
 
     async def fetch_file(self, inbound: Inbound) -> bytes:
         """Download a file or photo the person sent (a Zalo CDN URL)."""
-        att = inbound.attachment
-        if att is None or not att.ref:
-            raise InvalidMessage("no file in this message")
-        if att.content is not None:
-            return att.content
-        if urlparse(att.ref).scheme not in ("http", "https"):
-            raise InvalidMessage(f"not a downloadable URL: {att.ref[:100]}")
-        if self._session is None:
-            raise ChannelUnavailable("zalo_oa channel is not started")
-        try:
-            async with self._session.get(att.ref, timeout=aiohttp.ClientTimeout(total=60)) as resp:
-                if resp.status >= 500:
-                    raise Retryable(f"file download: HTTP {resp.status}")
-                if resp.status >= 400:
-                    raise InvalidMessage(f"file download: HTTP {resp.status} (the link may have expired)")
-                data = bytearray()
-                async for chunk in resp.content.iter_chunked(256 * 1024):
-                    data.extend(chunk)
-                    if len(data) > self.max_file_bytes:
-                        raise InvalidMessage(f"file larger than {self.max_file_bytes} bytes")
-                return bytes(data)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise Retryable(f"file download failed: {type(exc).__name__}: {exc}") from exc
+        return await download(self._session, inbound.attachment, max_bytes=self.max_file_bytes, channel="zalo_oa")
 
     def invite_link(self, code: str) -> str | None:
         """An OA chat has no deep link carrying a code: officers type ``/start CODE``."""
