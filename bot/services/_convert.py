@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
-
 from bot.services.views import BindingView, MemberView, UnitView
 from storage.models import ChatBinding, Member, Unit
-
-
-def prefixed(row: Any, prefix: str) -> Any:
-    """The columns of ``row`` labelled ``prefix…``, as an object with the unprefixed names.
-
-    Lets the view builders below take a row of a joined Core query as they take an entity.
-    Only ``MemberService.chat_context`` still uses it (the speaker row); other joined reads come
-    back from storage as typed records (``storage.records``)."""
-    n = len(prefix)
-    return SimpleNamespace(**{key[n:]: value for key, value in row._mapping.items() if key.startswith(prefix)})
 
 
 def unit_view(u: Unit, parent_code: str | None = None, *, groups: tuple[str, ...] | None = None) -> UnitView:

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.core import Address, Clock, Inbound, nfc
-from bot.services._convert import member_view, prefixed, unit_view
+from bot.services._convert import member_view, unit_view
 from bot.services.conversations import FlowState
-from bot.services.views import InviteView, MemberView
+from bot.services.views import InviteView, MemberView, UnitView
 from storage.errors import Conflict
 from storage.models import BindingStatus, ChatBinding, Invite, Member, Role
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -253,7 +253,8 @@ class MemberService:
         flow = FlowState(row.flow, dict(row.flow_data or {})) if row.flow is not None else None
         if row.m_id is None:
             return None, flow
-        unit = unit_view(prefixed(row, "u_"), groups=()) if row.u_id is not None else None
+        unit = UnitView(id=row.u_id, code=row.u_code, name=row.u_name, kind=row.u_kind,
+                        closed=row.u_closed_on is not None) if row.u_id is not None else None
         view = MemberView(id=row.m_id, name=row.m_name, role=row.m_role, unit=unit,
                           preferred_channel=row.m_preferred_channel)
         return view, flow
