@@ -15,6 +15,7 @@ file → {name, mime, size, file_ref, sha256} (further pages under ``more``); ye
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -477,7 +478,7 @@ class Text(QuestionType):
 
     def parse(self, question: Question, raw: str, ctx: FormContext) -> Any:
         text = normalize_text(raw)
-        if not text:
+        if not _visible_length(text):
             raise InvalidAnswer(MSG_EMPTY)
         for step in question.transform:
             text = TRANSFORMS[step](text)
@@ -485,7 +486,8 @@ class Text(QuestionType):
 
     def validate(self, question: Question, value: Any, ctx: FormContext) -> None:
         count = len(value)
-        if question.min_len is not None and count < question.min_len:
+        if question.min_len is not None and _visible_length(value) < question.min_len:
+            count = _visible_length(value)
             raise InvalidAnswer(
                 MSG_TEXT_SHORT.format(min=format_integer(question.min_len), count=format_integer(count))
             )
@@ -513,6 +515,13 @@ class Text(QuestionType):
         if question.min_len and question.min_len >= 20:
             return f"Trình bày ngắn gọn, cụ thể (ít nhất {format_integer(question.min_len)} ký tự)."
         return ""
+
+
+def _visible_length(text: str) -> int:
+    """Characters a reader sees: zero-width and other format characters (U+200B, U+200D,
+    U+2060, U+FEFF, bidi marks…) do not count, so fifty of them are not a fifty-character
+    answer to a question that asks for one."""
+    return sum(1 for ch in text if unicodedata.category(ch) != "Cf")
 
 
 TYPES: Mapping[str, QuestionType] = {

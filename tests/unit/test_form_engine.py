@@ -337,6 +337,16 @@ def test_text_length_and_empty() -> None:
     assert "Chưa nhận được câu trả lời" in ENGINE.answer("ten_pt", "   ", answers, XA).error
 
 
+def test_invisible_characters_are_not_an_answer_nor_its_length() -> None:
+    """Zero-width spaces and joiners are nothing a reader sees: fifty of them are an empty
+    answer, and they do not make a short answer long enough."""
+    answers = {"tong_cbcc": 25, "pt_chuyen_de": 1}
+    assert "Chưa nhận được câu trả lời" in ENGINE.answer("ten_pt", "\u200b" * 50, answers, XA).error
+    padded = ENGINE.answer("ten_pt", "ab\u200b\u200d\u2060\ufeffc", answers, XA)
+    assert padded.error and "ít nhất 5 ký tự" in padded.error and "hiện có 3" in padded.error
+    assert ENGINE.answer("ten_pt", "Thi đua\u200b", answers, XA).ok
+
+
 def test_date_bounds_today_and_cutoff() -> None:
     late = ENGINE.answer("ngay_ky", "19/6/2026", {}, XA)
     assert late.error == "Ngày không được sau hôm nay (18/06/2026). Đồng chí đã nhập: 19/06/2026."
