@@ -19,6 +19,15 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
 
 
+def declared_length(model: type[Base], column: str) -> int:
+    """The length a String column is declared with, for code outside storage that must
+    refuse on SQLite (which ignores lengths) exactly what PostgreSQL would refuse."""
+    kind = model.__table__.c[column].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{model.__name__}.{column} is not a String column with a length")
+    return kind.length
+
+
 class UnitKind:
     """Kinds of unit after the 2025 two-tier reform (extensible: stored as text)."""
 
