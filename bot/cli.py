@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -586,7 +586,7 @@ async def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_app(settings, go)
 
 
-VERBS: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
+VERBS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "run": cmd_run,
     "console": cmd_console,
     "db": cmd_db,

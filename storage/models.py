@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import JSONType, UTCDateTime
@@ -17,6 +17,24 @@ from storage.types import JSONType, UTCDateTime
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Table behind a mapped class, as a Table: ``__table__`` is typed as any FromClause
+    (a class may map a select), which Core's insert and update do not take."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+def declared_length(model: type[Base], column: str) -> int:
+    """The length a String column is declared with, for code outside storage that must
+    refuse on SQLite (which ignores lengths) exactly what PostgreSQL would refuse."""
+    kind = model.__table__.c[column].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{model.__name__}.{column} is not a String column with a length")
+    return kind.length
 
 
 class UnitKind:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 import time
@@ -111,11 +112,11 @@ class TelegramChannel:
         self._sink: InboundSink | None = None
         self._poller: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[bool]] = set()
         self._recent_updates: OrderedDict[int, None] = OrderedDict()
         self._webhook_set_at: datetime | None = None
         # polling: what is being handled, what is done, and where Telegram's offset may go
-        self._running: dict[int, asyncio.Task[None]] = {}
+        self._running: dict[int, asyncio.Task[bool]] = {}
         self._unfinished: set[int] = set()  # handling was cut (cancelled): fetch and handle again
         self._handled: set[int] = set()  # done, but not yet confirmed to Telegram by an offset
         self._next_offset: int | None = None
@@ -166,9 +167,9 @@ class TelegramChannel:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._watchdog = self._poller = None
-        for task in list(self._tasks):
+        for handling in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                await handling
         if self._polling and self.leadership.held:
             await self._confirm_handled()
         self._polling = False
@@ -287,7 +288,7 @@ class TelegramChannel:
                 task = asyncio.create_task(self._deliver(inbound), name=f"telegram-in-{uid}")
                 self._running[uid] = task
                 self._tasks.add(task)
-                task.add_done_callback(lambda t, uid=uid: self._polled_done(uid, t))
+                task.add_done_callback(functools.partial(self._polled_done, uid))
             if self._running:
                 # Telegram would give the ones in flight back at once: do not spin on them.
                 with contextlib.suppress(TimeoutError):
@@ -295,7 +296,7 @@ class TelegramChannel:
                 if self._running:
                     await asyncio.sleep(max(0.0, stale_min - (loop.time() - began)))
 
-    def _polled_done(self, uid: int, task: asyncio.Task[None]) -> None:
+    def _polled_done(self, uid: int, task: asyncio.Task[bool]) -> None:
         self._tasks.discard(task)
         lowest = min(self._running) == uid
         del self._running[uid]

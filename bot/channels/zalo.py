@@ -525,8 +525,8 @@ class ZaloChannel:
         message = update.get("message")
         if not isinstance(message, dict):
             return None
-        chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-        sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+        chat = _object_at(message, "chat")
+        sender = _object_at(message, "from")
         chat_id = str(chat.get("id") or sender.get("id") or "")
         if not chat_id:
             return None
@@ -699,6 +699,13 @@ def _ids(update: dict[str, Any]) -> tuple[str, str]:
     message = update.get("message")
     event = str(update.get("event_name") or "")
     return event, str(message.get("message_id") or "") if isinstance(message, dict) else ""
+
+
+def _object_at(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """The JSON object under ``key``, or an empty one when it is missing or not an object:
+    a platform's update is read field by field, and a malformed one reads as empty."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _nesting_exceeds(value: Any, limit: int) -> bool:

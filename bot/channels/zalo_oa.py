@@ -33,7 +33,7 @@ from aiohttp import web
 
 from bot.channels.downloads import download
 from bot.channels.numbered import MenuMemory, menu_text, picked
-from bot.channels.zalo import _nesting_exceeds, _SeenKeys
+from bot.channels.zalo import _nesting_exceeds, _object_at, _SeenKeys
 from bot.core import (
     Address,
     Attachment,
@@ -510,16 +510,16 @@ class ZaloOaChannel:
             await self.contacts.followed(user, at, following=False)
         elif event == "user_submit_info":
             await self.contacts.interacted(user, at)
-            info = body.get("info") if isinstance(body.get("info"), dict) else {}
+            info = _object_at(body, "info")
             phone = str(info.get("phone") or "")
             if phone:
                 await self.contacts.shared_phone(user, phone, at)
         elif event == "user_seen_message":
-            message = body.get("message") if isinstance(body.get("message"), dict) else {}
+            message = _object_at(body, "message")
             ids = message.get("msg_ids") or ([message["msg_id"]] if message.get("msg_id") else [])
             await self.contacts.seen([str(i) for i in ids], at)
         elif event == "user_received_message":
-            message = body.get("message") if isinstance(body.get("message"), dict) else {}
+            message = _object_at(body, "message")
             # No column for "delivered to the phone": the send itself marked the row sent.
             log.info("zalo_oa: %s received message %s (tracking %s)", user, message.get("msg_id"),
                      message.get("tracking_id", ""))
@@ -534,14 +534,14 @@ class ZaloOaChannel:
         user = _user_of(body)
         if not user:
             return None
-        message = body.get("message") if isinstance(body.get("message"), dict) else {}
+        message = _object_at(body, "message")
         msg_id = str(message.get("msg_id") or "")
         common: dict[str, Any] = {"message_id": msg_id, "sender_id": user, "is_private": True,
                                   "received_at": _ms(body.get("timestamp"))}
         address = Address(self.name, user)
         attachments = message.get("attachments") if isinstance(message.get("attachments"), list) else []
         first = attachments[0] if attachments and isinstance(attachments[0], dict) else {}
-        payload = first.get("payload") if isinstance(first.get("payload"), dict) else {}
+        payload = _object_at(first, "payload")
         if event == "user_send_text":
             return Inbound.from_text(address, nfc(str(message.get("text") or "")).strip(), **common)
         if event == "user_send_file" and payload.get("url"):
@@ -792,7 +792,7 @@ class _Again(Exception):
 def _event_key(body: dict[str, Any]) -> tuple[str, str]:
     """(event, id) identifying one event across the platform's retries."""
     event = str(body.get("event_name") or "")
-    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    message = _object_at(body, "message")
     ident = str(message.get("msg_id") or "") or f"{_user_of(body)}:{body.get('timestamp', '')}"
     return event, ident
 

@@ -9,7 +9,7 @@ count; a 'numbers' answer is one figure per part), so the two files always agree
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -28,7 +28,7 @@ from bot.documents.layout import (
     save,
     set_cell_text,
 )
-from bot.documents.text import environment, render_blocks, vn_date_words
+from bot.documents.text import environment, macros, render_blocks, vn_date_words
 from bot.forms.spec import FormSpec
 from bot.rendering.templates import vn_number
 
@@ -66,7 +66,7 @@ class SummaryData:
 
 def figure_columns(spec: FormSpec) -> list[tuple[str, str]]:
     """(key, label) of every figure, in form order: the numeric columns of the Excel export."""
-    out = []
+    out: list[tuple[str, str]] = []
     for q in spec.questions:
         if q.type not in NUMERIC:
             continue
@@ -146,13 +146,14 @@ def _figures_table(doc: Document, spec: FormSpec, labels: Sequence[tuple[str, st
 
 
 def _signed(value: float) -> str:
-    return environment().filters["signed"](value)
+    signed: Callable[[float], str] = environment().filters["signed"]
+    return signed(value)
 
 
 def build_summary(data: SummaryData) -> bytes:
     spec = data.spec
-    common = environment().get_template("docx_common.txt.j2").make_module({"title": spec.title})
-    no_group = common.no_group
+    common = macros("docx_common.txt.j2", {"title": spec.title})
+    no_group = common.variable("no_group")
     by_status: dict[str, list[SummaryUnit]] = {"on_time": [], "late": [], "returned": [], "missing": []}
     for u in data.units:
         by_status[u.status if u.status in by_status else "missing"].append(u)
@@ -170,7 +171,8 @@ def build_summary(data: SummaryData) -> bytes:
         groups=group_list, quotes=quotes, roman=ROMAN,
     )
     labels = figure_columns(spec)
-    headers = list(common.figure_headers) + (list(common.previous_headers) if prev_total is not None else [])
+    headers = list(common.variable("figure_headers")) + (
+        list(common.variable("previous_headers")) if prev_total is not None else [])
     group_names = list(groups)
 
     def table_for(name: str) -> Any:
@@ -186,7 +188,7 @@ def build_summary(data: SummaryData) -> bytes:
     tables = {"figures:all": table_for("all"), **{f"figures:{i}": table_for(str(i)) for i in range(len(group_names))}}
 
     doc = new_a4()
-    notice = paragraph(doc, str(common.draft_notice), bold=True, italic=True, size=12,
+    notice = paragraph(doc, str(common.variable("draft_notice")), bold=True, italic=True, size=12,
                        align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
     notice.runs[0].font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
     today = data.today

@@ -18,17 +18,19 @@ multi-line answer becomes several paragraphs, each with its own marker. Markdown
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2.environment import TemplateModule
 
 from bot.core import strip_controls
 from bot.rendering.templates import vn_number
 
-__all__ = ["MARKERS", "Block", "Lines", "blocks", "render_blocks", "vn_date_words"]
+__all__ = ["MARKERS", "Block", "Lines", "Macros", "blocks", "macros", "render_blocks", "vn_date_words"]
 
 MARKERS = frozenset({"H", "S", "P", "Q", "X"})
 _BREAKS = re.compile(r"\s*[\r\n]+\s*")
@@ -97,6 +99,28 @@ def environment() -> Environment:
     )
     env.filters.update(num=vn_number, paras=_paras, part=_part, signed=_signed, date_words=vn_date_words)
     return env
+
+
+class Macros:
+    """The macros of one template, as attributes that return text, and the values it sets
+    (:meth:`variable`). jinja2 puts both on a module it builds at run time, where a type
+    checker cannot see them; this says what they are."""
+
+    def __init__(self, module: TemplateModule) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Callable[..., str]:
+        macro: Callable[..., str] = getattr(self._module, name)
+        return macro
+
+    def variable(self, name: str) -> Any:
+        """A value the template sets at its top level (``{% set name = … %}``): plain data."""
+        return getattr(self._module, name)
+
+
+def macros(template: str, variables: dict[str, Any]) -> Macros:
+    """The macros of ``template``, rendered with ``variables`` in scope."""
+    return Macros(environment().get_template(template).make_module(variables))
 
 
 def blocks(text: str) -> list[Block]:

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from bot.documents.layout import add_blocks, add_header, add_signature, add_title, new_a4, paragraph, save
-from bot.documents.text import environment, render_blocks, vn_date_words
+from bot.documents.text import macros, render_blocks, vn_date_words
 from bot.forms.parsers import kind_key
 from bot.forms.spec import FormSpec
 from bot.rendering.templates import vn_number
@@ -119,7 +119,7 @@ def _date(value: Any) -> date | None:
 def build_unit_report(data: UnitReportData) -> bytes:
     """The report as DOCX bytes."""
     spec, kind = data.spec, kind_key(data.unit_kind)
-    common = environment().get_template("docx_common.txt.j2").make_module({"title": spec.title})
+    common = macros("docx_common.txt.j2", {"title": spec.title})
     answers = _answers(data.answers)
     headings = _headings(spec)
     subject = str(common.subject(spec.id, data.year)).strip()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.core import strip_controls
 
@@ -16,7 +18,7 @@ __all__ = ["FORMULA_PREFIXES", "cell"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
-def cell(ws: Any, value: Any, **style: Any) -> WriteOnlyCell:
+def cell(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> Cell:
     """A write-only cell: text stored with the explicit string type, controls dropped, quote-
     prefixed when it looks like a formula; numbers keep their type. ``style``: font, fill, …"""
     if isinstance(value, str):

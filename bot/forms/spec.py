@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -247,6 +247,11 @@ def parse_spec(data: Any, file: str = "<spec>") -> FormSpec:
     return _SpecBuilder(file).build(data)
 
 
+_Labelled = TypeVar("_Labelled", "Option", "Part")
+"""What :meth:`_SpecBuilder._labelled` builds: the options of a choice or the parts of a
+numbers question, each a (key, label) pair of its own class."""
+
+
 class _SpecBuilder:
     """Validation with error messages that name the file and the question."""
 
@@ -318,7 +323,9 @@ class _SpecBuilder:
         if unknown:
             raise self.fail(f"khóa không hợp lệ: {', '.join(map(str, unknown))}", qid)
         qtype = raw.get("type")
-        if qtype not in TYPES:
+        # isinstance first: it narrows the type for what follows, and a list or a mapping
+        # (unhashable) gets this message instead of a TypeError from the lookup.
+        if not isinstance(qtype, str) or qtype not in TYPES:
             raise self.fail(
                 f"loại câu hỏi '{qtype}' không hợp lệ (dùng: {', '.join(sorted(TYPES))})", qid
             )
@@ -376,11 +383,11 @@ class _SpecBuilder:
         self._references(question, earlier)
         return question
 
-    def _labelled(self, raw: Mapping[str, Any], key: str, qid: str, cls: type[Option] | type[Part]) -> tuple:
+    def _labelled(self, raw: Mapping[str, Any], key: str, qid: str, cls: type[_Labelled]) -> tuple[_Labelled, ...]:
         items = raw.get(key)
         if not isinstance(items, list) or not items:
             raise self.fail(f"'{key}' phải là danh sách không rỗng", qid)
-        result = []
+        result: list[_Labelled] = []
         for item in items:
             if isinstance(item, dict) and set(item) <= {"key", "label"}:
                 item_key, label = item.get("key"), item.get("label")

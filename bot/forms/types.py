@@ -166,6 +166,8 @@ def _allow_negative(question: Question) -> bool:
 def _number_bound(bound: Any, ctx: FormContext) -> float | None:
     if isinstance(bound, str):
         return {"year": ctx.year, "next_year": ctx.year + 1, "prev_year": ctx.year - 1}[bound]
+    # A number question's bound is a number, a year token (above) or None: the spec refuses
+    # anything else there, so what is left is the number (Bound's tuple is for dates only).
     return bound  # type: ignore[no-any-return]
 
 
@@ -395,10 +397,11 @@ def _date_bound(bound: Any, ctx: FormContext, *, earliest: bool) -> tuple[date |
     if bound is None:
         return None, ""
     candidates = [_one_date_bound(item, ctx) for item in (bound if isinstance(bound, tuple) else (bound,))]
-    if any(resolved is None for resolved, _ in candidates):
+    known = [(resolved, shown) for resolved, shown in candidates if resolved is not None]
+    if len(known) != len(candidates):
         return None, ""
     pick = min if earliest else max
-    return pick(candidates, key=lambda c: c[0])  # type: ignore[arg-type, return-value]
+    return pick(known, key=lambda c: c[0])
 
 
 def _one_date_bound(bound: str, ctx: FormContext) -> tuple[date | None, str]:

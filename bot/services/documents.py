@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from bot.core import nfc
 
@@ -71,7 +72,7 @@ def plain_line(line: str) -> str:
     return "".join(_inline_text(token) for token in tokens).strip()
 
 
-def _inline_text(token: Any) -> str:
+def _inline_text(token: Token) -> str:
     if token.type in ("text", "text_special", "code_inline"):
         return token.content
     if token.type in ("softbreak", "hardbreak"):

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.core import strip_controls
 from bot.forms.spec import FormSpec, Question
@@ -27,7 +29,7 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
-def _cell(ws: Any, value: Any) -> WriteOnlyCell:
+def _cell(ws: WriteOnlyWorksheet, value: Any) -> Cell:
     """A cell whose text can never become a formula and never blocks the workbook.
 
     Answers, unit and group names are people's text: openpyxl would store "=…" as a live
@@ -46,6 +48,12 @@ def _cell(ws: Any, value: Any) -> WriteOnlyCell:
     return cell
 
 
+def _set_width(ws: WriteOnlyWorksheet, column: str, width: float) -> None:
+    # column_dimensions is set on a write-only sheet at runtime (Worksheet._setup), but
+    # types-openpyxl's WriteOnlyWorksheet does not declare it
+    ws.column_dimensions[column].width = width  # type: ignore[attr-defined]
+
+
 def _columns(spec: FormSpec) -> list[tuple[str, str, Question, str | None]]:
     """(key, header, question, part) for every answer column: each question type says its own
     (a 'numbers' question has one per part)."""
@@ -58,14 +66,14 @@ def build_workbook(
 ) -> bytes:
     zone = ZoneInfo(tz)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Báo cáo đơn vị")
+    ws: WriteOnlyWorksheet = wb.create_sheet("Báo cáo đơn vị")  # write-only workbook: write-only sheets
     cols = _columns(spec)
     fixed = ["STT", "Mã đơn vị", "Tên đơn vị", "Cụm, khối", "Trạng thái", "Nộp lúc", "Nộp muộn", "Lần nộp",
              "Số tiếp nhận"]
     headers = fixed + [h for _, h, _, _ in cols]
     widths = [6, 16, 30, 24, 14, 17, 10, 8, 18] + [min(max(len(h) * 0.9, 12), 40) for h in headers[len(fixed):]]
     for i, w in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = w
+        _set_width(ws, get_column_letter(i), w)
     ws.freeze_panes = "D2"
     header_cells = []
     for h in headers:
@@ -102,12 +110,12 @@ def build_workbook(
             cells.append(c)
         ws.append(cells)
 
-    ts = wb.create_sheet("Tổng hợp")
+    ts: WriteOnlyWorksheet = wb.create_sheet("Tổng hợp")
     groups = sorted(group_totals)
-    ts.column_dimensions["A"].width = 50
-    ts.column_dimensions["B"].width = 14
+    _set_width(ts, "A", 50)
+    _set_width(ts, "B", 14)
     for i in range(len(groups)):
-        ts.column_dimensions[get_column_letter(i + 3)].width = 18
+        _set_width(ts, get_column_letter(i + 3), 18)
     ts.freeze_panes = "B2"
     head = []
     for h in ["Chỉ tiêu", "Tổng cộng", *groups]:

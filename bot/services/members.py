@@ -298,9 +298,9 @@ class MemberService:
                                              person_id=address.chat_id, display_name=name,
                                              status=BindingStatus.ACTIVE, bound_at=now))
                 await uow.commit()
-        member = await self.member_at(address)
-        assert member is not None
-        return member
+        view = await self.member_at(address)
+        assert view is not None
+        return view
 
     async def set_binding_status(self, address: Address, status: str) -> None:
         async with self.uow() as uow:

@@ -6,9 +6,10 @@ retries and crash-safety, instead of being sent inline from a handler.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from bot.core import Address, Clock, Outbound
 from bot.services.audience import recipient_bindings
@@ -34,7 +35,21 @@ class Wordings:
 NoticeText = str | Wordings
 
 
-def notice_row(binding, unit_id: int | None, text: NoticeText, choices: ChoiceRows, now,  # type: ignore[no-untyped-def]
+class NoticeChat(Protocol):
+    """The chat a notice goes to: a bound chat row (``ChatBinding``) or the plain
+    ``Recipient`` row the audience query returns by the thousand; both carry these."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def member_id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def chat_id(self) -> str: ...
+
+
+def notice_row(binding: NoticeChat, unit_id: int | None, text: NoticeText, choices: ChoiceRows, now: datetime,
                *, kind: str = "notice", priority: int = 3) -> dict[str, Any]:
     """The outbox row for one short message to one chat (plain data, for bulk inserts)."""
     payload: dict[str, Any] = {"choices": [[list(c) for c in row] for row in choices]}
@@ -51,8 +66,8 @@ def notice_row(binding, unit_id: int | None, text: NoticeText, choices: ChoiceRo
     }
 
 
-def queue_notice(uow: UnitOfWork, binding, unit_id: int | None, text: NoticeText, choices: ChoiceRows,  # type: ignore[no-untyped-def]
-                 now, *, kind: str = "notice", priority: int = 3) -> Delivery:  # type: ignore[no-untyped-def]
+def queue_notice(uow: UnitOfWork, binding: NoticeChat, unit_id: int | None, text: NoticeText, choices: ChoiceRows,
+                 now: datetime, *, kind: str = "notice", priority: int = 3) -> Delivery:
     d = Delivery(**notice_row(binding, unit_id, text, choices, now, kind=kind, priority=priority))
     uow.deliveries.add(d)
     return d
@@ -63,7 +78,7 @@ DEFERRED_REPLY_PRIORITY = 1
 
 
 class NoticeService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, on_queued=None,  # type: ignore[no-untyped-def]
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, on_queued: Callable[[], None] | None = None,
                  files: FileStore | None = None) -> None:
         self.uow = uow
         self.clock = clock
@@ -107,7 +122,7 @@ class NoticeService:
             bindings = await recipient_bindings(uow, list(texts))
             for b in bindings:
                 unit_id = b.unit_id
-                queue_notice(uow, b, unit_id, texts[unit_id], choices, now, kind=kind)  # type: ignore[index]
+                queue_notice(uow, b, unit_id, texts[unit_id], choices, now, kind=kind)
                 reached.add(unit_id)
             await uow.commit()
         if reached:

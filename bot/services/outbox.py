@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 from bot.core import (
@@ -55,7 +57,7 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 
-def notice_outbound(payload: dict, *, buttons: bool = True) -> Outbound:  # type: ignore[type-arg]
+def notice_outbound(payload: dict[str, Any], *, buttons: bool = True) -> Outbound:
     """A short message (notice, reminder, deferred reply) back from its outbox row.
 
     A row queued before its channel was known to have buttons or not may carry two
@@ -238,7 +240,7 @@ class OutboxDispatcher:
             task = asyncio.create_task(self._deliver_after(before, d, self._held[d.id]))
             self._chat_tails[d.chat_id] = task
             self._inflight.add(task)
-            task.add_done_callback(lambda t, chat=d.chat_id: self._done(t, chat))
+            task.add_done_callback(functools.partial(self._done, chat_id=d.chat_id))
         return len(rows)
 
     async def _deliver_after(self, before: asyncio.Task[None] | None, d: Delivery, claim: _Claim) -> None:
@@ -391,9 +393,9 @@ class OutboxDispatcher:
         send = getattr(self.channel, "send_template", None)
         request = await self.fallback.request_for(d) if self.fallback is not None and send else None
         try:
-            if request is None:
+            if request is None or send is None:  # (no send: request is None already; this tells mypy)
                 raise RecipientBlocked(f"{why.reason}; no template for '{d.kind}'")
-            route, message_id = await send(Address(d.channel, d.chat_id), request)  # type: ignore[misc]
+            route, message_id = await send(Address(d.channel, d.chat_id), request)
         except RecipientBlocked as exc:
             values: dict[str, object] = {"status": DeliveryStatus.FAILED, "route": Route.UNREACHABLE,
                                          "claimed_until": None, "claim": None,
@@ -469,4 +471,6 @@ class OutboxDispatcher:
         elif "attempts" in values:
             log.info("outbox[%s]: delivery %s attempt %d failed (%s); retrying in %.0fs", self.channel.name, d.id,
                      values["attempts"], exc.reason,
+                     # values is the row update (dict[str, object]); here it is a retry, whose
+                     # next_try_at the backoff branch above set to a datetime
                      (values["next_try_at"] - now).total_seconds())  # type: ignore[operator]

@@ -358,7 +358,7 @@ class ReportService(_DashboardReads):
             if s is None:
                 return None
             unit = await uow.units.get(s.unit_id)
-            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
+            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]  # a submission's unit exists (foreign key)
 
     async def revisions(self, submission_id: int) -> list[SubmissionRevision]:
         async with self.uow() as uow:

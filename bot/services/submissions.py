@@ -87,7 +87,7 @@ class SubmissionService:
                              reason=reason)
             await uow.commit()
             unit = await uow.units.get(s.unit_id)
-            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
+            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]  # a submission's unit exists (foreign key)
 
     async def accept(self, submission_id: int, admin_id: int | None) -> SubmissionView | None:
         now = self.clock.now()
@@ -99,7 +99,7 @@ class SubmissionService:
             uow.audit.record(now, f"member:{admin_id}" if admin_id else "cli", "report.accept", submission=s.id)
             await uow.commit()
             unit = await uow.units.get(s.unit_id)
-            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]
+            return submission_view(s, unit_view(unit))  # type: ignore[arg-type]  # a submission's unit exists (foreign key)
 
 
     async def _submitted_from(self, uow: UnitOfWork, session_id: int, member_id: int) -> SubmitResult | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import codecs
 import csv
 import io
@@ -15,7 +16,7 @@ from bot.core import Clock, nfc
 from bot.services._convert import unit_view
 from bot.services.phones import normalise_phone
 from bot.services.views import UnitView
-from storage.models import Unit, UnitGroup
+from storage.models import Unit, UnitGroup, declared_length
 from storage.uow import UnitOfWorkFactory
 
 KIND_ALIASES = {
@@ -36,9 +37,9 @@ DELIMITERS = (",", ";")
 EXTRA = "\x00extra"  # key of a row's column count when it has more cells than the header
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and password-protected .xlsx
 # The database's own limits, so the import refuses on SQLite exactly what PostgreSQL would.
-MAX_CODE = Unit.__table__.c.code.type.length
-MAX_NAME = Unit.__table__.c.name.type.length
-MAX_GROUP = UnitGroup.__table__.c.name.type.length
+MAX_CODE = declared_length(Unit, "code")
+MAX_NAME = declared_length(Unit, "name")
+MAX_GROUP = declared_length(UnitGroup, "name")
 _FOLD = re.compile(r"[\t\n\r\v\f]+")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -312,7 +313,7 @@ class UnitService:
             codes = {u.id: u.code for u in units}
             return [(unit_view(u, codes.get(u.parent_id or -1)), counts.get(u.id, 0)) for u in units]
 
-    async def group_names(self) -> list[str]:
+    async def group_names(self) -> builtins.list[str]:  # `list` here is the method above
         async with self.uow() as uow:
             return await uow.units.group_names()
 

@@ -10,6 +10,7 @@ and the outcome is on record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,7 +40,8 @@ class QueuedInvite:
 
 
 class ZaloInvites:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, members: MemberService, on_queued=None,  # type: ignore[no-untyped-def]
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, members: MemberService,
+                 on_queued: Callable[[], None] | None = None,
                  office_name: str = "Phòng Nội vụ") -> None:
         self.office_name = office_name
         self.uow = uow

@@ -163,11 +163,12 @@ class OaContactBook:
         self.uow = uow
         self.clock = clock
 
-    async def _touch(self, user_id: str, at: datetime, **kw: object) -> None:
+    async def _touch(self, user_id: str, at: datetime, *, following: bool | None = None,
+                     phone: str | None = None) -> None:
         for attempt in (1, 2):  # two first events of one user at once: the second insert loses, then updates
             try:
                 async with self.uow() as uow:
-                    await uow.zalo_oa.touch(user_id, at, **kw)  # type: ignore[arg-type]
+                    await uow.zalo_oa.touch(user_id, at, following=following, phone=phone)
                     await uow.commit()
                 return
             except Conflict:

@@ -14,7 +14,7 @@ from storage.models import (
     Delivery,
     DeliveryStatus,
 )
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, rows_matched
 
 
 class AuditRepository(_Repo):
@@ -155,7 +155,7 @@ class DeliveryRepository(_Repo):
             .values(status=DeliveryStatus.QUEUED, claimed_until=None, claim=None)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)
+        return rows_matched(result)
 
     async def update_held(self, delivery_id: int, token: str, values: dict[str, Any]) -> bool:
         """Write ``values`` to a row only if the claim ``token`` still holds it ('sending'
@@ -170,7 +170,7 @@ class DeliveryRepository(_Repo):
             .values(values)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0) == 1
+        return rows_matched(result) == 1
 
     async def release_claims(self, channel: str, chat_id: str | None = None) -> int:
         """Put every 'sending' row of the channel back in the queue at once.
@@ -185,7 +185,7 @@ class DeliveryRepository(_Repo):
             stmt.values(status=DeliveryStatus.QUEUED, claimed_until=None, claim=None)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)
+        return rows_matched(result)
 
     async def requeue_failed(self, announcement_id: int, now: datetime) -> int:
         """Send the failed rows of an announcement again, from their first part.
@@ -201,7 +201,7 @@ class DeliveryRepository(_Repo):
                     claimed_until=None, claim=None)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)
+        return rows_matched(result)
 
     async def counts(self, announcement_id: int) -> dict[str, int]:
         stmt = (

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched (0 when the driver cannot tell).
+
+    Executing one gives a CursorResult, which has the count, but ``Session.execute`` is typed
+    as returning the general Result; the cast says what SQLAlchemy's types cannot."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 class _Repo:

@@ -16,7 +16,7 @@ from storage.models import (
     InboundKey,
     InboxItem,
 )
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, rows_matched
 from storage.repositories.statements import BEGIN_KEY, FINISH_KEY, MENU, SHOW_MENU
 
 
@@ -26,7 +26,7 @@ class ChatStateRepository(_Repo):
 
     async def set(self, channel: str, chat_id: str, flow: str, data: dict[str, Any], now: datetime) -> None:
         """One upsert statement (both dialects speak ``ON CONFLICT``): no read, no ORM flush."""
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         stmt = insert(ChatState).values(channel=channel, chat_id=chat_id, flow=flow, data=dict(data), updated_at=now)
         await self.session.execute(stmt.on_conflict_do_update(
             index_elements=[ChatState.channel, ChatState.chat_id],
@@ -36,7 +36,7 @@ class ChatStateRepository(_Repo):
         result = await self.session.execute(
             delete(ChatState).where(ChatState.channel == channel, ChatState.chat_id == chat_id)
         )
-        return bool(result.rowcount)
+        return bool(rows_matched(result))
 
 
 class ChatMemoryRepository(_Repo):
@@ -45,9 +45,9 @@ class ChatMemoryRepository(_Repo):
 
     @property
     def _dialect(self) -> str:
-        return self.session.bind.dialect.name
+        return self.session.get_bind().dialect.name
 
-    async def menu(self, channel: str, chat_id: str, since: datetime) -> Row[Any] | None:
+    async def menu(self, channel: str, chat_id: str, since: datetime) -> Row[*tuple[Any, ...]] | None:
         """``(choices, numbered)`` of the menu shown in the chat since ``since``, if any."""
         return (await self.session.execute(MENU, {"m_channel": channel, "m_chat_id": chat_id,
                                                   "since": since})).first()
@@ -72,7 +72,7 @@ class ChatMemoryRepository(_Repo):
         """Delete menus shown and keys last seen before ``cutoff``; (menus, keys) deleted."""
         menus = await self.session.execute(delete(ChatMenu).where(ChatMenu.shown_at < cutoff))
         keys = await self.session.execute(delete(InboundKey).where(InboundKey.seen_at < cutoff))
-        return int(menus.rowcount or 0), int(keys.rowcount or 0)
+        return rows_matched(menus), rows_matched(keys)
 
 
 class SendBudgetRepository(_Repo):
@@ -104,7 +104,7 @@ class InboxRepository(_Repo):
     async def keep(self, channel: str, key: str, update: dict[str, Any], now: datetime, until: datetime) -> int | None:
         """Store the update, claimed by the caller until ``until``; None if it was kept before
         (a redelivery: whoever kept it first sees it through)."""
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         stmt = insert(InboxItem).values(channel=channel, key=key, update=update, received_at=now, attempts=1,
                                         claimed_until=until).on_conflict_do_nothing(index_elements=[InboxItem.key])
         return await self.session.scalar(stmt.returning(InboxItem.id))
@@ -128,4 +128,4 @@ class InboxRepository(_Repo):
 
     async def forget_before(self, cutoff: datetime) -> int:
         result = await self.session.execute(delete(InboxItem).where(InboxItem.received_at < cutoff))
-        return int(result.rowcount or 0)
+        return rows_matched(result)

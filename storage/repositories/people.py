@@ -19,7 +19,7 @@ from storage.models import (
     Unit,
     UnitGroup,
 )
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, rows_matched
 from storage.repositories.statements import SPEAKER, SPEAKER_BY_PERSON
 
 
@@ -57,7 +57,7 @@ class UnitRepository(_Repo):
             .where(ChatBinding.status == BindingStatus.ACTIVE, Member.unit_id.is_not(None))
             .group_by(Member.unit_id)
         )
-        return {uid: n for uid, n in (await self.session.execute(stmt)).all()}
+        return {uid: n for uid, n in (await self.session.execute(stmt)).all() if uid is not None}  # the where leaves no None; for mypy
 
 
 class MemberRepository(_Repo):
@@ -80,7 +80,7 @@ class BindingRepository(_Repo):
             select(ChatBinding).where(ChatBinding.channel == channel, ChatBinding.chat_id == chat_id)
         )
 
-    async def speaker(self, channel: str, chat_id: str) -> Row[Any]:
+    async def speaker(self, channel: str, chat_id: str) -> Row[*tuple[Any, ...]]:
         """Member, unit and flow state behind a chat, in one query (read on every message).
 
         Always one row (see ``SPEAKER``); its member and flow columns are NULL where the chat
@@ -88,7 +88,7 @@ class BindingRepository(_Repo):
         """
         return (await self.session.execute(SPEAKER, {"channel": channel, "chat_id": chat_id})).one()
 
-    async def speaker_in_group(self, channel: str, chat_id: str, person_id: str, state_key: str) -> Row[Any]:
+    async def speaker_in_group(self, channel: str, chat_id: str, person_id: str, state_key: str) -> Row[*tuple[Any, ...]]:
         """Like ``speaker``, for one person in a group chat (see ``SPEAKER_BY_PERSON``)."""
         params = {"channel": channel, "chat_id": chat_id, "person_id": person_id, "state_key": state_key}
         return (await self.session.execute(SPEAKER_BY_PERSON, params)).one()
@@ -109,11 +109,12 @@ class InviteRepository(_Repo):
         return await self.session.scalar(stmt)
 
     async def exists(self, code: str) -> bool:
-        return await self.session.scalar(select(func.count(Invite.id)).where(Invite.code == code)) > 0
+        return (await self.session.scalar(select(func.count(Invite.id)).where(Invite.code == code)) or 0) > 0
 
 
 class InviteFailureRepository(_Repo):
-    def add(self, at: datetime, channel: str, chat_id: str, sender_id: str | None) -> None:
+    # a log of attempts, not an entity store: add takes the fields, not a row
+    def add(self, at: datetime, channel: str, chat_id: str, sender_id: str | None) -> None:  # type: ignore[override]
         self.session.add(InviteFailure(at=at, channel=channel, chat_id=chat_id, sender_id=sender_id or None))
 
     async def of_chat(self, channel: str, chat_id: str, since: datetime, limit: int) -> list[datetime]:
@@ -134,4 +135,4 @@ class InviteFailureRepository(_Repo):
 
     async def forget_before(self, cutoff: datetime) -> int:
         result = await self.session.execute(delete(InviteFailure).where(InviteFailure.at < cutoff))
-        return int(result.rowcount or 0)
+        return rows_matched(result)

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import raiseload
 
-from storage.models import Delivery, JobRun, Reminder, ReportPeriod, Submission, Unit
+from storage.models import Delivery, JobRun, Reminder, ReportPeriod, Submission, Unit, table_of
 from storage.records import ClaimedReminder, PlannedReminder
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, rows_matched
 
 _CHUNK = 5000  # stays under the backends' bind-parameter limits
 
@@ -49,7 +49,7 @@ class ReminderRepository(_Repo):
         result = await self.session.execute(
             update(Reminder).where(Reminder.id.in_(due_ids)).values(status="claimed", claim=token)
             .execution_options(synchronize_session=False))
-        if not result.rowcount:
+        if not rows_matched(result):
             return []
         rows = await self.session.execute(select(Reminder.id, Reminder.period_id, Reminder.unit_id, Reminder.kind)
                                           .where(Reminder.claim == token))
@@ -74,7 +74,7 @@ class ReminderRepository(_Repo):
     async def queue_deliveries(self, rows: list[dict[str, Any]]) -> None:
         """Core executemany: thousands of plain outbox rows, no ORM bookkeeping."""
         if rows:
-            await self.session.execute(insert(Delivery.__table__), rows)
+            await self.session.execute(insert(table_of(Delivery)), rows)
 
     async def set_status(self, ids: Sequence[int], **values: Any) -> None:
         """Bulk update of claimed reminders, in chunks."""

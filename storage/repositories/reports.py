@@ -16,7 +16,7 @@ from storage.models import (
     Unit,
 )
 from storage.records import DraftRecord, DraftWithContext, PeriodRecord, UnitRecord, pick
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, rows_matched
 from storage.repositories.statements import DRAFT, SAVE_DRAFT
 
 
@@ -81,7 +81,7 @@ class ReportRepository(_Repo):
         False when another writer got there first and nothing was written."""
         result = await self.session.execute(
             SAVE_DRAFT, {"session_id": session_id, "expected_version": expected_version, **values})
-        return bool(result.rowcount)
+        return bool(rows_matched(result))
 
     async def sessions_of_period(self, period_id: int) -> list[FormSession]:
         return list(await self.session.scalars(select(FormSession).where(FormSession.period_id == period_id)))

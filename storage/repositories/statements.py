@@ -19,15 +19,16 @@ from storage.models import (
     Member,
     ReportPeriod,
     Unit,
+    table_of,
 )
 
 # ---- statements every incoming message runs, built once -------------------------------------
 # Building a select (operators, coercions, cache key) cost more CPU than SQLite takes to run
 # it, and loading ORM entities more again; these are plain Core statements over the tables,
 # compiled once by SQLAlchemy's cache and answered as rows.
-_units, _members = Unit.__table__, Member.__table__
-_bindings, _states = ChatBinding.__table__, ChatState.__table__
-_periods, _drafts = ReportPeriod.__table__, FormSession.__table__
+_units, _members = table_of(Unit), table_of(Member)
+_bindings, _states = table_of(ChatBinding), table_of(ChatState)
+_periods, _drafts = table_of(ReportPeriod), table_of(FormSession)
 
 _chat = select(bindparam("channel", type_=String).label("channel"),
                bindparam("chat_id", type_=String).label("chat_id")).subquery("chat")
@@ -86,7 +87,7 @@ SAVE_DRAFT = (
 """Executed with the draft's new column values as parameters (the SET clause follows them);
 matches no row when the draft moved past ``expected_version`` since it was read."""
 
-_menus, _keys = ChatMenu.__table__, InboundKey.__table__
+_menus, _keys = table_of(ChatMenu), table_of(InboundKey)
 
 MENU = select(_menus.c.choices, _menus.c.numbered).where(
     _menus.c.channel == bindparam("m_channel"), _menus.c.chat_id == bindparam("m_chat_id"),

@@ -160,6 +160,12 @@ def test_unknown_type() -> None:
     assert message.startswith("thu.yaml: câu 'x': loại câu hỏi 'money' không hợp lệ")
 
 
+def test_type_that_is_a_list_is_refused_with_the_message() -> None:
+    """A list (unhashable) as the type gets the same message as an unknown name, not a TypeError."""
+    message = _error(_spec({"id": "x", "type": ["integer"], "prompt": "?"}))
+    assert message.startswith("thu.yaml: câu 'x': loại câu hỏi '['integer']' không hợp lệ")
+
+
 def test_forward_reference_in_checks() -> None:
     message = _error(
         _spec(
