@@ -16,7 +16,7 @@ from bot.core import Clock
 from bot.core.durations import normalise_duration, parse_duration
 from bot.rendering.templates import STATE_LABELS as TEMPLATE_STATE_LABELS
 from bot.services._convert import unit_view
-from bot.services.audience import Audience, describe, resolve_units
+from bot.services.audience import Audience, check_names, describe, resolve_units
 from bot.services.views import UnitView
 from storage.errors import Conflict
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
@@ -366,28 +366,23 @@ class ReportService(_DashboardReads):
 
     # ---- progress ---------------------------------------------------------------------------
     async def progress(self, period_id: int) -> Progress | None:
+        """Each audience unit's state (/tiendo, the dashboard): plain rows of the three facts a
+        state is made of — never the submissions' answers, never unit entities."""
         async with self.uow() as uow:
             p = await uow.reports.period(period_id)
             if p is None:
                 return None
-            units = await resolve_units(uow, p.audience)
-            subs = {s.unit_id: s for s in await uow.reports.submissions_of_period(period_id)}
-            drafts = {d.unit_id for d in await uow.reports.sessions_of_period(period_id)}
-        prog = Progress(period=period_view(p), total=len(units), counts={s: 0 for s in UnitState})
-        for u in units:
-            s = subs.get(u.id)
-            if s is None:
-                state = UnitState.DRAFTING if u.id in drafts else UnitState.NOT_STARTED
-            elif s.status == SubmissionStatus.RETURNED:
-                state = UnitState.RETURNED
-            elif s.status == SubmissionStatus.ACCEPTED:
-                state = UnitState.ACCEPTED
-            else:
-                state = UnitState.LATE if s.late else UnitState.SUBMITTED
+            audience = Audience.of(p.audience)
+            await check_names(uow, audience)
+            rows = await uow.reports.progress_rows(period_id, audience)
+        prog = Progress(period=period_view(p), total=len(rows), counts={s: 0 for s in UnitState})
+        for r in rows:
+            state = unit_state(r.submission_status, r.late, r.drafting)
             prog.counts[state] += 1
-            prog.states[u.id] = state
+            prog.states[r.id] = state
             if state in (UnitState.NOT_STARTED, UnitState.DRAFTING, UnitState.RETURNED):
-                prog.missing.append((unit_view(u), state))
+                prog.missing.append((UnitView(id=r.id, code=r.code, name=r.name, kind=r.kind, groups=r.groups,
+                                              closed=r.closed_on is not None), state))
         return prog
 
     async def submissions_since(self, period_id: int, since: datetime) -> list[SubmissionView]:
@@ -409,6 +404,18 @@ class ReportService(_DashboardReads):
                 s = subs.get(u.id)
                 rows.append((uv, prog.states[u.id], submission_view(s, uv) if s else None))
         return prog.period, rows
+
+
+def unit_state(submission_status: str | None, late: bool, drafting: bool) -> UnitState:
+    """What /tiendo calls a unit, from its submission's status (None: none yet) and late flag
+    and whether one of its officers has a draft."""
+    if submission_status is None:
+        return UnitState.DRAFTING if drafting else UnitState.NOT_STARTED
+    if submission_status == SubmissionStatus.RETURNED:
+        return UnitState.RETURNED
+    if submission_status == SubmissionStatus.ACCEPTED:
+        return UnitState.ACCEPTED
+    return UnitState.LATE if late else UnitState.SUBMITTED
 
 
 MAX_OFFSET = timedelta(days=366)

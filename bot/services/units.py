@@ -12,7 +12,6 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from bot.core import Clock, nfc
-from bot.services._convert import unit_view
 from bot.services.phones import normalise_phone
 from bot.services.views import UnitView
 from storage.models import Unit, UnitGroup
@@ -307,10 +306,9 @@ class UnitService:
     async def list(self) -> list[tuple[UnitView, int]]:
         """Every open unit with the number of chats bound to it."""
         async with self.uow() as uow:
-            units = await uow.units.all()
-            counts = await uow.units.bound_chat_counts()
-            codes = {u.id: u.code for u in units}
-            return [(unit_view(u, codes.get(u.parent_id or -1)), counts.get(u.id, 0)) for u in units]
+            rows = await uow.units.listing()
+        return [(UnitView(id=r.id, code=r.code, name=r.name, kind=r.kind, parent_code=r.parent_code, groups=r.groups,
+                          closed=r.closed_on is not None), r.chats) for r in rows]
 
     async def group_names(self) -> list[str]:
         async with self.uow() as uow:

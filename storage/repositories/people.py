@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import aliased, lazyload, selectinload
 
 from storage.models import (
     BindingStatus,
@@ -19,6 +19,8 @@ from storage.models import (
     Unit,
     UnitGroup,
 )
+from storage.records import UnitListingRow
+from storage.repositories.audience import groups_by_unit
 from storage.repositories.base import _Repo
 from storage.repositories.statements import SPEAKER, SPEAKER_BY_PERSON
 
@@ -44,6 +46,19 @@ class UnitRepository(_Repo):
 
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count(Unit.id))) or 0)
+
+    async def listing(self) -> list[UnitListingRow]:
+        """Every open unit by code with its parent's code, groups and active chats, as plain
+        rows: three column queries, no entities (the dashboard lists 5000 of them per page)."""
+        parent = aliased(Unit)
+        where = Unit.closed_on.is_(None)
+        stmt = (select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.closed_on, parent.code.label("parent_code"))
+                .outerjoin(parent, parent.id == Unit.parent_id).where(where).order_by(Unit.code))
+        rows = (await self.session.execute(stmt)).all()
+        groups = await groups_by_unit(self.session, where)
+        chats = await self.bound_chat_counts()
+        return [UnitListingRow(r.id, r.code, r.name, r.kind, r.closed_on, r.parent_code, groups.get(r.id, ()),
+                               chats.get(r.id, 0)) for r in rows]
 
     async def group_names(self) -> list[str]:
         rows = await self.session.scalars(select(UnitGroup.name).distinct().order_by(UnitGroup.name))

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
+from storage.audience import Audience
 from storage.models import (
     FormSession,
     ReportPeriod,
@@ -15,7 +16,8 @@ from storage.models import (
     SubmissionRevision,
     Unit,
 )
-from storage.records import DraftRecord, DraftWithContext, PeriodRecord, UnitRecord, pick
+from storage.records import DraftRecord, DraftWithContext, PeriodRecord, UnitProgressRow, UnitRecord, pick
+from storage.repositories.audience import audience_filter, groups_by_unit
 from storage.repositories.base import _Repo
 from storage.repositories.statements import DRAFT, SAVE_DRAFT
 
@@ -68,6 +70,23 @@ class ReportRepository(_Repo):
         found = {(r.period_id, r.unit_id): dict(r.answers) for r in (await self.session.execute(returned_q)).all()}
         found.update({(r.period_id, r.unit_id): dict(r.answers) for r in (await self.session.execute(draft_q)).all()})
         return found
+
+    async def progress_rows(self, period_id: int, audience: Audience) -> list[UnitProgressRow]:
+        """Every unit of the period's audience (by code) with its submission's status and late
+        flag and whether a draft exists: two column queries (the units with both outer joins —
+        each is unique per unit and period — and their groups), however many units there are."""
+        where = audience_filter(audience)
+        stmt = (
+            select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.closed_on, Submission.status, Submission.late,
+                   FormSession.id.is_not(None).label("drafting"))
+            .outerjoin(Submission, and_(Submission.unit_id == Unit.id, Submission.period_id == period_id))
+            .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id))
+            .where(where).order_by(Unit.code)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        groups = await groups_by_unit(self.session, where)
+        return [UnitProgressRow(r.id, r.code, r.name, r.kind, r.closed_on, groups.get(r.id, ()), r.status,
+                                bool(r.late), bool(r.drafting)) for r in rows]
 
     async def submissions_since(self, period_id: int, since: datetime) -> list[tuple[Submission, Unit]]:
         """The period's submissions made since ``since``, each with its unit: one query."""
