@@ -120,3 +120,15 @@ class UnitListingRow:
     parent_code: str | None
     groups: tuple[str, ...]
     chats: int
+
+
+@dataclass(frozen=True, slots=True)
+class StateTally:
+    """How many units of a period's audience share one combination of the facts a progress
+    state is made of — within one cụm/khối (``group``; None: in none) or over all units."""
+
+    group: str | None
+    submission_status: str | None
+    late: bool
+    drafting: bool
+    units: int

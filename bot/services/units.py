@@ -15,6 +15,7 @@ from bot.core import Clock, nfc
 from bot.services.phones import normalise_phone
 from bot.services.views import UnitView
 from storage.models import Unit, UnitGroup
+from storage.records import UnitListingRow
 from storage.uow import UnitOfWorkFactory
 
 KIND_ALIASES = {
@@ -307,8 +308,17 @@ class UnitService:
         """Every open unit with the number of chats bound to it."""
         async with self.uow() as uow:
             rows = await uow.units.listing()
-        return [(UnitView(id=r.id, code=r.code, name=r.name, kind=r.kind, parent_code=r.parent_code, groups=r.groups,
-                          closed=r.closed_on is not None), r.chats) for r in rows]
+        return [(_listed(r), r.chats) for r in rows]
+
+    async def unreached(self) -> list[UnitView]:
+        """The open units no active chat reaches (a message cannot get to them), by code."""
+        async with self.uow() as uow:
+            return [_listed(r) for r in await uow.units.listing(unreached_only=True)]
+
+    async def chat_counts(self) -> dict[int, int]:
+        """Unit id → its active chats (units with none are left out)."""
+        async with self.uow() as uow:
+            return await uow.units.bound_chat_counts()
 
     async def group_names(self) -> list[str]:
         async with self.uow() as uow:
@@ -317,3 +327,8 @@ class UnitService:
     async def count(self) -> int:
         async with self.uow() as uow:
             return await uow.units.count()
+
+
+def _listed(r: UnitListingRow) -> UnitView:
+    return UnitView(id=r.id, code=r.code, name=r.name, kind=r.kind, parent_code=r.parent_code, groups=r.groups,
+                    closed=r.closed_on is not None)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import raiseload
 from storage.audience import Audience
 from storage.models import BindingStatus, ChatBinding, Member, ReportPeriod, Role, Unit, UnitGroup
 from storage.records import Recipient
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, plain_rows
 
 
 def audience_filter(audience: Audience) -> ColumnElement[bool]:
@@ -32,7 +32,7 @@ async def groups_by_unit(session: AsyncSession, units: ColumnElement[bool]) -> d
     stmt = (select(UnitGroup.unit_id, UnitGroup.name).join(Unit, Unit.id == UnitGroup.unit_id).where(units)
             .order_by(UnitGroup.unit_id, UnitGroup.name))
     found: dict[int, list[str]] = {}
-    for unit_id, name in (await session.execute(stmt)).all():
+    for unit_id, name in await plain_rows(session, stmt):
         found.setdefault(unit_id, []).append(name)
     return {unit_id: tuple(names) for unit_id, names in found.items()}
 

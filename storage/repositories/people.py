@@ -21,7 +21,7 @@ from storage.models import (
 )
 from storage.records import UnitListingRow
 from storage.repositories.audience import groups_by_unit
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, plain_rows
 from storage.repositories.statements import SPEAKER, SPEAKER_BY_PERSON
 
 
@@ -47,18 +47,23 @@ class UnitRepository(_Repo):
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count(Unit.id))) or 0)
 
-    async def listing(self) -> list[UnitListingRow]:
+    async def listing(self, *, unreached_only: bool = False) -> list[UnitListingRow]:
         """Every open unit by code with its parent's code, groups and active chats, as plain
-        rows: three column queries, no entities (the dashboard lists 5000 of them per page)."""
+        rows: three column queries, no entities (the dashboard lists 5000 of them per page).
+        ``unreached_only``: just the units no active chat reaches (the overview's list)."""
         parent = aliased(Unit)
         where = Unit.closed_on.is_(None)
+        if unreached_only:
+            reached = (select(Member.unit_id).join(ChatBinding, ChatBinding.member_id == Member.id)
+                       .where(ChatBinding.status == BindingStatus.ACTIVE, Member.unit_id.is_not(None)))
+            where = where & Unit.id.not_in(reached)
         stmt = (select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.closed_on, parent.code.label("parent_code"))
                 .outerjoin(parent, parent.id == Unit.parent_id).where(where).order_by(Unit.code))
-        rows = (await self.session.execute(stmt)).all()
+        rows = await plain_rows(self.session, stmt)
         groups = await groups_by_unit(self.session, where)
-        chats = await self.bound_chat_counts()
-        return [UnitListingRow(r.id, r.code, r.name, r.kind, r.closed_on, r.parent_code, groups.get(r.id, ()),
-                               chats.get(r.id, 0)) for r in rows]
+        chats = {} if unreached_only else await self.bound_chat_counts()
+        return [UnitListingRow(id_, code, name, kind, closed_on, parent_code, groups.get(id_, ()), chats.get(id_, 0))
+                for id_, code, name, kind, closed_on, parent_code in rows]
 
     async def group_names(self) -> list[str]:
         rows = await self.session.scalars(select(UnitGroup.name).distinct().order_by(UnitGroup.name))
@@ -72,7 +77,7 @@ class UnitRepository(_Repo):
             .where(ChatBinding.status == BindingStatus.ACTIVE, Member.unit_id.is_not(None))
             .group_by(Member.unit_id)
         )
-        return {uid: n for uid, n in (await self.session.execute(stmt)).all()}
+        return {uid: n for uid, n in await plain_rows(self.session, stmt)}
 
 
 class MemberRepository(_Repo):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from storage.audience import Audience
 from storage.models import (
@@ -15,10 +15,19 @@ from storage.models import (
     Submission,
     SubmissionRevision,
     Unit,
+    UnitGroup,
 )
-from storage.records import DraftRecord, DraftWithContext, PeriodRecord, UnitProgressRow, UnitRecord, pick
+from storage.records import (
+    DraftRecord,
+    DraftWithContext,
+    PeriodRecord,
+    StateTally,
+    UnitProgressRow,
+    UnitRecord,
+    pick,
+)
 from storage.repositories.audience import audience_filter, groups_by_unit
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, plain_rows
 from storage.repositories.statements import DRAFT, SAVE_DRAFT
 
 
@@ -83,10 +92,27 @@ class ReportRepository(_Repo):
             .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id))
             .where(where).order_by(Unit.code)
         )
-        rows = (await self.session.execute(stmt)).all()
+        rows = await plain_rows(self.session, stmt)
         groups = await groups_by_unit(self.session, where)
-        return [UnitProgressRow(r.id, r.code, r.name, r.kind, r.closed_on, groups.get(r.id, ()), r.status,
-                                bool(r.late), bool(r.drafting)) for r in rows]
+        return [UnitProgressRow(id_, code, name, kind, closed_on, groups.get(id_, ()), status, bool(late),
+                                bool(drafting)) for id_, code, name, kind, closed_on, status, late, drafting in rows]
+
+    async def state_tallies(self, period_id: int, audience: Audience, *, by_group: bool) -> list[StateTally]:
+        """Units of the audience counted per (submission status, late, drafting) — and per
+        cụm/khối when ``by_group`` (a unit in two groups counts in each; in none: group None).
+        A handful of rows whatever the number of units: what an overview of figures needs."""
+        drafting = FormSession.id.is_not(None)
+        keys = [Submission.status, Submission.late, drafting]
+        stmt = (select(*([UnitGroup.name] if by_group else []), *keys, func.count(Unit.id)).select_from(Unit)
+                .outerjoin(Submission, and_(Submission.unit_id == Unit.id, Submission.period_id == period_id))
+                .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id)))
+        if by_group:
+            stmt = stmt.outerjoin(UnitGroup, UnitGroup.unit_id == Unit.id)
+        stmt = stmt.where(audience_filter(audience)).group_by(*([UnitGroup.name] if by_group else []), *keys)
+        rows = await plain_rows(self.session, stmt)
+        if by_group:
+            return [StateTally(g, status, bool(late), bool(d), n) for g, status, late, d, n in rows]
+        return [StateTally(None, status, bool(late), bool(d), n) for status, late, d, n in rows]
 
     async def submissions_since(self, period_id: int, since: datetime) -> list[tuple[Submission, Unit]]:
         """The period's submissions made since ``since``, each with its unit: one query."""
