@@ -132,3 +132,16 @@ class StateTally:
     late: bool
     drafting: bool
     units: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRow:
+    """A submission without its answers: what a table of thousands of units shows of it."""
+
+    id: int
+    unit_id: int
+    status: str
+    revision: int
+    submitted_at: datetime
+    late: bool
+    receipt_no: str

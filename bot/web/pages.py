@@ -7,8 +7,7 @@ Every figure and every action comes from the services the chat handlers use (/ti
 from __future__ import annotations
 
 import mimetypes
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -21,34 +20,19 @@ from bot.services.reports import (
     MIN_RETURN_REASON,
     STATE_LABELS,
     Progress,
-    SubmissionSummary,
     SubmissionView,
     UnitState,
 )
-from bot.services.views import UnitView
 from bot.services.web_access import WebUser
 from bot.web.guard import Refused, require
 from bot.web.security import see_other
+from bot.web.unit_table import UnitRow, unit_rows_html
 
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MISSING = (UnitState.NOT_STARTED, UnitState.DRAFTING, UnitState.RETURNED)
 SORTS = {"code", "name", "group", "status", "submitted"}
-
-
-@dataclass(frozen=True)
-class UnitRow:
-    unit: UnitView
-    state: UnitState
-    submission: SubmissionSummary | None
-    chats: int
-    last_reminder: datetime | None
-
-    @property
-    def missing(self) -> bool:
-        return self.state in MISSING
 
 
 def _int(value: str) -> int:
@@ -156,7 +140,8 @@ class ReportPages:
         shown.sort(key=keys[sort])
         filters = {"trang_thai": status, "cum": group, "loai": kind, "tim": q.get("tim", ""), "sap_xep": sort}
         return self.dash.page(
-            "period", user=user, prog=prog, rows=shown, total=len(rows), labels=STATE_LABELS, states=list(UnitState),
+            "period", user=user, prog=prog, shown=len(shown), total=len(rows),
+            table=unit_rows_html(shown, self.tz, admin=user.is_admin), labels=STATE_LABELS, states=list(UnitState),
             groups=sorted({g for r in rows for g in r.unit.groups}), kinds=sorted({r.unit.kind for r in rows}),
             filters=filters, query=urlencode({k: v for k, v in filters.items() if v}),
             reminded=q.get("da_nhac"), unreachable=q.get("khong_lien_lac"), now=self.services.clock.now())
