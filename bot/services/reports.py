@@ -246,7 +246,7 @@ class _DashboardReads:
         total = sum(counts.values())
         done = total - sum(counts[s] for s in MISSING_STATES)
         order = sorted(groups, key=lambda g: (g is not None, g or ""))
-        return ProgressFigures(period_view(p), counts, total, done, [(g, *groups[g]) for g in order])
+        return ProgressFigures(period_view(p), counts, total, done, [(g, groups[g][0], groups[g][1]) for g in order])
 
 
 class ReportService(_DashboardReads):
