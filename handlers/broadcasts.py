@@ -23,13 +23,11 @@ from bot.rendering.buttons import (
     DeliveryReport,
     ReopenAnnouncement,
 )
-from bot.services.announcements import ACK_PREFIX
+from bot.services.announcements import ACK_PREFIX, DOC_TYPES
 from bot.services.audience import AudienceError, describe
 from handlers.context import Ctx, Handler, requires
 
 FLOW = "announce"
-DOC_TYPES = ["Chỉ thị", "Kế hoạch", "Phát động", "Công văn", "Thông báo", "Quyết định", "Hướng dẫn",
-             "Giao ước thi đua"]
 KIND_CHOICES = [("xa", "Các xã"), ("phuong", "Các phường"), ("so", "Các sở, ngành"), ("truong", "Các trường")]
 TEXT_BODY_TYPES = (".md", ".txt")
 

@@ -14,25 +14,27 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Reminder, Submission, Unit
+from storage.records import SubmissionRow
+from storage.repositories.base import plain_rows
 
 
 class DashboardQueries:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def submission_rows(self, period_id: int) -> list[Any]:
-        """(id, unit_id, status, revision, submitted_at, late, receipt_no) of a period's submissions."""
+    async def submission_rows(self, period_id: int) -> list[SubmissionRow]:
+        """A period's submissions without their answers."""
         stmt = select(Submission.id, Submission.unit_id, Submission.status, Submission.revision,
                       Submission.submitted_at, Submission.late, Submission.receipt_no).where(
             Submission.period_id == period_id)
-        return list((await self.session.execute(stmt)).all())
+        return [SubmissionRow(*row) for row in await plain_rows(self.session, stmt)]
 
     async def last_reminders(self, period_id: int) -> dict[int, datetime]:
         """Unit id → when its latest reminder of the period went out."""
         stmt = (select(Reminder.unit_id, func.max(Reminder.sent_at)).where(
             Reminder.period_id == period_id, Reminder.status == "sent", Reminder.sent_at.is_not(None))
             .group_by(Reminder.unit_id))
-        return {unit_id: at for unit_id, at in (await self.session.execute(stmt)).all() if at is not None}
+        return {unit_id: at for unit_id, at in await plain_rows(self.session, stmt) if at is not None}
 
     async def planned_reminders(self, start: datetime, end: datetime) -> list[Any]:
         """(period_id, unit code, kind, planned_for, send_at, status) planned in [start, end)."""

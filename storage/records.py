@@ -90,3 +90,58 @@ def pick(cls: type[Any], row: Any, prefix: str) -> Any:
     """The record ``cls`` from the columns of ``row`` labelled ``prefix`` + field name."""
     mapping = row._mapping
     return cls(**{name: mapping[prefix + name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class UnitProgressRow:
+    """One unit of a period's audience with the three facts its progress state is made of
+    (no answers JSON, no ORM entity): /tiendo and the dashboard read 5000 of these at once."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    closed_on: date | None
+    groups: tuple[str, ...]
+    submission_status: str | None
+    late: bool
+    drafting: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UnitListingRow:
+    """An open unit as a list of units shows it: parent's code, groups and active chats counted."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    closed_on: date | None
+    parent_code: str | None
+    groups: tuple[str, ...]
+    chats: int
+
+
+@dataclass(frozen=True, slots=True)
+class StateTally:
+    """How many units of a period's audience share one combination of the facts a progress
+    state is made of — within one cụm/khối (``group``; None: in none) or over all units."""
+
+    group: str | None
+    submission_status: str | None
+    late: bool
+    drafting: bool
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRow:
+    """A submission without its answers: what a table of thousands of units shows of it."""
+
+    id: int
+    unit_id: int
+    status: str
+    revision: int
+    submitted_at: datetime
+    late: bool
+    receipt_no: str

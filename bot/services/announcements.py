@@ -23,6 +23,9 @@ from storage.models import Announcement, Delivery, DeliveryStatus
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 ACK_PREFIX = "ack"
+DOC_TYPES = ("Chỉ thị", "Kế hoạch", "Phát động", "Công văn", "Thông báo", "Quyết định", "Hướng dẫn",
+             "Giao ước thi đua")
+"""The kinds of document the office sends (the chat's /thongbao and the dashboard offer these)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from bot.core import Clock
 from bot.core.durations import normalise_duration, parse_duration
 from bot.rendering.templates import STATE_LABELS as TEMPLATE_STATE_LABELS
 from bot.services._convert import unit_view
-from bot.services.audience import Audience, describe, resolve_units
+from bot.services.audience import Audience, check_names, describe, resolve_units
 from bot.services.views import UnitView
 from storage.errors import Conflict
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
@@ -148,6 +148,10 @@ class SubmitResult:
     already: bool
 
 
+MISSING_STATES = frozenset({UnitState.NOT_STARTED, UnitState.DRAFTING, UnitState.RETURNED})
+"""The states /tiendo lists as still owing a report (and "Nhắc ngay" reminds)."""
+
+
 @dataclass
 class Progress:
     period: PeriodView
@@ -155,6 +159,27 @@ class Progress:
     missing: list[tuple[UnitView, UnitState]] = field(default_factory=list)
     states: dict[int, UnitState] = field(default_factory=dict)
     total: int = 0
+    units: dict[int, UnitView] = field(default_factory=dict)
+    """Every audience unit by id (with its groups), in code order: read in the same query as
+    the states, so a table of the period needs no second list of units."""
+
+    @property
+    def done(self) -> int:
+        """Units that no longer owe a report."""
+        return self.total - len(self.missing)
+
+
+@dataclass(frozen=True)
+class ProgressFigures:
+    """A period's counts without a row per unit (the overview, the live figures): read as a
+    handful of tallies, so it costs the same for 50 units as for 5000."""
+
+    period: PeriodView
+    counts: dict[UnitState, int]
+    total: int
+    done: int
+    groups: list[tuple[str | None, int, int]]
+    """(cụm/khối or None for units in none, units, of which done), by name, None first."""
 
 
 def period_view(p: ReportPeriod | PeriodRecord) -> PeriodView:
@@ -197,6 +222,31 @@ class _DashboardReads:
             rows = await uow.dashboard.submission_rows(period_id)
         return {r.unit_id: SubmissionSummary(r.id, r.unit_id, r.status, r.revision, r.submitted_at, r.late,
                                              r.receipt_no) for r in rows}
+
+
+    async def figures(self, period_id: int) -> ProgressFigures | None:
+        """The counts ``progress`` gives, and per cụm/khối, from tallies (no row per unit); the
+        state of each tally is decided by ``unit_state`` like every unit's in ``progress``."""
+        async with self.uow() as uow:
+            p = await uow.reports.period(period_id)
+            if p is None:
+                return None
+            audience = Audience.of(p.audience)
+            await check_names(uow, audience)
+            tallies = await uow.reports.state_tallies(period_id, audience, by_group=False)
+            grouped = await uow.reports.state_tallies(period_id, audience, by_group=True)
+        counts = {s: 0 for s in UnitState}
+        for t in tallies:
+            counts[unit_state(t.submission_status, t.late, t.drafting)] += t.units
+        groups: dict[str | None, list[int]] = {}
+        for t in grouped:
+            entry = groups.setdefault(t.group, [0, 0])
+            entry[0] += t.units
+            entry[1] += 0 if unit_state(t.submission_status, t.late, t.drafting) in MISSING_STATES else t.units
+        total = sum(counts.values())
+        done = total - sum(counts[s] for s in MISSING_STATES)
+        order = sorted(groups, key=lambda g: (g is not None, g or ""))
+        return ProgressFigures(period_view(p), counts, total, done, [(g, groups[g][0], groups[g][1]) for g in order])
 
 
 class ReportService(_DashboardReads):
@@ -366,28 +416,25 @@ class ReportService(_DashboardReads):
 
     # ---- progress ---------------------------------------------------------------------------
     async def progress(self, period_id: int) -> Progress | None:
+        """Each audience unit's state (/tiendo, the dashboard): plain rows of the three facts a
+        state is made of — never the submissions' answers, never unit entities."""
         async with self.uow() as uow:
             p = await uow.reports.period(period_id)
             if p is None:
                 return None
-            units = await resolve_units(uow, p.audience)
-            subs = {s.unit_id: s for s in await uow.reports.submissions_of_period(period_id)}
-            drafts = {d.unit_id for d in await uow.reports.sessions_of_period(period_id)}
-        prog = Progress(period=period_view(p), total=len(units), counts={s: 0 for s in UnitState})
-        for u in units:
-            s = subs.get(u.id)
-            if s is None:
-                state = UnitState.DRAFTING if u.id in drafts else UnitState.NOT_STARTED
-            elif s.status == SubmissionStatus.RETURNED:
-                state = UnitState.RETURNED
-            elif s.status == SubmissionStatus.ACCEPTED:
-                state = UnitState.ACCEPTED
-            else:
-                state = UnitState.LATE if s.late else UnitState.SUBMITTED
+            audience = Audience.of(p.audience)
+            await check_names(uow, audience)
+            rows = await uow.reports.progress_rows(period_id, audience)
+        prog = Progress(period=period_view(p), total=len(rows), counts={s: 0 for s in UnitState})
+        for r in rows:
+            state = unit_state(r.submission_status, r.late, r.drafting)
+            unit = UnitView(id=r.id, code=r.code, name=r.name, kind=r.kind, groups=r.groups,
+                            closed=r.closed_on is not None)
             prog.counts[state] += 1
-            prog.states[u.id] = state
-            if state in (UnitState.NOT_STARTED, UnitState.DRAFTING, UnitState.RETURNED):
-                prog.missing.append((unit_view(u), state))
+            prog.states[r.id] = state
+            prog.units[r.id] = unit
+            if state in MISSING_STATES:
+                prog.missing.append((unit, state))
         return prog
 
     async def submissions_since(self, period_id: int, since: datetime) -> list[SubmissionView]:
@@ -409,6 +456,18 @@ class ReportService(_DashboardReads):
                 s = subs.get(u.id)
                 rows.append((uv, prog.states[u.id], submission_view(s, uv) if s else None))
         return prog.period, rows
+
+
+def unit_state(submission_status: str | None, late: bool, drafting: bool) -> UnitState:
+    """What /tiendo calls a unit, from its submission's status (None: none yet) and late flag
+    and whether one of its officers has a draft."""
+    if submission_status is None:
+        return UnitState.DRAFTING if drafting else UnitState.NOT_STARTED
+    if submission_status == SubmissionStatus.RETURNED:
+        return UnitState.RETURNED
+    if submission_status == SubmissionStatus.ACCEPTED:
+        return UnitState.ACCEPTED
+    return UnitState.LATE if late else UnitState.SUBMITTED
 
 
 MAX_OFFSET = timedelta(days=366)

@@ -13,10 +13,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from bot.core import Clock, nfc
-from bot.services._convert import unit_view
 from bot.services.phones import normalise_phone
 from bot.services.views import UnitView
 from storage.models import Unit, UnitGroup, declared_length
+from storage.records import UnitListingRow
 from storage.uow import UnitOfWorkFactory
 
 KIND_ALIASES = {
@@ -308,10 +308,18 @@ class UnitService:
     async def list(self) -> list[tuple[UnitView, int]]:
         """Every open unit with the number of chats bound to it."""
         async with self.uow() as uow:
-            units = await uow.units.all()
-            counts = await uow.units.bound_chat_counts()
-            codes = {u.id: u.code for u in units}
-            return [(unit_view(u, codes.get(u.parent_id or -1)), counts.get(u.id, 0)) for u in units]
+            rows = await uow.units.listing()
+        return [(_listed(r), r.chats) for r in rows]
+
+    async def unreached(self) -> builtins.list[UnitView]:
+        """The open units no active chat reaches (a message cannot get to them), by code."""
+        async with self.uow() as uow:
+            return [_listed(r) for r in await uow.units.listing(unreached_only=True)]
+
+    async def chat_counts(self) -> dict[int, int]:
+        """Unit id → its active chats (units with none are left out)."""
+        async with self.uow() as uow:
+            return await uow.units.bound_chat_counts()
 
     async def group_names(self) -> builtins.list[str]:  # `list` here is the method above
         async with self.uow() as uow:
@@ -320,3 +328,8 @@ class UnitService:
     async def count(self) -> int:
         async with self.uow() as uow:
             return await uow.units.count()
+
+
+def _listed(r: UnitListingRow) -> UnitView:
+    return UnitView(id=r.id, code=r.code, name=r.name, kind=r.kind, parent_code=r.parent_code, groups=r.groups,
+                    closed=r.closed_on is not None)

@@ -49,6 +49,7 @@ class Dashboard:
                  invite_link: Callable[[str], str | None] = lambda _code: None) -> None:
         """``invite_link``: the bot's deep link for an invite code, from the running channels
         (the composition root knows them; the dashboard does not talk to platforms)."""
+        from bot.web.announcements import AnnouncementPages
         from bot.web.office import OfficePages
         from bot.web.pages import ReportPages
         from bot.web.signin import SignInPages
@@ -60,6 +61,7 @@ class Dashboard:
         self.reports = ReportPages(self)
         self.office = OfficePages(self)
         self.units = UnitPages(self, invite_link)
+        self.announcements = AnnouncementPages(self)
 
     @property
     def access(self):  # type: ignore[no-untyped-def]
@@ -78,6 +80,7 @@ class Dashboard:
         self.office.register(r)
         self.units.register(r)
         self.reports.register(r)
+        self.announcements.register(r)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:

@@ -34,7 +34,7 @@ class OfficePages:
         user = await require(request, self.dash.access, staff=True)
         items = []
         for p in await self.services.reports.periods():
-            items.append((p, await self.services.reports.progress(p.id)))
+            items.append((p, await self.services.reports.figures(p.id)))
         return self.dash.page("periods", user=user, items=items, labels=STATE_LABELS, states=list(UnitState),
                               closed=request.query.get("da_dong", ""))
 

@@ -7,9 +7,7 @@ Every figure and every action comes from the services the chat handlers use (/ti
 from __future__ import annotations
 
 import mimetypes
-from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -22,51 +20,25 @@ from bot.services.reports import (
     MIN_RETURN_REASON,
     STATE_LABELS,
     Progress,
-    SubmissionSummary,
     SubmissionView,
     UnitState,
 )
-from bot.services.views import UnitView
 from bot.services.web_access import WebUser
 from bot.web.guard import Refused, require
 from bot.web.security import see_other
+from bot.web.unit_table import UnitRow, unit_rows_html
 
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MISSING = (UnitState.NOT_STARTED, UnitState.DRAFTING, UnitState.RETURNED)
 SORTS = {"code", "name", "group", "status", "submitted"}
-
-
-@dataclass(frozen=True)
-class UnitRow:
-    unit: UnitView
-    state: UnitState
-    submission: SubmissionSummary | None
-    chats: int
-    last_reminder: datetime | None
-
-    @property
-    def missing(self) -> bool:
-        return self.state in MISSING
 
 
 def _int(value: str) -> int:
     if not value.isascii() or not value.isdigit() or len(value) > 9:
         raise Refused(404, "not_found")
     return int(value)
-
-
-def by_group(rows: list[UnitRow]) -> list[tuple[str, int, int]]:
-    """(cụm/khối, units, submitted) — a unit in several groups counts in each."""
-    total: Counter[str] = Counter()
-    done: Counter[str] = Counter()
-    for row in rows:
-        for g in row.unit.groups or ("(chưa xếp cụm/khối)",):
-            total[g] += 1
-            done[g] += not row.missing
-    return [(g, total[g], done[g]) for g in sorted(total)]
 
 
 class ReportPages:
@@ -102,21 +74,18 @@ class ReportPages:
         return self.dash.page("overview_figures", user=user, **await self._overview_data())
 
     async def _overview_data(self) -> dict[str, Any]:
-        units = await self.services.units.list()
-        by_id = {u.id: (u, chats) for u, chats in units}
-        periods = []
-        for p in await self.services.reports.periods("open"):
-            prog = await self._progress(p.id)
-            periods.append((prog, by_group(self._table(prog, by_id, {}, {}))))
+        """Figures only (tallies, the unreached units): no row per unit is read for the overview."""
+        periods = [f for p in await self.services.reports.periods("open")
+                   if (f := await self.services.reports.figures(p.id)) is not None]
         local_now = self.services.clock.now().astimezone(self.tz)
         start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
-        labels = {prog.period.id: prog.period for prog, _ in periods}
+        labels = {f.period.id: f.period for f in periods}
         planned_today = [(labels[pid], line) for pid, line in
                          await self.services.reminders.planned_between(start, start + timedelta(days=1))
                          if pid in labels]
         return {"periods": periods, "labels": STATE_LABELS, "states": list(UnitState),
                 "announcements": await self.services.announcements.recent(8),
-                "unreached": [u for u, chats in units if chats == 0],
+                "unreached": await self.services.units.unreached(),
                 "planned_today": planned_today, "now": self.services.clock.now()}
 
     async def unit_home(self, user: WebUser) -> web.Response:
@@ -131,17 +100,18 @@ class ReportPages:
         return self.dash.page("unit_home", user=user, items=items, labels=STATE_LABELS, received=received)
 
     # ---- 3. a period ------------------------------------------------------------------------
-    @staticmethod
-    def _table(prog: Progress, units: dict[int, tuple[UnitView, int]], subs: dict[int, SubmissionSummary],
-               last: dict[int, datetime]) -> list[UnitRow]:
-        """The period's units (those /tiendo counts) with what the table shows of each."""
-        return [UnitRow(units[uid][0], state, subs.get(uid), units[uid][1], last.get(uid))
-                for uid, state in prog.states.items() if uid in units]
-
     async def _rows(self, prog: Progress) -> list[UnitRow]:
-        units = {u.id: (u, chats) for u, chats in await self.services.units.list()}
-        return self._table(prog, units, await self.services.reports.submission_summaries(prog.period.id),
-                           await self.services.reminders.last_sent(prog.period.id))
+        """The period's units (those /tiendo counts, as ``progress`` read them) with what the
+        table shows of each."""
+        chats = await self.services.units.chat_counts()
+        subs = await self.services.reports.submission_summaries(prog.period.id)
+        last = await self.services.reminders.last_sent(prog.period.id)
+        return [UnitRow(prog.units[uid], state, subs.get(uid), chats.get(uid, 0), last.get(uid))
+                for uid, state in prog.states.items()]
+
+    async def _exists(self, period_id: int) -> None:
+        if await self.services.reports.period(period_id) is None:
+            raise Refused(404, "not_found")
 
     async def _progress(self, period_id: int) -> Progress:
         prog = await self.services.reports.progress(period_id)
@@ -170,22 +140,25 @@ class ReportPages:
         shown.sort(key=keys[sort])
         filters = {"trang_thai": status, "cum": group, "loai": kind, "tim": q.get("tim", ""), "sap_xep": sort}
         return self.dash.page(
-            "period", user=user, prog=prog, rows=shown, total=len(rows), labels=STATE_LABELS, states=list(UnitState),
+            "period", user=user, prog=prog, shown=len(shown), total=len(rows),
+            table=unit_rows_html(shown, self.tz, admin=user.is_admin), labels=STATE_LABELS, states=list(UnitState),
             groups=sorted({g for r in rows for g in r.unit.groups}), kinds=sorted({r.unit.kind for r in rows}),
             filters=filters, query=urlencode({k: v for k, v in filters.items() if v}),
             reminded=q.get("da_nhac"), unreachable=q.get("khong_lien_lac"), now=self.services.clock.now())
 
     async def period_figures(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, staff=True)
-        prog = await self._progress(_int(request.match_info["id"]))
-        return self.dash.page("period_figures", user=user, prog=prog, labels=STATE_LABELS, states=list(UnitState),
+        figures = await self.services.reports.figures(_int(request.match_info["id"]))
+        if figures is None:
+            raise Refused(404, "not_found")
+        return self.dash.page("period_figures", user=user, prog=figures, labels=STATE_LABELS, states=list(UnitState),
                               now=self.services.clock.now())
 
     async def remind_now(self, request: web.Request) -> web.Response:
         """"Nhắc ngay": to the ticked units that are still missing, or to every missing unit."""
         user = await require(request, self.dash.access, admin=True)
         period_id = _int(request.match_info["id"])
-        await self._progress(period_id)
+        await self._exists(period_id)
         form = await request.post()
         only = None
         if form.get("pham_vi") != "tat_ca":
@@ -201,7 +174,7 @@ class ReportPages:
     async def excel(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, staff=True)
         period_id = _int(request.match_info["id"])
-        await self._progress(period_id)
+        await self._exists(period_id)
         name, data = await self.services.export_period(period_id)
         await self.dash.access.record(user, "web.export", period=period_id)
         return web.Response(body=data, content_type=XLSX,

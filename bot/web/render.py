@@ -13,6 +13,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 TEMPLATES = Path(__file__).with_name("templates")
 
 
+def local_time(dt: datetime | None, tz: ZoneInfo, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored UTC time as the office reads it (the ``local`` filter; pages that format
+    thousands of cells at once call it directly)."""
+    return dt.astimezone(tz).strftime(fmt) if dt else ""
+
+
 @cache
 def environment(timezone: str) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]),
@@ -20,7 +26,7 @@ def environment(timezone: str) -> Environment:
     tz = ZoneInfo(timezone)
 
     def local(dt: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-        return dt.astimezone(tz).strftime(fmt) if dt else ""
+        return local_time(dt, tz, fmt)
 
     def number(n: int | float) -> str:
         return f"{n:,}".replace(",", ".")

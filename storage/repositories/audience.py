@@ -4,12 +4,13 @@ queries built on it (who is in it, which chats reach them)."""
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from storage.audience import Audience
 from storage.models import BindingStatus, ChatBinding, Member, ReportPeriod, Role, Unit, UnitGroup
 from storage.records import Recipient
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, plain_rows
 
 
 def audience_filter(audience: Audience) -> ColumnElement[bool]:
@@ -23,6 +24,17 @@ def audience_filter(audience: Audience) -> ColumnElement[bool]:
     if audience.kind == "kinds":
         return cond & Unit.kind.in_(list(audience.values))
     return cond & Unit.kind.not_in(["tinh"])
+
+
+async def groups_by_unit(session: AsyncSession, units: ColumnElement[bool]) -> dict[int, tuple[str, ...]]:
+    """Unit id → its cụm/khối names (sorted), for the units matching ``units``: one column query
+    instead of loading every unit's group links as entities."""
+    stmt = (select(UnitGroup.unit_id, UnitGroup.name).join(Unit, Unit.id == UnitGroup.unit_id).where(units)
+            .order_by(UnitGroup.unit_id, UnitGroup.name))
+    found: dict[int, list[str]] = {}
+    for unit_id, name in await plain_rows(session, stmt):
+        found.setdefault(unit_id, []).append(name)
+    return {unit_id: tuple(names) for unit_id, names in found.items()}
 
 
 class AudienceRepository(_Repo):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result
+from sqlalchemy import CursorResult, Executable, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -25,3 +25,10 @@ class _Repo:
 
     async def delete(self, obj: Any) -> None:
         await self.session.delete(obj)
+
+
+async def plain_rows(session: AsyncSession, stmt: Executable) -> list[Any]:
+    """The rows of a column-only query run on the session's connection, past the ORM's result
+    machinery (which costs more than the database does for thousands of rows); same transaction."""
+    conn = await session.connection()
+    return list((await conn.execute(stmt)).all())

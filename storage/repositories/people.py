@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy import ColumnElement, Row, delete, func, select
+from sqlalchemy.orm import aliased, lazyload, selectinload
 
 from storage.models import (
     BindingStatus,
@@ -19,7 +19,9 @@ from storage.models import (
     Unit,
     UnitGroup,
 )
-from storage.repositories.base import _Repo, rows_matched
+from storage.records import UnitListingRow
+from storage.repositories.audience import groups_by_unit
+from storage.repositories.base import _Repo, plain_rows, rows_matched
 from storage.repositories.statements import SPEAKER, SPEAKER_BY_PERSON
 
 
@@ -45,6 +47,24 @@ class UnitRepository(_Repo):
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count(Unit.id))) or 0)
 
+    async def listing(self, *, unreached_only: bool = False) -> list[UnitListingRow]:
+        """Every open unit by code with its parent's code, groups and active chats, as plain
+        rows: three column queries, no entities (the dashboard lists 5000 of them per page).
+        ``unreached_only``: just the units no active chat reaches (the overview's list)."""
+        parent = aliased(Unit)
+        where: ColumnElement[bool] = Unit.closed_on.is_(None)
+        if unreached_only:
+            reached = (select(Member.unit_id).join(ChatBinding, ChatBinding.member_id == Member.id)
+                       .where(ChatBinding.status == BindingStatus.ACTIVE, Member.unit_id.is_not(None)))
+            where = where & Unit.id.not_in(reached)
+        stmt = (select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.closed_on, parent.code.label("parent_code"))
+                .outerjoin(parent, parent.id == Unit.parent_id).where(where).order_by(Unit.code))
+        rows = await plain_rows(self.session, stmt)
+        groups = await groups_by_unit(self.session, where)
+        chats = {} if unreached_only else await self.bound_chat_counts()
+        return [UnitListingRow(id_, code, name, kind, closed_on, parent_code, groups.get(id_, ()), chats.get(id_, 0))
+                for id_, code, name, kind, closed_on, parent_code in rows]
+
     async def group_names(self) -> list[str]:
         rows = await self.session.scalars(select(UnitGroup.name).distinct().order_by(UnitGroup.name))
         return list(rows)
@@ -57,7 +77,7 @@ class UnitRepository(_Repo):
             .where(ChatBinding.status == BindingStatus.ACTIVE, Member.unit_id.is_not(None))
             .group_by(Member.unit_id)
         )
-        return {uid: n for uid, n in (await self.session.execute(stmt)).all() if uid is not None}  # the where leaves no None; for mypy
+        return {uid: n for uid, n in await plain_rows(self.session, stmt)}
 
 
 class MemberRepository(_Repo):

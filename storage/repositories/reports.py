@@ -6,17 +6,28 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
+from storage.audience import Audience
 from storage.models import (
     FormSession,
     ReportPeriod,
     Submission,
     SubmissionRevision,
     Unit,
+    UnitGroup,
 )
-from storage.records import DraftRecord, DraftWithContext, PeriodRecord, UnitRecord, pick
-from storage.repositories.base import _Repo, rows_matched
+from storage.records import (
+    DraftRecord,
+    DraftWithContext,
+    PeriodRecord,
+    StateTally,
+    UnitProgressRow,
+    UnitRecord,
+    pick,
+)
+from storage.repositories.audience import audience_filter, groups_by_unit
+from storage.repositories.base import _Repo, plain_rows, rows_matched
 from storage.repositories.statements import DRAFT, SAVE_DRAFT
 
 
@@ -68,6 +79,40 @@ class ReportRepository(_Repo):
         found = {(r.period_id, r.unit_id): dict(r.answers) for r in (await self.session.execute(returned_q)).all()}
         found.update({(r.period_id, r.unit_id): dict(r.answers) for r in (await self.session.execute(draft_q)).all()})
         return found
+
+    async def progress_rows(self, period_id: int, audience: Audience) -> list[UnitProgressRow]:
+        """Every unit of the period's audience (by code) with its submission's status and late
+        flag and whether a draft exists: two column queries (the units with both outer joins —
+        each is unique per unit and period — and their groups), however many units there are."""
+        where = audience_filter(audience)
+        stmt = (
+            select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.closed_on, Submission.status, Submission.late,
+                   FormSession.id.is_not(None).label("drafting"))
+            .outerjoin(Submission, and_(Submission.unit_id == Unit.id, Submission.period_id == period_id))
+            .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id))
+            .where(where).order_by(Unit.code)
+        )
+        rows = await plain_rows(self.session, stmt)
+        groups = await groups_by_unit(self.session, where)
+        return [UnitProgressRow(id_, code, name, kind, closed_on, groups.get(id_, ()), status, bool(late),
+                                bool(drafting)) for id_, code, name, kind, closed_on, status, late, drafting in rows]
+
+    async def state_tallies(self, period_id: int, audience: Audience, *, by_group: bool) -> list[StateTally]:
+        """Units of the audience counted per (submission status, late, drafting) — and per
+        cụm/khối when ``by_group`` (a unit in two groups counts in each; in none: group None).
+        A handful of rows whatever the number of units: what an overview of figures needs."""
+        drafting = FormSession.id.is_not(None)
+        keys = [Submission.status, Submission.late, drafting]
+        stmt = (select(*([UnitGroup.name] if by_group else []), *keys, func.count(Unit.id)).select_from(Unit)
+                .outerjoin(Submission, and_(Submission.unit_id == Unit.id, Submission.period_id == period_id))
+                .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id)))
+        if by_group:
+            stmt = stmt.outerjoin(UnitGroup, UnitGroup.unit_id == Unit.id)
+        stmt = stmt.where(audience_filter(audience)).group_by(*([UnitGroup.name] if by_group else []), *keys)
+        rows = await plain_rows(self.session, stmt)
+        if by_group:
+            return [StateTally(g, status, bool(late), bool(d), n) for g, status, late, d, n in rows]
+        return [StateTally(None, status, bool(late), bool(d), n) for status, late, d, n in rows]
 
     async def submissions_since(self, period_id: int, since: datetime) -> list[tuple[Submission, Unit]]:
         """The period's submissions made since ``since``, each with its unit: one query."""

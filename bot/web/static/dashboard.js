@@ -3,7 +3,7 @@ document.addEventListener("DOMContentLoaded", function () {
   var all = document.getElementById("check-all");
   if (all) {
     all.addEventListener("change", function () {
-      document.querySelectorAll("input.pick:not([disabled])").forEach(function (box) { box.checked = all.checked; });
+      document.querySelectorAll("input[name=don_vi]:not([disabled])").forEach(function (box) { box.checked = all.checked; });
     });
   }
   document.querySelectorAll("select[name]").forEach(function (sel) {

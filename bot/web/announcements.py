@@ -1,0 +1,216 @@
+"""Page 5, Văn bản: the announcements with their delivery figures, one announcement's table
+of units, its follow-ups, and composing a new one with a preview of what each platform shows.
+
+Every action is the chat's use case: ``AnnouncementService.create`` (what /thongbao ends in),
+``retry_failed`` ("Gửi lại cho đơn vị lỗi"), ``remind_unacknowledged`` ("Nhắc đơn vị chưa
+xác nhận"), ``preview_draft`` (the preview /thongbao shows before sending). This module only
+reads the form, lays out and audits who did it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from bot.core import nfc
+from bot.services.announcements import DOC_TYPES, DeliveryLine
+from bot.services.audience import AudienceError
+from bot.web.guard import Refused, require
+from bot.web.previews import telegram_parts, zalo_parts
+from bot.web.security import see_other
+
+if TYPE_CHECKING:
+    from bot.web.dashboard import Dashboard
+
+KINDS = ("xa", "phuong", "so", "truong")
+"""The kinds of unit the composer offers as an audience (their words: the template)."""
+MAX_NUMBER, MAX_SUMMARY, MAX_BODY = 80, 1000, 100_000
+LIST_LIMIT = 50
+
+
+@dataclass
+class Draft:
+    """The compose form as typed, kept whole when it is refused so nothing is lost."""
+
+    doc_type: str = "Thông báo"
+    number: str = ""
+    issued_on: str = ""
+    summary: str = ""
+    body: str = ""
+    audience_kind: str = "all"
+    group: str = ""
+    kind: str = "xa"
+    units: str = ""
+    needs_ack: bool = False
+    errors: list[str] = field(default_factory=list)
+    """Codes of what is wrong; ``announcement_compose.html.j2`` words each one."""
+
+    @classmethod
+    def from_form(cls, form: MultiDictProxy[Any]) -> Draft:
+        def text(name: str) -> str:
+            return nfc(str(form.get(name, ""))).strip()
+
+        return cls(doc_type=text("loai"), number=text("so"), issued_on=text("ngay"), summary=text("trich_yeu"),
+                   body=nfc(str(form.get("noi_dung", ""))).replace("\r\n", "\n").strip(),
+                   audience_kind=text("doi_tuong") or "all", group=text("cum"), kind=text("loai_dv"),
+                   units=text("ma_dv"), needs_ack=form.get("xac_nhan") == "1")
+
+    def check(self) -> None:
+        """Fill ``errors`` with what the office must fix (the audience's names are checked by
+        the service, as the chat's are)."""
+        if self.doc_type not in DOC_TYPES:
+            self.errors.append("doc_type")
+        if len(self.number) > MAX_NUMBER:
+            self.errors.append("number")
+        if self.issued_on and self.issued_date() is None:
+            self.errors.append("issued_on")
+        if not self.summary:
+            self.errors.append("summary")
+        elif len(self.summary) > MAX_SUMMARY:
+            self.errors.append("summary_long")
+        if len(self.body) > MAX_BODY:
+            self.errors.append("body_long")
+        if self.audience_kind not in ("all", "group", "kind", "units"):
+            self.errors.append("audience")
+        elif self.audience_kind == "units" and not self.unit_codes():
+            self.errors.append("units")
+        elif self.audience_kind == "kind" and self.kind not in KINDS:
+            self.errors.append("audience")
+        elif self.audience_kind == "group" and not self.group:
+            self.errors.append("group")
+
+    def issued_date(self) -> date | None:
+        """The browser's date field sends 2026-06-15; typed by hand (no date picker) 15/06/2026."""
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                return datetime.strptime(self.issued_on, fmt).date()
+            except ValueError:
+                continue
+        return None
+
+    def unit_codes(self) -> list[str]:
+        return [c.strip().upper() for c in self.units.replace(";", ",").replace(" ", ",").split(",") if c.strip()]
+
+    def audience(self) -> dict[str, Any]:
+        """The audience in the stored JSON shape the chat's /thongbao builds."""
+        if self.audience_kind == "group":
+            return {"groups": [self.group]}
+        if self.audience_kind == "kind":
+            return {"kinds": [self.kind]}
+        if self.audience_kind == "units":
+            return {"units": self.unit_codes()}
+        return {"all": True}
+
+    def data(self) -> dict[str, Any]:
+        """What ``preview_draft`` reads (the chat flow's state has the same keys)."""
+        return {"doc_type": self.doc_type, "number": self.number.upper().replace(" ", ""),
+                "issued_on": self.issued_date(), "summary": self.summary, "body": self.body, "ack": self.needs_ack}
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    """One row of an announcement's table: a chat it went to, or a unit no chat reaches."""
+
+    unit_code: str
+    unit_name: str
+    delivery: DeliveryLine | None
+    why: str = ""
+
+
+class AnnouncementPages:
+    def __init__(self, dash: Dashboard) -> None:
+        self.dash = dash
+        self.services = dash.services
+
+    def register(self, r: web.UrlDispatcher) -> None:
+        r.add_get("/web/van-ban", self.list)
+        r.add_get("/web/van-ban/soan", self.compose)
+        r.add_post("/web/van-ban/soan", self.submit)
+        r.add_get("/web/van-ban/{id}", self.announcement)
+        r.add_post("/web/van-ban/{id}/gui-lai", self.retry)
+        r.add_post("/web/van-ban/{id}/nhac-xac-nhan", self.remind)
+
+    async def list(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access, staff=True)
+        items = await self.services.announcements.recent(LIST_LIMIT)
+        return self.dash.page("announcements", user=user, items=items)
+
+    async def _get(self, request: web.Request) -> Any:
+        raw = request.match_info["id"]
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+            raise Refused(404, "not_found")
+        a = await self.services.announcements.get(int(raw))
+        if a is None:
+            raise Refused(404, "not_found")
+        return a
+
+    async def announcement(self, request: web.Request) -> web.Response:
+        """Every chat the announcement went to (delivered, acknowledged at, failed with the
+        reason), then the audience's units no chat reaches."""
+        user = await require(request, self.dash.access, staff=True)
+        a = await self._get(request)
+        deliveries = await self.services.announcements.deliveries(a.id)
+        reached = {d.unit_code for d in deliveries}
+        lines = [UnitLine(d.unit_code, d.unit_name, d) for d in sorted(deliveries, key=lambda d: (d.unit_code, d.channel))]
+        no_chat = [UnitLine(code, name, None, why) for code, name, why in await self.services.announcements.not_reached(a.id)
+                   if code not in reached]
+        return self.dash.page("announcement", user=user, a=a, counts=await self.services.announcements.counts(a.id),
+                              lines=lines, no_chat=no_chat, done=request.query.get("xong", ""),
+                              n=request.query.get("n", ""))
+
+    async def retry(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access, admin=True)
+        a = await self._get(request)
+        n = await self.services.announcements.retry_failed(a.id)
+        await self.dash.access.record(user, "web.announcement_retry", announcement=a.id, requeued=n)
+        return see_other(f"/web/van-ban/{a.id}?xong=retry&n={n}")
+
+    async def remind(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access, admin=True)
+        a = await self._get(request)
+        n = await self.services.announcements.remind_unacknowledged(a.id)
+        await self.dash.access.record(user, "web.announcement_remind", announcement=a.id, reminded=n)
+        return see_other(f"/web/van-ban/{a.id}?xong=remind&n={n}")
+
+    async def compose(self, request: web.Request) -> web.Response:
+        user = await require(request, self.dash.access, admin=True)
+        return await self._form(user, Draft(), previews=None)
+
+    async def _form(self, user: Any, draft: Draft, previews: Any, status: int = 200,
+                    audience_error: str = "") -> web.Response:
+        return self.dash.page("announcement_compose", status=status, user=user, d=draft, doc_types=DOC_TYPES,
+                              kinds=KINDS, groups=await self.services.units.group_names(), previews=previews,
+                              audience_error=audience_error)
+
+    async def submit(self, request: web.Request) -> web.Response:
+        """"Xem trước" shows the form again with each platform's parts; "Gửi ngay" sends — the
+        same announcement /thongbao would make — and opens its table."""
+        user = await require(request, self.dash.access, admin=True)
+        form = await request.post()
+        draft = Draft.from_form(form)
+        draft.check()
+        if draft.errors:
+            return await self._form(user, draft, previews=None, status=400)
+        try:
+            await self.services.announcements.check_audience(draft.audience())
+        except AudienceError as exc:
+            return await self._form(user, draft, previews=None, status=400, audience_error=str(exc))
+        issuer = self.dash.settings.office_name
+        if form.get("hanh_dong") != "gui":
+            previews = (telegram_parts(self.services.announcements.preview_draft(draft.data(), issuer, buttons=True)),
+                        zalo_parts(self.services.announcements.preview_draft(draft.data(), issuer, buttons=False)))
+            return await self._form(user, draft, previews=previews)
+        data = draft.data()
+        a = await self.services.announcements.create(
+            doc_type=data["doc_type"], number=data["number"], issued_on=data["issued_on"], issuer=issuer,
+            summary=data["summary"], body=data["body"], audience=draft.audience(), needs_ack=draft.needs_ack,
+            created_by=user.member_id, actor=user.actor)
+        await self.dash.access.record(user, "web.announce", announcement=a.id)
+        return see_other(f"/web/van-ban/{a.id}?xong=sent")
+
+
+__all__ = ["AnnouncementPages", "Draft"]

@@ -1,0 +1,133 @@
+"""Page 5, Văn bản, over HTTP with the whole bot: compose with a preview of each platform's
+parts, send (the fake Bot API receives it), the per-unit table with a failure's reason and
+the units no chat reaches, "Gửi lại cho đơn vị lỗi" and "Nhắc đơn vị chưa xác nhận"; CSRF,
+roles and the audit log as on every other page."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from bot.web.previews import TELEGRAM_MAX_TEXT, ZALO_MAX_TEXT
+from storage.models import AuditLog
+from tests.web.conftest import Dash
+
+CAOLOC, DONGDANG, CHILANG = 5401, 5402, 5403
+ROW = re.compile(r'<tr data-unit="([^"]+)" data-status="([^"]+)">')
+
+
+def compose_form(csrf: str, action: str, **fields: str) -> dict[str, str]:
+    form = {"csrf": csrf, "hanh_dong": action, "loai": "Chỉ thị", "so": "12/ct-ubnd", "ngay": "2026-06-05",
+            "trich_yeu": "Về đẩy mạnh phong trào thi đua năm 2026", "noi_dung": "Các đơn vị **triển khai** ngay.",
+            "doi_tuong": "units", "ma_dv": "X_CAOLOC, X_DONGDANG, X_CHILANG", "xac_nhan": "1"}
+    form.update(fields)
+    return form
+
+
+async def test_compose_preview_send_follow_up(dash: Dash) -> None:
+    for chat, unit in ((CAOLOC, "X_CAOLOC"), (DONGDANG, "X_DONGDANG")):
+        await dash.bind(chat, unit)
+    await dash.drain()
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        page = await (await b.get(f"{dash.base}/web/van-ban/soan")).text()
+        assert 'id="compose-form"' in page and "Giao ước thi đua" in page
+        # bad input: every problem named, what was typed kept, nothing stored or sent
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=compose_form(
+            csrf, "gui", trich_yeu="", ngay="31/02/2026", ma_dv="X_KHONGCO", noi_dung="Giữ nguyên nội dung này"))
+        page = await r.text()
+        assert r.status == 400 and "Cần nhập trích yếu." in page and "Ngày ban hành không hợp lệ" in page
+        assert "Giữ nguyên nội dung này" in page and await dash.app.services.announcements.recent(5) == []
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=compose_form(csrf, "gui", ma_dv="X_KHONGCO"))
+        assert r.status == 400 and "Không có đơn vị mã: X_KHONGCO" in await r.text()
+        # the preview: the same text the chat's /thongbao previews, split as each platform sends it
+        long_body = "\n\n".join(f"Đoạn {i}: " + "các đơn vị thực hiện nghiêm túc, báo cáo đúng hạn. " * 6
+                                for i in range(40))
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=compose_form(csrf, "xem", noi_dung=long_body))
+        page = await r.text()
+        assert r.status == 200 and 'id="previews"' in page
+        tg = re.search(r'data-channel="telegram">\s*<h3>Telegram — (\d+) tin nhắn', page)
+        zalo = re.search(r'data-channel="zalo">\s*<h3>Zalo — (\d+) tin nhắn', page)
+        assert tg and zalo and 1 < int(tg.group(1)) < int(zalo.group(1))
+        assert len(long_body) // ZALO_MAX_TEXT <= int(zalo.group(1)) and len(long_body) // TELEGRAM_MAX_TEXT <= int(tg.group(1))
+        assert "12/CT-UBND" in page and "Đoạn 39" in page
+        assert await dash.app.services.announcements.recent(5) == []  # a preview stores nothing
+        # send, with one chat's copy refused by the platform
+        dash.tg.fail_next("sendMessage", status=400, description="Bad Request: something odd", chat_id=DONGDANG)
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=compose_form(csrf, "gui"), allow_redirects=False)
+        assert r.status == 303
+        location = r.headers["Location"]
+        ann_id = int(location.split("/")[3].split("?")[0])
+        await dash.drain()
+        assert "triển khai" in dash.tg.last_to(CAOLOC).text and "12/CT-UBND" in dash.tg.last_to(CAOLOC).text
+        page = await (await b.get(dash.base + location)).text()
+        rows = dict(ROW.findall(page))
+        assert rows == {"X_CAOLOC": "sent", "X_DONGDANG": "failed", "X_CHILANG": "no_chat"}
+        assert "Something odd" in page and "chưa liên kết kênh nhắn tin" in page
+        assert '<b data-figure="sent">1</b>/2' in page and '<b data-figure="no_chat">1</b>' in page
+        # the list shows it with its figures
+        listing = await (await b.get(f"{dash.base}/web/van-ban")).text()
+        assert f'href="/web/van-ban/{ann_id}"' in listing and "Chỉ thị 12/CT-UBND" in listing
+        # "Gửi lại cho đơn vị lỗi": the failed chat gets it this time
+        before = len(dash.tg.messages_to(DONGDANG))
+        r = await b.post(f"{dash.base}/web/van-ban/{ann_id}/gui-lai", data={"csrf": csrf}, allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"].endswith("xong=retry&n=1")
+        await dash.drain()
+        assert len(dash.tg.messages_to(DONGDANG)) > before and "triển khai" in dash.tg.last_to(DONGDANG).text
+        # X_CAOLOC acknowledges in chat; "Nhắc đơn vị chưa xác nhận" reaches only X_DONGDANG
+        await dash.press_label(CAOLOC, "Đã nhận")
+        page = await (await b.get(f"{dash.base}/web/van-ban/{ann_id}")).text()
+        assert '<b data-figure="acknowledged">1</b>' in page
+        caoloc_before, dongdang_before = len(dash.tg.messages_to(CAOLOC)), len(dash.tg.messages_to(DONGDANG))
+        r = await b.post(f"{dash.base}/web/van-ban/{ann_id}/nhac-xac-nhan", data={"csrf": csrf}, allow_redirects=False)
+        assert r.headers["Location"].endswith("xong=remind&n=1")
+        await dash.drain()
+        assert len(dash.tg.messages_to(CAOLOC)) == caoloc_before
+        assert len(dash.tg.messages_to(DONGDANG)) == dongdang_before + 1
+    async with dash.app.uow() as uow:
+        actions = [a.action for a in await uow.session.scalars(select(AuditLog).order_by(AuditLog.id))]
+    assert {"announcement.create", "web.announce", "web.announcement_retry", "web.announcement_remind"} <= set(actions)
+
+
+async def test_roles_and_csrf(dash: Dash) -> None:
+    ann = await dash.app.services.announcements.create(doc_type="Thông báo", summary="Lịch họp", body="Họp lúc 8h.",
+                                                       audience={"all": True})
+    v, vcsrf = await dash.signed_in("viewer")
+    async with v:
+        assert (await v.get(f"{dash.base}/web/van-ban/{ann.id}")).status == 200
+        assert "Gửi lại cho đơn vị lỗi" not in await (await v.get(f"{dash.base}/web/van-ban/{ann.id}")).text()
+        assert (await v.get(f"{dash.base}/web/van-ban/soan")).status == 403
+        for path in (f"/web/van-ban/{ann.id}/gui-lai", f"/web/van-ban/{ann.id}/nhac-xac-nhan", "/web/van-ban/soan"):
+            assert (await v.post(dash.base + path, data={"csrf": vcsrf, **compose_form(vcsrf, "gui")})).status == 403
+    b, _ = await dash.signed_in("admin")
+    async with b:
+        for path in (f"/web/van-ban/{ann.id}/gui-lai", f"/web/van-ban/{ann.id}/nhac-xac-nhan", "/web/van-ban/soan"):
+            assert (await b.post(dash.base + path, data={"csrf": "forged"})).status == 403
+        assert (await b.get(f"{dash.base}/web/van-ban/999999")).status == 404
+    o, _ = await dash.signed_in("officer", unit="X_CAOLOC")
+    async with o:
+        assert (await o.get(f"{dash.base}/web/van-ban/{ann.id}")).status == 404
+        assert (await o.get(f"{dash.base}/web/van-ban")).status == 404
+    assert len(await dash.app.services.announcements.recent(5)) == 1
+
+
+def test_preview_limits_are_the_adapters() -> None:
+    """The preview splits as the channels do: the same limits (the dashboard may not import them)."""
+    from bot.channels import zalo, zalo_oa
+    from bot.channels.telegram import TelegramChannel
+
+    assert TelegramChannel.capabilities.max_text == TELEGRAM_MAX_TEXT
+    assert zalo.MAX_TEXT == zalo_oa.MAX_TEXT == ZALO_MAX_TEXT
+
+
+def test_issued_on_from_the_date_field_or_typed() -> None:
+    from datetime import date
+
+    from bot.web.announcements import Draft
+
+    assert Draft(issued_on="2026-06-15").issued_date() == date(2026, 6, 15)
+    assert Draft(issued_on="15/06/2026").issued_date() == date(2026, 6, 15)
+    bad = Draft(issued_on="15.06.2026", summary="x")
+    bad.check()
+    assert bad.errors == ["issued_on"]

@@ -1,0 +1,50 @@
+"""The period page's table of units (written by bot/web/unit_table.py for speed): what each
+row says, that free text is escaped, and that the filters still pick the rows."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import update
+
+from storage.models import Unit
+from tests.web.conftest import Dash
+
+ROW = re.compile(r'<tr data-unit="([^"]+)" data-state="([^"]+)">(.*)')
+
+
+async def test_rows_filters_and_escaping(dash: Dash) -> None:
+    async with dash.app.uow() as uow:
+        await uow.session.execute(update(Unit).where(Unit.code == "X_DONGDANG").values(name='Xã <i>Đồng</i> "Đăng" & cộng sự'))
+        await uow.commit()
+    period = await dash.open_period()
+    sub = await dash.submit(period, "X_CAOLOC")
+    b, _ = await dash.signed_in("admin")
+    async with b:
+        page = await (await b.get(f"{dash.base}/web/ky/{period}")).text()
+        rows = {code: (state, rest) for code, state, rest in ROW.findall(page)}
+        prog = await dash.app.services.reports.progress(period)
+        assert prog is not None and set(rows) == {u.code for u in prog.units.values()}
+        assert f"Đang hiện {len(rows)}/{prog.total} đơn vị" in page
+        state, caoloc = rows["X_CAOLOC"]
+        assert state == "da_nop" and f'<a href="/web/bao-cao/{sub}">' in caoloc and " disabled>" in caoloc
+        assert '<b class="s-da_nop">đã nộp</b>' in caoloc
+        state, dongdang = rows["X_DONGDANG"]
+        assert state == "chua_bat_dau" and "disabled" not in dongdang.split("<td>", 2)[1]
+        assert "Xã &lt;i&gt;Đồng&lt;/i&gt; &#34;Đăng&#34; &amp; cộng sự" in dongdang and "<i>" not in page
+        # the tick boxes are the ones "Nhắc ngay" reads
+        assert re.search(r'name="don_vi" value="\d+">', dongdang)
+        # filters: missing only, a search, a search that matches nothing
+        page = await (await b.get(f"{dash.base}/web/ky/{period}?trang_thai=missing")).text()
+        codes = {c for c, _, _ in ROW.findall(page)}
+        assert "X_CAOLOC" not in codes and "X_DONGDANG" in codes and len(codes) == len(rows) - 1
+        page = await (await b.get(f"{dash.base}/web/ky/{period}?tim=caoloc")).text()
+        assert [c for c, _, _ in ROW.findall(page)] == ["X_CAOLOC"]
+        page = await (await b.get(f"{dash.base}/web/ky/{period}?tim=khong-co-dau")).text()
+        assert not ROW.findall(page) and "Không có đơn vị nào khớp bộ lọc." in page
+    # a viewer sees the same rows without tick boxes
+    v, _ = await dash.signed_in("viewer")
+    async with v:
+        page = await (await v.get(f"{dash.base}/web/ky/{period}")).text()
+        assert len(ROW.findall(page)) == len(rows) and 'name="don_vi"' not in page
+        assert '<table class="units" id="units">' in page
