@@ -129,3 +129,41 @@ async def test_the_invite_sheet_renders_its_qr_codes(dash: Dash, browser: Browse
     assert len(sizes) == len(shown) and all(s["width"] >= 100 and s["height"] >= 100 for s in sizes)
     await browser.screenshot("phieu-moi", 1366, 768)
     assert await browser.console_errors() == []
+
+
+async def test_compose_preview_and_send_an_announcement(dash: Dash, browser: Browser) -> None:
+    """Văn bản: what the preview shows as Telegram parts is what each unit's chat receives."""
+    for chat, unit in ((CAOLOC, "X_CAOLOC"), (DONGDANG, "X_DONGDANG")):
+        await dash.bind(chat, unit)
+    before = {c: len(dash.tg.messages_to(c)) for c in (CAOLOC, DONGDANG)}
+    await browser.get(await dash.link("admin"))
+    await browser.click("#sign-in")
+    await browser.wait_for("#overview-figures")
+    await browser.get(f"{dash.base}/web/van-ban/soan")
+    await browser.wait_for("#compose-form")
+    await browser.type("input[name=so]", "15/KH-UBND")
+    await browser.type("textarea[name=trich_yeu]", "Kế hoạch tổ chức phong trào thi đua năm 2026")
+    body = "\n\n".join(f"**Mục {i}.** " + "Các đơn vị tổ chức thực hiện nghiêm túc, báo cáo kết quả đúng hạn. " * 12
+                       for i in range(1, 9))
+    await browser.call(lambda: browser.driver.execute_script(
+        "document.querySelector('textarea[name=noi_dung]').value = arguments[0];", body))
+    await browser.click("input[name=doi_tuong][value=units]")
+    await browser.type("input[name=ma_dv]", "X_CAOLOC, X_DONGDANG")
+    await browser.click("#preview")
+    await browser.wait_for("#previews")
+    telegram_parts = len(await browser.attrs("#previews .preview[data-channel=telegram] .bubble", "class"))
+    assert telegram_parts >= 2, "a long decree is split"
+    await browser.screenshot("van-ban-soan", 1366, 768)
+    await browser.screenshot("van-ban-soan", 390, 844)
+    await browser.click("#send-now")
+    await browser.wait_for("#action-result")
+    await dash.drain()
+    for chat in (CAOLOC, DONGDANG):
+        new = dash.tg.messages_to(chat)[before[chat]:]
+        assert len(new) == telegram_parts, (chat, len(new), telegram_parts)
+        assert "15/KH-UBND" in (new[0].text or "")
+    await browser.get(await browser.url())
+    await browser.wait_for("#deliveries")
+    assert set(await browser.attrs("#deliveries tbody tr", "data-unit")) >= {"X_CAOLOC", "X_DONGDANG"}
+    await browser.screenshot("van-ban", 1366, 768)
+    assert await browser.console_errors() == []
