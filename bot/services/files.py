@@ -25,6 +25,15 @@ class FileStore:
             await asyncio.to_thread(self._write, path, content)
         return {"name": name, "mime": mime, "size": len(content), "sha256": sha, "path": str(path)}
 
+    def kept(self, sha256: str, name: str) -> Path | None:
+        """The stored file with this hash and name, if it is there. A form that carries a
+        file between two requests (the units import's preview, then its confirmation) sends
+        back only these two: anything but a SHA-256 in hex is refused before touching disk."""
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            return None
+        path = self._path_for(sha256, name)
+        return path if path.is_file() else None
+
     @staticmethod
     def _write(path: Path, content: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -62,13 +62,6 @@ class UnitFileError(UnitImportError):
         Exception.__init__(self, message)
 
 
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class UnitRow:
     line: int
@@ -79,6 +72,27 @@ class UnitRow:
     groups: tuple[str, ...]
     phone: str = ""
     """The officer's mobile, normalised ``84…`` (optional column ``phone``; empty keeps the stored one)."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did — or, with ``applied`` false, what it would do (the dashboard's
+    preview): codes created / updated / unchanged, and the rows refused with their reason."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    """(row number, reason), sorted; only a partial import keeps going past them."""
+    rows: dict[str, UnitRow] = field(default_factory=dict)
+    """Code → the file's row, so a preview can show each unit's row number and name."""
+    changes: dict[str, list[str]] = field(default_factory=dict)
+    """Code of an updated unit → what changes: ``name``, ``kind``, ``groups``, ``phone``, ``parent``."""
+    applied: bool = True
+
+    @property
+    def rejected_lines(self) -> list[int]:
+        return sorted({line for line, _ in self.rejected})
 
 
 def _clean(value: object) -> str:
@@ -122,11 +136,10 @@ def _table_to_dicts(name: str, table: list[list[str]]) -> list[dict[str, str]]:
     return out
 
 
-def _read_xlsx(path: Path) -> list[list[str]]:
+def _read_xlsx(path: Path, name: str) -> list[list[str]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    name = path.name
     head = path.read_bytes()[:8]
     if head.startswith(OLE_MAGIC):
         raise UnitFileError(f"Tệp {name} là bảng tính Excel cũ (.xls) hoặc có đặt mật khẩu: "
@@ -149,11 +162,10 @@ def _read_xlsx(path: Path) -> list[list[str]]:
         raise UnitFileError(f"Tệp {name} là bảng tính Excel bị hỏng, không đọc được") from None
 
 
-def _decode(path: Path) -> str:
+def _decode(path: Path, name: str) -> str:
     """UTF-8, with or without the BOM Excel writes. Anything else is refused by name rather
     than guessed: a cp1258 or UTF-16 file decoded wrongly would load garbled unit names."""
     data = path.read_bytes()
-    name = path.name
     hint = "hãy lưu lại dạng “CSV UTF-8 (Comma delimited)”"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UnitFileError(f"Tệp {name} được lưu bằng mã UTF-16, không phải UTF-8: {hint}")
@@ -166,12 +178,12 @@ def _decode(path: Path) -> str:
     return text
 
 
-def _read_csv(path: Path) -> list[list[str]]:
+def _read_csv(path: Path, name: str) -> list[list[str]]:
     """CSV through the ``csv`` module, so quoted cells keep their commas and doubled quotes.
     The delimiter is the one of ``,`` and ``;`` whose header holds the required columns
     (Excel writes ``;`` where the comma is the decimal sign); if neither does, the one
     ``csv.Sniffer`` finds, so that the message names the columns actually read."""
-    text = _decode(path)
+    text = _decode(path, name)
     if not text.strip():
         return []
     delimiter = ","
@@ -189,21 +201,50 @@ def _read_csv(path: Path) -> list[list[str]]:
     try:
         return [[_clean(c) for c in row] for row in reader]
     except csv.Error as exc:
-        raise UnitFileError(f"Tệp {path.name} sai định dạng CSV ở dòng {reader.line_num}: {exc}") from None
+        raise UnitFileError(f"Tệp {name} sai định dạng CSV ở dòng {reader.line_num}: {exc}") from None
 
 
-def read_rows(path: Path) -> list[dict[str, str]]:
+def read_rows(path: Path, name: str | None = None) -> list[dict[str, str]]:
     """Rows as dicts keyed by lower-case header, from CSV (UTF-8, ``,`` or ``;``) or XLSX,
     every cell cleaned. A file that cannot be read as a units table raises
-    ``UnitFileError`` with one line naming the file and the problem."""
-    if path.suffix.lower() == ".xls":
-        raise UnitFileError(f"Tệp {path.name} là bảng tính Excel cũ (.xls): hãy lưu lại dạng .xlsx hoặc CSV UTF-8")
-    table = _read_xlsx(path) if path.suffix.lower() in {".xlsx", ".xlsm"} else _read_csv(path)
-    return _table_to_dicts(path.name, table)
+    ``UnitFileError`` with one line naming the file and the problem. ``name``: the name the
+    office gave the file (an upload is kept under its hash), used for the type and messages."""
+    name = name or path.name
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xls":
+        raise UnitFileError(f"Tệp {name} là bảng tính Excel cũ (.xls): hãy lưu lại dạng .xlsx hoặc CSV UTF-8")
+    table = _read_xlsx(path, name) if suffix in {".xlsx", ".xlsm"} else _read_csv(path, name)
+    return _table_to_dicts(name, table)
 
 
 def parse_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> list[UnitRow]:
     """Validate every row; collect every problem before refusing, with row numbers."""
+    rows, problems = check_rows(raw, existing_codes)
+    if problems:
+        raise UnitImportError(problems)
+    return rows
+
+
+def accepted_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> tuple[list[UnitRow], list[tuple[int, str]]]:
+    """The rows that can be loaded on their own, and every problem (row number, reason).
+
+    A row with any problem is left out; so is, in turn, a row whose cấp trên is only in a
+    left-out row (it would point at a unit that will not exist)."""
+    rows, problems = check_rows(raw, existing_codes)
+    bad = {line for line, _ in problems}
+    good = [r for r in rows if r.line not in bad]
+    while True:
+        known = {r.code for r in good} | existing_codes
+        orphans = [r for r in good if r.parent_code and r.parent_code not in known]
+        if not orphans:
+            return good, sorted(problems)
+        for r in orphans:
+            problems.append((r.line, f"mã đơn vị cấp trên {r.parent_code} chỉ có ở dòng bị từ chối"))
+        good = [r for r in good if r not in orphans]
+
+
+def check_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> tuple[list[UnitRow], list[tuple[int, str]]]:
+    """Every row read and checked: the rows, and every problem found (row number, reason)."""
     problems: list[tuple[int, str]] = []
     if raw and not set(REQUIRED) <= set(raw[0]) | {EXTRA}:
         raise UnitFileError(_columns_message("dữ liệu", list(raw[0])))
@@ -250,9 +291,7 @@ def parse_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> list[Unit
     for row in rows:
         if row.parent_code and row.parent_code not in known:
             problems.append((row.line, f"mã đơn vị cấp trên {row.parent_code} không có trong tệp hay cơ sở dữ liệu"))
-    if problems:
-        raise UnitImportError(sorted(problems))
-    return rows
+    return rows, sorted(problems)
 
 
 class UnitService:
@@ -260,15 +299,29 @@ class UnitService:
         self.uow = uow
         self.clock = clock
 
-    async def import_file(self, path: Path, actor: str = "cli") -> ImportReport:
-        return await self.import_rows(read_rows(path), actor=actor, source=path.name)
+    async def import_file(self, path: Path, actor: str = "cli", *, name: str | None = None, apply: bool = True,
+                          partial: bool = False) -> ImportReport:
+        """Load a units file (see ``import_rows``); ``name`` is the office's name for it."""
+        return await self.import_rows(read_rows(path, name), actor=actor, source=name or path.name, apply=apply,
+                                      partial=partial)
 
-    async def import_rows(self, raw: list[dict[str, str]], *, actor: str = "cli", source: str = "") -> ImportReport:
+    async def import_rows(self, raw: list[dict[str, str]], *, actor: str = "cli", source: str = "",
+                          apply: bool = True, partial: bool = False) -> ImportReport:
+        """Create and update units from the file's rows.
+
+        ``partial`` false (the CLI): all or nothing — any bad row raises ``UnitImportError``.
+        ``partial`` true (the dashboard): bad rows are reported in ``rejected`` and the rest
+        go ahead. ``apply`` false runs exactly the same steps and rolls them back, so the
+        dashboard's preview is what confirming will do, not a second guess at it."""
         now = self.clock.now()
-        report = ImportReport()
+        report = ImportReport(applied=apply)
         async with self.uow() as uow:
             existing = {u.code: u for u in await uow.units.all(include_closed=True)}
-            rows = parse_rows(raw, set(existing))
+            if partial:
+                rows, report.rejected = accepted_rows(raw, set(existing))
+            else:
+                rows = parse_rows(raw, set(existing))
+            report.rows = {r.code: r for r in rows}
             by_code = dict(existing)
             for row in rows:
                 unit = by_code.get(row.code)
@@ -280,9 +333,12 @@ class UnitService:
                     by_code[row.code] = unit
                     report.created.append(row.code)
                     continue
-                changed = unit.name != row.name or unit.kind != row.kind or tuple(unit.groups) != tuple(sorted(row.groups)) \
-                    or bool(row.phone and unit.phone != row.phone)
-                if changed:
+                changes = [what for what, differs in (
+                    ("name", unit.name != row.name), ("kind", unit.kind != row.kind),
+                    ("groups", tuple(unit.groups) != tuple(sorted(row.groups))),
+                    ("phone", bool(row.phone and unit.phone != row.phone))) if differs]
+                if changes:
+                    report.changes[row.code] = changes
                     unit.name, unit.kind, unit.updated_at = row.name, row.kind, now
                     if row.phone:
                         unit.phone = row.phone
@@ -297,11 +353,15 @@ class UnitService:
                 parent_id = by_code[row.parent_code].id if row.parent_code else None
                 if unit.parent_id != parent_id:
                     unit.parent_id = parent_id
+                    if row.code not in report.created:
+                        report.changes.setdefault(row.code, []).append("parent")
                     if row.code not in report.created and row.code not in report.updated:
                         report.unchanged.remove(row.code)
                         report.updated.append(row.code)
+            if not apply:
+                return report  # leaving the block without a commit rolls every change back
             uow.audit.record(now, actor, "units.import", source=source, created=len(report.created),
-                             updated=len(report.updated))
+                             updated=len(report.updated), rejected=len(report.rejected))
             await uow.commit()
         return report
 

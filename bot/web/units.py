@@ -1,4 +1,5 @@
-"""Page 6 (first part): units with their chats, and a printable A4 invite sheet.
+"""Page 6 (first part): units with their chats, and a printable A4 invite sheet (the import
+with its preview: ``bot.web.unit_import``).
 
 Invite codes are made by ``MemberService.create_invite`` — the use case behind ``/moi`` and
 ``tdkt-bot invite`` — one per unit; each block of the sheet carries the unit's name, its
@@ -18,6 +19,7 @@ from markupsafe import Markup
 
 from bot.core.callbacks import number
 from bot.web.guard import require
+from bot.web.unit_import import UnitImportPages
 
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
@@ -39,6 +41,7 @@ class UnitPages:
     def register(self, r: web.UrlDispatcher) -> None:
         r.add_get("/web/don-vi", self.units)
         r.add_post("/web/don-vi/phieu-moi", self.invite_sheet)
+        UnitImportPages(self.dash).register(r)
 
     async def units(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, staff=True)

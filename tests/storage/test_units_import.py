@@ -164,3 +164,34 @@ def test_cli_over_long_fields_listed_by_row(cli_db: Path, tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert "units.csv bị từ chối" in err and "dòng 3: tên đơn vị dài 300 ký tự, tối đa 255" in err
     assert "Traceback" not in err
+
+
+async def test_a_dry_run_reports_what_applying_does_and_changes_nothing(app: App, tmp_path: Path) -> None:
+    """The dashboard's preview: one code path, ``apply`` false rolls it back; ``partial``
+    keeps going past bad rows (and the rows hanging from them) instead of refusing the file."""
+    f = tmp_path / "units.csv"
+    f.write_text(HEADER + "X_MOI,Xã Mới,xa,TINH_LS,\nP_TAMTHANH,Phường Tam Thanh mới,phuong,TINH_LS,Cụm thi đua số 1\n"
+                 "X_HONG,Xã Hỏng,thon,,\nX_CON,Xã Con,xa,X_HONG,\n", encoding="utf-8")
+    old_name, _ = await _unit(app, "P_TAMTHANH")
+    with pytest.raises(UnitImportError):  # all or nothing unless asked otherwise
+        await app.services.units.import_file(f, apply=False)
+    preview = await app.services.units.import_file(f, name="Đơn vị.csv", apply=False, partial=True)
+    assert not preview.applied and preview.created == ["X_MOI"] and preview.updated == ["P_TAMTHANH"]
+    assert preview.rejected_lines == [4, 5] and preview.changes["P_TAMTHANH"] == ["name"]
+    assert preview.rows["X_MOI"].line == 2
+    async with app.uow() as uow:
+        assert await uow.units.by_code("X_MOI") is None
+    assert (await _unit(app, "P_TAMTHANH"))[0] == old_name
+    applied = await app.services.units.import_file(f, apply=True, partial=True)
+    assert (applied.created, applied.updated, applied.rejected) == (preview.created, preview.updated, preview.rejected)
+    assert (await _unit(app, "P_TAMTHANH"))[0] == "Phường Tam Thanh mới"
+    async with app.uow() as uow:
+        assert await uow.units.by_code("X_HONG") is None and await uow.units.by_code("X_CON") is None
+
+
+async def test_the_office_name_of_a_kept_upload_decides_its_type_and_its_messages(app: App, tmp_path: Path) -> None:
+    f = tmp_path / ("a" * 64 + "_tep")  # how services.files keeps an upload: hash, then a name
+    f.write_bytes(b"\x00\x01 not a workbook")
+    with pytest.raises(UnitFileError) as refused:
+        await app.services.units.import_file(f, name="Danh sách.xlsx", apply=False, partial=True)
+    assert str(refused.value).startswith("Tệp Danh sách.xlsx không phải bảng tính Excel")
