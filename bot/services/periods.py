@@ -9,6 +9,7 @@ reminders, which somebody would have to plan again by hand.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core import Clock
@@ -16,12 +17,36 @@ from bot.forms.spec import FormSpec
 from bot.rendering.templates import render
 from bot.services.announcements import stage_announcement, stage_deliveries
 from bot.services.audience import Audience, AudienceLike, resolve_units
-from bot.services.reminders import ReminderService
+from bot.services.reminders import PlannedTime, ReminderService
 from bot.services.reports import PeriodError, PeriodView, period_view
 from storage.models import ReportPeriod
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_OFFSETS = ("7d", "3d", "1d", "2h")
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What opening (or changing) a period would plan, computed without storing anything:
+    how many units it reaches and each unit's reminder times."""
+
+    units: int
+    times: list[PlannedTime]
+
+    @property
+    def reminders(self) -> int:
+        return self.units * len(self.times)
+
+
+async def check_open(uow: UnitOfWork, now: datetime, form_versions: dict[str, int], *, form_id: str,
+                     due_at: datetime, audience: AudienceLike | None) -> int:
+    """The checks opening a period makes (the form, the deadline, the audience's names);
+    ``PeriodError``/``AudienceError`` otherwise. How many units the audience reaches."""
+    if form_id not in form_versions:
+        raise PeriodError(f"Không có mẫu báo cáo “{form_id}”. Có: {', '.join(sorted(form_versions))}")
+    if due_at <= now:
+        raise PeriodError("Hạn nộp phải ở tương lai.")
+    return len(await resolve_units(uow, Audience.of(audience)))
 
 
 async def stage_open(
@@ -31,12 +56,8 @@ async def stage_open(
 ) -> ReportPeriod:
     """Add an open period to ``uow`` (flushed, audited, not committed) after checking the form,
     the deadline and the audience's names; ``PeriodError``/``AudienceError`` otherwise."""
-    if form_id not in form_versions:
-        raise PeriodError(f"Không có mẫu báo cáo “{form_id}”. Có: {', '.join(sorted(form_versions))}")
-    if due_at <= now:
-        raise PeriodError("Hạn nộp phải ở tương lai.")
+    await check_open(uow, now, form_versions, form_id=form_id, due_at=due_at, audience=audience)
     aud = Audience.of(audience)
-    await resolve_units(uow, aud)
     p = ReportPeriod(
         form_id=form_id, form_version=form_versions[form_id], label=label.strip(), cutoff=cutoff,
         opens_at=opens_at or now, due_at=due_at, audience=aud.to_json(),
@@ -57,6 +78,8 @@ async def stage_change(uow: UnitOfWork, now: datetime, period_id: int, *, due_at
         raise PeriodError(f"Không có kỳ báo cáo số {period_id}.")
     stored = None
     if due_at is not None:
+        if due_at <= now and p.status == "open" and status is None:
+            raise PeriodError("Hạn nộp phải ở tương lai.")
         p.due_at = due_at
     if audience is not None:
         aud = Audience.of(audience)
@@ -84,6 +107,30 @@ class PeriodService:
     @property
     def form_versions(self) -> dict[str, int]:
         return {k: v.version for k, v in self.forms.items()}
+
+    async def preview_open(self, *, form_id: str, due_at: datetime, audience: AudienceLike,
+                           remind_offsets: list[str]) -> PlanPreview:
+        """The reminder plan ``open`` would store, after the same checks, storing nothing: the
+        dashboard shows it (times moved for quiet hours, rest days, holidays) before confirming."""
+        async with self.uow() as uow:
+            units = await check_open(uow, self.clock.now(), self.form_versions, form_id=form_id, due_at=due_at,
+                                     audience=audience)
+        draft = ReportPeriod(due_at=due_at, remind_offsets=list(remind_offsets or DEFAULT_OFFSETS), status="open")
+        return PlanPreview(units, self.reminders.preview(draft))
+
+    async def preview_change(self, period_id: int, *, due_at: datetime | None = None,
+                             audience: AudienceLike | None = None) -> PlanPreview:
+        """The plan ``change`` would store for a new deadline or audience, storing nothing."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            p = await uow.reports.period(period_id)
+            if p is None:
+                raise PeriodError(f"Không có kỳ báo cáo số {period_id}.")
+            if due_at is not None and due_at <= now:
+                raise PeriodError("Hạn nộp phải ở tương lai.")
+            units = len(await resolve_units(uow, Audience.of(audience if audience is not None else p.audience)))
+            draft = ReportPeriod(due_at=due_at or p.due_at, remind_offsets=list(p.remind_offsets), status="open")
+        return PlanPreview(units, self.reminders.preview(draft))
 
     async def open(
         self, *, form_id: str, label: str, due_at: datetime, cutoff: date | None, audience: AudienceLike,

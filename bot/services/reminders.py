@@ -52,6 +52,24 @@ class PlanLine:
 
 
 @dataclass(frozen=True)
+class PlannedTime:
+    """One reminder of a plan not stored yet (the dashboard's preview before a period is
+    opened or its deadline changed): when it was meant for and when it will really go."""
+
+    kind: str
+    planned_for: datetime
+    send_at: datetime
+
+    @property
+    def moved(self) -> bool:
+        return abs((self.send_at - self.planned_for).total_seconds()) >= 60
+
+    @property
+    def overdue(self) -> bool:
+        return self.kind.startswith("od")
+
+
+@dataclass(frozen=True)
 class DueReminder:
     """A claimed reminder with what is needed to word it."""
 
@@ -107,6 +125,19 @@ class ReminderService(_DashboardReads):
             out.append((f"od{k}@{stamp}", planned, self.calendar.next_allowed(planned)))
         return out
 
+    def schedule(self, period: ReportPeriod, now: datetime) -> list[tuple[str, datetime, datetime]]:
+        """``desired`` without the offsets already behind us when the period is (re)planned:
+        what ``stage_plan`` stores for each unit, and what a preview shows."""
+        return [(kind, planned, send_at) for kind, planned, send_at in self.desired(period)
+                if not (send_at < now - timedelta(minutes=1) and not kind.startswith("od"))]
+
+    def preview(self, period: ReportPeriod) -> list[PlannedTime]:
+        """The plan ``stage_plan`` would store for one unit of ``period`` (which need not be
+        stored), times already moved out of quiet hours, rest days and holidays; soonest first."""
+        lines = [PlannedTime(kind.split("@")[0], planned, send_at)
+                 for kind, planned, send_at in self.schedule(period, self.clock.now())]
+        return sorted(lines, key=lambda t: t.send_at)
+
     async def plan(self, period_id: int) -> int:
         """Create (or re-plan) the period's reminders; those already sent stay as they are."""
         async with self.uow() as uow:
@@ -128,9 +159,7 @@ class ReminderService(_DashboardReads):
         units = await resolve_units(uow, p.audience)
         existing = await uow.reminders.kinds_of(p.id)
         rows = []
-        for kind, planned, send_at in self.desired(p):
-            if send_at < now - timedelta(minutes=1) and not kind.startswith("od"):
-                continue  # an offset already behind us when the period was (re)planned
+        for kind, planned, send_at in self.schedule(p, now):
             for u in units:
                 if (u.id, kind) not in existing:
                     rows.append({"period_id": p.id, "unit_id": u.id, "kind": kind, "planned_for": planned,
