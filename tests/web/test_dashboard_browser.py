@@ -167,3 +167,26 @@ async def test_compose_preview_and_send_an_announcement(dash: Dash, browser: Bro
     assert set(await browser.attrs("#deliveries tbody tr", "data-unit")) >= {"X_CAOLOC", "X_DONGDANG"}
     await browser.screenshot("van-ban", 1366, 768)
     assert await browser.console_errors() == []
+
+
+async def test_open_a_period_after_seeing_its_reminder_plan(dash: Dash, browser: Browser) -> None:
+    await browser.get(await dash.link("admin"))
+    await browser.click("#sign-in")
+    await browser.wait_for("#overview-figures")
+    await browser.get(f"{dash.base}/web/ky")
+    await browser.wait_for("#open-form")
+    await browser.call(lambda: browser.driver.execute_script(
+        "const f = document.querySelector('#open-form');"
+        "f.querySelector('[name=ten]').value = 'Tổng kết năm 2026';"
+        "f.querySelector('[name=chot]').value = '2026-12-14';"
+        "f.querySelector('[name=han]').value = '2026-12-20T17:00';"))
+    await browser.click("#open-form input[name=doi_tuong][value=all]")
+    await browser.click("#preview-plan")
+    await browser.wait_for("#open-period")
+    assert "Tổng kết năm 2026" in await browser.text("main")
+    await browser.screenshot("mo-ky", 1366, 768)
+    await browser.screenshot("mo-ky", 390, 844)
+    await browser.click("#open-period")
+    await browser.wait_for("#open-result")
+    assert any(p.label == "Tổng kết năm 2026" for p in await dash.app.services.reports.periods())
+    assert await browser.console_errors() == []
