@@ -122,7 +122,9 @@ class QuestionType:
         return self.parse(question, raw, ctx)
 
     def parse(self, question: Question, raw: str, ctx: FormContext) -> Any:
-        raise NotImplementedError
+        """Typed text → the stored value. Every type in ``TYPES`` reads its own text (a test
+        checks each spec type has its class); the base class has no reading of its own."""
+        raise NotImplementedError(f"question type {self.name!r} does not read typed text")
 
     def validate(self, question: Question, value: Any, ctx: FormContext) -> None:
         """Bounds, lengths, patterns of a parsed (or stored) value; raises ``InvalidAnswer``."""
