@@ -10,8 +10,9 @@ reads the form, lays out and audits who did it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -19,9 +20,18 @@ from multidict import MultiDictProxy
 from bot.core import nfc
 from bot.services.announcements import DOC_TYPES, DeliveryLine
 from bot.services.audience import AudienceError
+from bot.web.announcement_files import (
+    ANNEX_SUFFIXES,
+    BODY_SUFFIXES,
+    MAX_FILES,
+    ComposeFiles,
+    compose_files,
+    keep_token,
+)
 from bot.web.guard import Refused, require
-from bot.web.previews import telegram_parts, zalo_parts
+from bot.web.previews import files_preview, telegram_parts, zalo_parts
 from bot.web.security import see_other
+from bot.web.uploads import form_of, oversized_files
 
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
@@ -46,6 +56,10 @@ class Draft:
     kind: str = "xa"
     units: str = ""
     needs_ack: bool = False
+    send_at: str = ""
+    """"Hẹn giờ gửi": the browser's datetime-local (2026-06-15T07:30) or typed 15/06/2026 07:30,
+    in the office's time zone."""
+    files: ComposeFiles = field(default_factory=ComposeFiles)
     errors: list[str] = field(default_factory=list)
     """Codes of what is wrong; ``announcement_compose.html.j2`` words each one."""
 
@@ -57,7 +71,7 @@ class Draft:
         return cls(doc_type=text("loai"), number=text("so"), issued_on=text("ngay"), summary=text("trich_yeu"),
                    body=nfc(str(form.get("noi_dung", ""))).replace("\r\n", "\n").strip(),
                    audience_kind=text("doi_tuong") or "all", group=text("cum"), kind=text("loai_dv"),
-                   units=text("ma_dv"), needs_ack=form.get("xac_nhan") == "1")
+                   units=text("ma_dv"), needs_ack=form.get("xac_nhan") == "1", send_at=text("gui_luc"))
 
     def check(self) -> None:
         """Fill ``errors`` with what the office must fix (the audience's names are checked by
@@ -82,6 +96,24 @@ class Draft:
             self.errors.append("audience")
         elif self.audience_kind == "group" and not self.group:
             self.errors.append("group")
+
+    def check_send_at(self, tz: str, now: datetime) -> datetime | None:
+        """The time to send at (aware), checked to be a real time still to come; None when
+        the field is empty. A wrong one is an error, never "send now" instead."""
+        if not self.send_at:
+            self.errors.append("send_at_missing")
+            return None
+        for fmt in ("%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M"):
+            try:
+                at = datetime.strptime(self.send_at, fmt).replace(tzinfo=ZoneInfo(tz))
+            except ValueError:
+                continue
+            if at <= now:
+                self.errors.append("send_at_past")
+                return None
+            return at.astimezone(UTC)
+        self.errors.append("send_at")
+        return None
 
     def issued_date(self) -> date | None:
         """The browser's date field sends 2026-06-15; typed by hand (no date picker) 15/06/2026."""
@@ -108,7 +140,8 @@ class Draft:
     def data(self) -> dict[str, Any]:
         """What ``preview_draft`` reads (the chat flow's state has the same keys)."""
         return {"doc_type": self.doc_type, "number": self.number.upper().replace(" ", ""),
-                "issued_on": self.issued_date(), "summary": self.summary, "body": self.body, "ack": self.needs_ack}
+                "issued_on": self.issued_date(), "summary": self.summary, "body": self.body, "ack": self.needs_ack,
+                "attachments": self.files.stored}
 
 
 @dataclass(frozen=True)
@@ -181,36 +214,46 @@ class AnnouncementPages:
         return await self._form(user, Draft(), previews=None)
 
     async def _form(self, user: Any, draft: Draft, previews: Any, status: int = 200,
-                    audience_error: str = "") -> web.Response:
+                    audience_error: str = "", files: Any = ()) -> web.Response:
         return self.dash.page("announcement_compose", status=status, user=user, d=draft, doc_types=DOC_TYPES,
                               kinds=KINDS, groups=await self.services.units.group_names(), previews=previews,
-                              audience_error=audience_error)
+                              audience_error=audience_error, files=files, max_files=MAX_FILES,
+                              body_suffixes=", ".join(BODY_SUFFIXES), annex_suffixes=", ".join(ANNEX_SUFFIXES),
+                              keep_token=keep_token)
 
     async def submit(self, request: web.Request) -> web.Response:
         """"Xem trước" shows the form again with each platform's parts; "Gửi ngay" sends — the
-        same announcement /thongbao would make — and opens its table."""
+        same announcement /thongbao would make — and opens its table; "Hẹn giờ gửi" stores it
+        scheduled (the ticks release it at its time, as a /thongbao with a time). Files are
+        stored at once and carried between the preview and the sending by their hash."""
         user = await require(request, self.dash.access, admin=True)
-        form = await request.post()
+        form = await form_of(request)
         draft = Draft.from_form(form)
+        draft.files = await compose_files(form, self.services.files, oversized_files(request))
         draft.check()
-        if draft.errors:
+        action = form.get("hanh_dong")
+        send_at = None
+        if action == "hen":
+            send_at = draft.check_send_at(self.dash.settings.timezone, self.services.clock.now())
+        if draft.errors or draft.files.errors:
             return await self._form(user, draft, previews=None, status=400)
         try:
             await self.services.announcements.check_audience(draft.audience())
         except AudienceError as exc:
             return await self._form(user, draft, previews=None, status=400, audience_error=str(exc))
         issuer = self.dash.settings.office_name
-        if form.get("hanh_dong") != "gui":
+        if action not in ("gui", "hen"):
             previews = (telegram_parts(self.services.announcements.preview_draft(draft.data(), issuer, buttons=True)),
                         zalo_parts(self.services.announcements.preview_draft(draft.data(), issuer, buttons=False)))
-            return await self._form(user, draft, previews=previews)
+            return await self._form(user, draft, previews=previews, files=files_preview(draft.files.stored))
         data = draft.data()
         a = await self.services.announcements.create(
             doc_type=data["doc_type"], number=data["number"], issued_on=data["issued_on"], issuer=issuer,
-            summary=data["summary"], body=data["body"], audience=draft.audience(), needs_ack=draft.needs_ack,
-            created_by=user.member_id, actor=user.actor)
-        await self.dash.access.record(user, "web.announce", announcement=a.id)
-        return see_other(f"/web/van-ban/{a.id}?xong=sent")
+            summary=data["summary"], body=data["body"], attachments=draft.files.stored, audience=draft.audience(),
+            send_at=send_at, needs_ack=draft.needs_ack, created_by=user.member_id, actor=user.actor)
+        await self.dash.access.record(user, "web.announce", announcement=a.id, files=len(draft.files.stored),
+                                      send_at=send_at.isoformat() if send_at else None)
+        return see_other(f"/web/van-ban/{a.id}?xong={'scheduled' if send_at else 'sent'}")
 
 
 __all__ = ["AnnouncementPages", "Draft"]

@@ -18,6 +18,7 @@ from bot.services.registry import Services
 from bot.web.guard import Refused
 from bot.web.render import render_page
 from bot.web.security import apply_headers
+from bot.web.uploads import FormTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ class Dashboard:
             response = await handler(request)
         except Refused as exc:
             response = self.page("refused", status=exc.status, why=exc.why, user=None)
+        except FormTooLarge:
+            response = self.page("refused", status=413, why="too_big", user=None)
         except web.HTTPException as exc:
             if exc.status >= 400:
                 response = self.page("refused", status=exc.status, why="not_found" if exc.status == 404 else "bad",

@@ -20,6 +20,7 @@ from bot.services.web_access import WebUser
 from bot.web.guard import Refused, require
 from bot.web.period_form import KINDS, ChangeDraft, PeriodDraft
 from bot.web.security import see_other
+from bot.web.uploads import form_of
 
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
@@ -65,7 +66,7 @@ class OfficePages:
         with its reminders, one transaction, as /kybaocao does; "Sửa lại" goes back to the form.
         A refusal (400) shows the form again with everything as typed."""
         user = await require(request, self.dash.access, admin=True)
-        form = await request.post()
+        form = await form_of(request)
         draft = PeriodDraft.from_form(form)
         action = form.get("hanh_dong", "xem")
         if action == "sua":
@@ -120,7 +121,7 @@ class OfficePages:
         when asked."""
         user = await require(request, self.dash.access, admin=True)
         period = await self._period(request)
-        form = await request.post()
+        form = await form_of(request)
         draft = ChangeDraft.from_form(form)
         if not period.is_open:
             draft.problem = "Kỳ báo cáo đã đóng, không đổi được hạn nộp hay đối tượng."

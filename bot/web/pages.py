@@ -27,6 +27,7 @@ from bot.services.web_access import WebUser
 from bot.web.guard import Refused, require
 from bot.web.security import see_other
 from bot.web.unit_table import UnitRow, unit_rows_html
+from bot.web.uploads import form_of
 
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
@@ -159,7 +160,7 @@ class ReportPages:
         user = await require(request, self.dash.access, admin=True)
         period_id = _int(request.match_info["id"])
         await self._exists(period_id)
-        form = await request.post()
+        form = await form_of(request)
         only = None
         if form.get("pham_vi") != "tat_ca":
             only = {n for v in form.getall("don_vi", []) if (n := number(str(v))) is not None}
@@ -239,7 +240,7 @@ class ReportPages:
         """"Trả lại" with a reason; the unit is told in chat at once (same use case as the chat's)."""
         user = await require(request, self.dash.access, admin=True)
         sub = await self._submission(request, user)
-        reason = " ".join(str((await request.post()).get("ly_do", "")).split())
+        reason = " ".join(str((await form_of(request)).get("ly_do", "")).split())
         if len(reason) < MIN_RETURN_REASON:
             return see_other(f"/web/bao-cao/{sub.id}?loi=reason")
         returned = await self.services.reports.return_submission(sub.id, reason[:2000], user.member_id)

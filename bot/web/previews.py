@@ -10,6 +10,7 @@ module does; the limits are the platforms' own (tests/web check them against the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core import Outbound, nfc
 from bot.rendering.markup import markdown_to_plain, markdown_to_telegram_html
@@ -17,6 +18,14 @@ from bot.rendering.split import split_message
 
 TELEGRAM_MAX_TEXT = 4096
 ZALO_MAX_TEXT = 2000
+ZALO_OA_MAX_FILE = 5 * 1024 * 1024
+ZALO_OA_MAX_IMAGE = 1024 * 1024
+ZALO_OA_FILE_TYPES = frozenset({
+    "application/pdf", "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+})
+"""What the OA's upload endpoint takes as a file (ZALO.md §2.5); anything else goes as a link."""
+ZALO_OA_IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
 @dataclass(frozen=True)
@@ -38,4 +47,29 @@ def zalo_parts(message: Outbound) -> ChannelPreview:
     return ChannelPreview("Zalo", tuple(split_message(plain, limit=ZALO_MAX_TEXT, markup="plain")), False)
 
 
-__all__ = ["TELEGRAM_MAX_TEXT", "ZALO_MAX_TEXT", "ChannelPreview", "telegram_parts", "zalo_parts"]
+@dataclass(frozen=True)
+class FilePreview:
+    """One attached file and how each platform delivers it (the template words the ways)."""
+
+    name: str
+    size: int
+    telegram: str
+    zalo: str
+    zalo_oa: str
+
+
+def files_preview(stored: list[dict[str, Any]]) -> tuple[FilePreview, ...]:
+    """Telegram sends each file as a document message after the text; the Zalo Bot Platform
+    cannot send files and appends a download link per file to the text; the OA uploads a
+    PDF/DOC/DOCX up to 5 MB (a JPG/PNG up to 1 MB) as a file and links the rest."""
+    out = []
+    for f in stored:
+        size, mime = int(f.get("size", 0)), str(f.get("mime", ""))
+        as_file = (mime in ZALO_OA_FILE_TYPES and size <= ZALO_OA_MAX_FILE) or \
+            (mime in ZALO_OA_IMAGE_TYPES and size <= ZALO_OA_MAX_IMAGE)
+        out.append(FilePreview(str(f.get("name", "")), size, "file", "link", "file" if as_file else "link"))
+    return tuple(out)
+
+
+__all__ = ["TELEGRAM_MAX_TEXT", "ZALO_MAX_TEXT", "ChannelPreview", "FilePreview", "files_preview", "telegram_parts",
+           "zalo_parts"]

@@ -7,6 +7,7 @@ import hmac
 from aiohttp import web
 
 from bot.services.web_access import WebUser
+from bot.web.uploads import form_of
 
 COOKIE = "tdkt_session"
 # No inline script or style anywhere: everything the pages run or style comes from /web/static.
@@ -50,7 +51,7 @@ async def csrf_ok(request: web.Request, user: WebUser) -> bool:
     """The form field ``csrf`` (plain forms) or the ``X-CSRF-Token`` header (htmx)."""
     given = request.headers.get("X-CSRF-Token", "")
     if not given and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        given = str((await request.post()).get("csrf", ""))
+        given = str((await form_of(request)).get("csrf", ""))
     return bool(given) and hmac.compare_digest(given, user.csrf)
 
 

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.services.web_access import SignInOutcome
 from bot.web.guard import Refused, current_user, require
 from bot.web.security import clear_session_cookie, client_address, see_other, set_session_cookie
+from bot.web.uploads import form_of
 
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
@@ -52,7 +53,7 @@ class SignInPages:
     async def sign_in(self, request: web.Request) -> web.Response:
         if not self._same_origin(request):
             raise Refused(403, "csrf")
-        form = await request.post()
+        form = await form_of(request)
         token = str(form.get("token", ""))[:100]
         address = client_address(request, self.dash.settings.trust_proxy)
         result = await self.dash.access.sign_in(token, address)

@@ -12,32 +12,23 @@ against the database as it is then. The good rows are applied, the refused ones 
 from __future__ import annotations
 
 import asyncio
-import re
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.core import nfc
 from bot.services.units import ImportReport, UnitFileError
 from bot.web.guard import Refused, current_user, require
+from bot.web.uploads import form_of, upload_name
 
 if TYPE_CHECKING:
     from bot.services.web_access import WebUser
     from bot.web.dashboard import Dashboard
 
 MAX_FILE = 1024 * 1024
-"""A 5000-unit XLSX is about 300 KB; the server refuses any request above 2 MiB anyway."""
+"""A 5000-unit XLSX is about 300 KB."""
 SUFFIXES = (".csv", ".xlsx")
-MAX_NAME = 120
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def upload_name(filename: str) -> str:
-    """The file's own name as the browser sent it, without folders or control characters."""
-    base = PurePosixPath(filename.replace("\\", "/")).name
-    return _UNSAFE.sub("", nfc(base)).strip()[-MAX_NAME:]
 
 
 class UnitImportPages:
@@ -62,7 +53,7 @@ class UnitImportPages:
                 raise Refused(403, "no_session" if user is None else "role")
             return self._page(user, status=413, error="too_big")
         user = await require(request, self.dash.access, admin=True)
-        field = (await request.post()).get("tep")
+        field = (await form_of(request)).get("tep")
         if not isinstance(field, web.FileField) or not field.filename:
             return self._page(user, status=400, error="no_file")
         name = upload_name(field.filename)
@@ -95,7 +86,7 @@ class UnitImportPages:
     async def confirm(self, request: web.Request) -> web.Response:
         """Apply the previewed file's good rows (re-checked against the units as they are now)."""
         user = await require(request, self.dash.access, admin=True)
-        form = await request.post()
+        form = await form_of(request)
         sha, name = str(form.get("sha", "")), upload_name(str(form.get("ten", "")))
         path = self.services.files.kept(sha, name) if Path(name).suffix.lower() in SUFFIXES else None
         if path is None:

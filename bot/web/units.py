@@ -20,6 +20,7 @@ from markupsafe import Markup
 from bot.core.callbacks import number
 from bot.web.guard import require
 from bot.web.unit_import import UnitImportPages
+from bot.web.uploads import form_of
 
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
@@ -52,7 +53,7 @@ class UnitPages:
     async def invite_sheet(self, request: web.Request) -> web.Response:
         """New invite codes for the ticked units (or all without a chat), as a sheet to print."""
         user = await require(request, self.dash.access, admin=True)
-        form = await request.post()
+        form = await form_of(request)
         units = await self.services.units.list()
         if form.get("pham_vi") == "chua_lien_ket":
             chosen = [u for u, n in units if n == 0]

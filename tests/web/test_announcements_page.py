@@ -5,10 +5,14 @@ roles and the audit log as on every other page."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
+import aiohttp
+import pytest
 from sqlalchemy import select
 
+from bot.core import FixedClock
 from bot.web.previews import TELEGRAM_MAX_TEXT, ZALO_MAX_TEXT
 from storage.models import AuditLog
 from tests.web.conftest import Dash
@@ -131,3 +135,117 @@ def test_issued_on_from_the_date_field_or_typed() -> None:
     bad = Draft(issued_on="15.06.2026", summary="x")
     bad.check()
     assert bad.errors == ["issued_on"]
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def multipart(csrf: str, action: str, files: list[tuple[str, str, bytes]], **fields: str) -> aiohttp.FormData:
+    """The compose form as a browser posts it with files chosen (enctype multipart/form-data)."""
+    data = aiohttp.FormData()
+    for name, value in compose_form(csrf, action, **fields).items():
+        data.add_field(name, value)
+    for field_name, filename, content in files:
+        data.add_field(field_name, content, filename=filename, content_type="application/octet-stream")
+    return data
+
+
+def kept_tokens(page: str) -> list[tuple[str, str]]:
+    return re.findall(r'name="(giu_tep|tep_noi_dung_ten)" value="([^"]*)"', page)
+
+
+async def test_compose_with_the_decree_as_pdf_and_annexes(dash: Dash) -> None:
+    """The decree uploaded as a PDF (no typed body) and an annex: a wrong file is named with
+    everything typed kept, the preview keeps the files without asking again and says how each
+    platform delivers them, and the chat gets the text and then every file as a document."""
+    await dash.bind(CAOLOC, "X_CAOLOC")
+    await dash.drain()
+    b, csrf = await dash.signed_in("admin")
+    annex = b"PK\x03\x04 bieu mau dang ky"
+    async with b:
+        # a wrong type of decree file: named, typed text kept, nothing stored
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=multipart(
+            csrf, "gui", [("tep_noi_dung", "chi-thi.exe", b"MZ"), ("dinh_kem", "bieu-mau.xlsx", annex)],
+            noi_dung="", trich_yeu="Về phong trào thi đua năm 2026 – giữ nguyên"))
+        page = await r.text()
+        assert r.status == 400 and "chi-thi.exe" in page and 'data-file-error="body_type"' in page
+        assert "giữ nguyên" in page and await dash.app.services.announcements.recent(5) == []
+        # the annex that was fine is kept on the server and offered ticked
+        assert ("giu_tep", f"{hashlib.sha256(annex).hexdigest()}/bieu-mau.xlsx") in kept_tokens(page)
+        # the preview with the decree PDF added: both files listed, the OA sends the PDF as a file
+        fields = {"noi_dung": ""}
+        files = [("tep_noi_dung", "12-CT-UBND.pdf", PDF)]
+        data = multipart(csrf, "xem", files, **fields)
+        data.add_field("giu_tep", f"{hashlib.sha256(annex).hexdigest()}/bieu-mau.xlsx")
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=data)
+        page = await r.text()
+        assert r.status == 200 and 'id="preview-files"' in page, page[:3000]
+        assert "12-CT-UBND.pdf" in page and "bieu-mau.xlsx" in page
+        assert re.findall(r'data-oa="(\w+)"', page) == ["file", "link"]
+        assert "Tài liệu kèm theo: 12-CT-UBND.pdf; bieu-mau.xlsx" in page  # the text says what follows
+        tokens = kept_tokens(page)
+        assert ("tep_noi_dung_ten", "12-CT-UBND.pdf") in tokens and len(tokens) == 3
+        # "Gửi ngay" from the preview: only the tokens come back, no file is sent again
+        send = aiohttp.FormData()
+        for name, value in {**compose_form(csrf, "gui", noi_dung=""), }.items():
+            send.add_field(name, value)
+        for name, value in tokens:
+            send.add_field(name, value)
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=send, allow_redirects=False)
+        assert r.status == 303, await r.text()
+        await dash.drain()
+    sent = dash.tg.messages_to(CAOLOC)[-3:]
+    assert [m.method for m in sent] == ["sendMessage", "sendDocument", "sendDocument"]
+    assert "12/CT-UBND" in (sent[0].text or "")
+    assert [m.document for m in sent[1:]] == [("12-CT-UBND.pdf", PDF), ("bieu-mau.xlsx", annex)]
+    assert sent[-1].reply_markup is not None  # "Đã nhận" goes with the last thing sent
+
+
+async def test_oversized_file_is_named_and_whole_form_cap_refused(dash: Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.web import uploads
+
+    monkeypatch.setattr(uploads, "MAX_FILE_BYTES", 1000)
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=multipart(
+            csrf, "gui", [("dinh_kem", "ban-scan.pdf", PDF + b"x" * 2000)], noi_dung="Nội dung gõ tay còn đây"))
+        page = await r.text()
+        assert r.status == 400 and 'data-file-error="too_big"' in page and "ban-scan.pdf" in page
+        assert "Nội dung gõ tay còn đây" in page
+        monkeypatch.setattr(uploads, "MAX_FORM_BYTES", 1500)
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=multipart(
+            csrf, "gui", [("dinh_kem", "a.pdf", PDF + b"x" * 900), ("dinh_kem", "b.pdf", PDF + b"y" * 900)]))
+        assert r.status == 413 and "45 MB" in await r.text()
+    assert await dash.app.services.announcements.recent(5) == []
+
+
+async def test_send_at_a_time(dash: Dash, clock: FixedClock) -> None:
+    """"Hẹn giờ gửi": stored scheduled, nothing sent before its time, sent by the tick after it;
+    a time already past is refused, never sent at once instead."""
+    await dash.bind(CAOLOC, "X_CAOLOC")
+    await dash.drain()
+    before = len(dash.tg.messages_to(CAOLOC))
+    b, csrf = await dash.signed_in("admin")
+    async with b:  # the clock is Mon 08/06/2026 09:00 in Hà Nội
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=compose_form(csrf, "hen", gui_luc="08/06/2026 08:00"))
+        assert r.status == 400 and "đã qua" in await r.text()
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=compose_form(csrf, "hen", gui_luc="2026-06-08T14:30"),
+                         allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"].endswith("xong=scheduled")
+        page = await (await b.get(dash.base + r.headers["Location"])).text()
+        assert "Đã hẹn gửi văn bản lúc 08/06/2026 14:30" in page
+    assert (await dash.app.services.tick())["released"] == 0
+    await dash.drain()
+    assert len(dash.tg.messages_to(CAOLOC)) == before
+    clock.advance(hours=5, minutes=31)
+    assert (await dash.app.services.tick())["released"] == 1
+    await dash.drain()
+    assert "12/CT-UBND" in dash.tg.last_to(CAOLOC).text
+
+
+def test_file_ways_are_the_oa_adapters() -> None:
+    from bot.channels import zalo_oa
+    from bot.web import previews
+
+    assert previews.ZALO_OA_FILE_TYPES == zalo_oa.UPLOADABLE
+    assert (previews.ZALO_OA_MAX_FILE, previews.ZALO_OA_MAX_IMAGE) == (zalo_oa.MAX_UPLOAD_FILE, zalo_oa.MAX_UPLOAD_IMAGE)

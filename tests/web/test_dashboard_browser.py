@@ -131,8 +131,12 @@ async def test_the_invite_sheet_renders_its_qr_codes(dash: Dash, browser: Browse
     assert await browser.console_errors() == []
 
 
-async def test_compose_preview_and_send_an_announcement(dash: Dash, browser: Browser) -> None:
-    """Văn bản: what the preview shows as Telegram parts is what each unit's chat receives."""
+async def test_compose_preview_and_send_an_announcement(dash: Dash, browser: Browser, tmp_path: Path) -> None:
+    """Văn bản: what the preview shows as Telegram parts is what each unit's chat receives,
+    then the decree's PDF and its annex chosen in the file inputs, each as a document."""
+    decree, annex = tmp_path / "15-KH-UBND.pdf", tmp_path / "phu-luc-dang-ky.docx"
+    decree.write_bytes(b"%PDF-1.4\n% ke hoach\n%%EOF\n")
+    annex.write_bytes(b"PK\x03\x04 phu luc")
     for chat, unit in ((CAOLOC, "X_CAOLOC"), (DONGDANG, "X_DONGDANG")):
         await dash.bind(chat, unit)
     before = {c: len(dash.tg.messages_to(c)) for c in (CAOLOC, DONGDANG)}
@@ -149,19 +153,27 @@ async def test_compose_preview_and_send_an_announcement(dash: Dash, browser: Bro
         "document.querySelector('textarea[name=noi_dung]').value = arguments[0];", body))
     await browser.click("input[name=doi_tuong][value=units]")
     await browser.type("input[name=ma_dv]", "X_CAOLOC, X_DONGDANG")
+    await browser.type("input[name=tep_noi_dung]", str(decree))
+    await browser.type("input[name=dinh_kem]", str(annex))
     await browser.click("#preview")
     await browser.wait_for("#previews")
     telegram_parts = len(await browser.attrs("#previews .preview[data-channel=telegram] .bubble", "class"))
     assert telegram_parts >= 2, "a long decree is split"
+    assert await browser.attrs("#preview-files td[data-oa]", "data-oa") == ["file", "file"]
+    assert len(await browser.attrs("input[name=giu_tep]:checked", "value")) == 2  # kept: not chosen again
     await browser.screenshot("van-ban-soan", 1366, 768)
     await browser.screenshot("van-ban-soan", 390, 844)
+    for part in ("compose-files", "preview-files"):
+        await browser.call(lambda p=part: browser.driver.execute_script(f"document.getElementById('{p}').scrollIntoView()"))
+        await browser.screenshot(f"van-ban-soan-{part}", 1366, 768)
     await browser.click("#send-now")
     await browser.wait_for("#action-result")
     await dash.drain()
     for chat in (CAOLOC, DONGDANG):
         new = dash.tg.messages_to(chat)[before[chat]:]
-        assert len(new) == telegram_parts, (chat, len(new), telegram_parts)
+        assert len(new) == telegram_parts + 2, (chat, len(new), telegram_parts)
         assert "15/KH-UBND" in (new[0].text or "")
+        assert [m.document for m in new[-2:]] == [(decree.name, decree.read_bytes()), (annex.name, annex.read_bytes())]
     await browser.get(await browser.url())
     await browser.wait_for("#deliveries")
     assert set(await browser.attrs("#deliveries tbody tr", "data-unit")) >= {"X_CAOLOC", "X_DONGDANG"}
