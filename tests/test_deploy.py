@@ -47,6 +47,9 @@ OPERATOR_FILLS = {
     "ZALO_WEBHOOK_SECRET": "c4a8e2f6b0d1-zalo-secret",
 }
 
+OA_FILLS = {"zalo_oa_app_id": "2718281828", "zalo_oa_app_secret": "oa-app-secret", "zalo_oa_secret_key": "oa-key",
+            "zalo_oa_refresh_token": "first-refresh-token"}
+
 
 # ---- reading the files ---------------------------------------------------------------------
 def read_env_file(path: Path) -> dict[str, str]:
@@ -320,7 +323,7 @@ def test_an_unedited_env_example_is_refused_naming_what_is_missing() -> None:
 
 # ---- the proxy ------------------------------------------------------------------------------
 async def test_the_proxy_forwards_every_path_the_bot_serves_to_its_port() -> None:
-    settings = bot_settings()
+    settings = bot_settings().model_copy(update=OA_FILLS)  # an office with an Official Account too
     name, port = caddy_upstream()
     assert port == settings.listen_port, f"Caddy forwards to {port}, the bot listens on {settings.webhook_listen}"
     services = compose()["services"]
@@ -332,15 +335,16 @@ async def test_the_proxy_forwards_every_path_the_bot_serves_to_its_port() -> Non
         web = WebServer(settings.listen_host, settings.listen_port)
         assert app.file_links is not None, "PUBLIC_BASE_URL is set: signed file links are served"
         app.file_links.register_routes(web.app)
+        app.dashboard().register_routes(web.app)
         channels = app.configured_channels()
-        assert {ch.name for ch in channels} == {"telegram", "zalo"}
+        assert {ch.name for ch in channels} == {"telegram", "zalo", "zalo_oa"}
         for ch in channels:
             ch.register_routes(web.app)  # type: ignore[attr-defined]
         paths = {re.sub(r"\{[^}]*\}", "x", resource.canonical) for resource in web.app.router.resources()}
     finally:
         await app.engine.dispose()
     patterns = caddy_path_patterns()
-    assert {"/healthz", "/telegram", "/zalo/webhook", "/files/x/x"} <= paths, paths
+    assert {"/healthz", "/telegram", "/zalo/webhook", "/zalo-oa/webhook", "/files/x/x", "/web", "/web/ky/x"} <= paths, paths
     unrouted = {p for p in paths if not any(caddy_matches(pat, p) for pat in patterns)}
     assert not unrouted, f"the bot serves these but Caddy answers 404: {sorted(unrouted)}"
     dead = [pat for pat in patterns if not any(caddy_matches(pat, p) for p in paths)]
