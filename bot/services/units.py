@@ -381,6 +381,11 @@ class UnitService:
         async with self.uow() as uow:
             return await uow.units.bound_chat_counts()
 
+    async def chats_by_channel(self) -> dict[int, dict[str, int]]:
+        """Unit id → {channel: its active chats} (units with none are left out)."""
+        async with self.uow() as uow:
+            return await uow.units.bound_chats_by_channel()
+
     async def group_names(self) -> builtins.list[str]:  # `list` here is the method above
         async with self.uow() as uow:
             return await uow.units.group_names()

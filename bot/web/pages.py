@@ -104,10 +104,10 @@ class ReportPages:
     async def _rows(self, prog: Progress) -> list[UnitRow]:
         """The period's units (those /tiendo counts, as ``progress`` read them) with what the
         table shows of each."""
-        chats = await self.services.units.chat_counts()
+        chats = await self.services.units.chats_by_channel()
         subs = await self.services.reports.submission_summaries(prog.period.id)
         last = await self.services.reminders.last_sent(prog.period.id)
-        return [UnitRow(prog.units[uid], state, subs.get(uid), chats.get(uid, 0), last.get(uid))
+        return [UnitRow(prog.units[uid], state, subs.get(uid), chats.get(uid, {}), last.get(uid))
                 for uid, state in prog.states.items()]
 
     async def _exists(self, period_id: int) -> None:

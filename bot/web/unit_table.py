@@ -13,6 +13,7 @@ hidden and right-aligned columns by position.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +24,10 @@ from bot.services.reports import MISSING_STATES, STATE_LABELS, SubmissionSummary
 from bot.services.views import UnitView
 from bot.web.render import local_time
 
+CHANNEL_LABELS = {"zalo_oa": "Zalo OA", "zalo": "Zalo", "telegram": "Telegram", "console": "Console"}
+"""The platforms by the names officials know them (Zalo first: the channel they use)."""
+CHANNEL_ORDER = {ch: i for i, ch in enumerate(CHANNEL_LABELS)}
+
 MISSING = MISSING_STATES
 """The units still owing a report: the only ones a tick box can pick for "Nhắc ngay"."""
 
@@ -32,7 +37,8 @@ class UnitRow:
     unit: UnitView
     state: UnitState
     submission: SubmissionSummary | None
-    chats: int
+    chats: Mapping[str, int]
+    """Channel → active chats of the unit (empty: no chat reaches it)."""
     last_reminder: datetime | None
 
     @property
@@ -58,11 +64,17 @@ def unit_rows_html(rows: list[UnitRow], tz: ZoneInfo, *, admin: bool) -> Markup:
         else:
             name_cell, submitted = name, "<td><td>"
         last = local_time(r.last_reminder, tz, "%d/%m %H:%M")
-        chats = f"<td>{r.chats}" if r.chats else '<td class="bad">0'
+        chats = f"<td>{channels_text(r.chats)}" if r.chats else '<td class="bad">0'
         out.append(f'<tr data-unit="{code}" data-state="{state.value}">{tick}<td>{code}<td>{name_cell}'
                    f'<td>{escape(", ".join(u.groups))}<td><b class="s-{state.value}">{labels[state]}</b>'
                    f"{submitted}<td>{last}{chats}\n")
     return Markup("".join(out))
 
 
-__all__ = ["MISSING", "UnitRow", "unit_rows_html"]
+def channels_text(chats: Mapping[str, int]) -> str:
+    """"Zalo OA, Telegram 2": the platforms that reach a unit, the number only when above one."""
+    return ", ".join(CHANNEL_LABELS.get(ch, ch) + (f" {n}" if n > 1 else "")
+                     for ch, n in sorted(chats.items(), key=lambda item: CHANNEL_ORDER.get(item[0], 9)))
+
+
+__all__ = ["CHANNEL_LABELS", "MISSING", "UnitRow", "channels_text", "unit_rows_html"]

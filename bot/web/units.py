@@ -20,6 +20,7 @@ from markupsafe import Markup
 from bot.core.callbacks import number
 from bot.web.guard import require
 from bot.web.unit_import import UnitImportPages
+from bot.web.unit_table import channels_text
 from bot.web.uploads import form_of
 
 if TYPE_CHECKING:
@@ -47,8 +48,9 @@ class UnitPages:
     async def units(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, staff=True)
         only_unbound = request.query.get("chua_lien_ket") == "1"
-        rows = [(u, n) for u, n in await self.services.units.list() if not only_unbound or n == 0]
-        return self.dash.page("units", user=user, rows=rows, only_unbound=only_unbound)
+        chats = await self.services.units.chats_by_channel()
+        rows = [(u, chats.get(u.id, {})) for u, n in await self.services.units.list() if not only_unbound or n == 0]
+        return self.dash.page("units", user=user, rows=rows, only_unbound=only_unbound, channels=channels_text)
 
     async def invite_sheet(self, request: web.Request) -> web.Response:
         """New invite codes for the ticked units (or all without a chat), as a sheet to print."""

@@ -71,13 +71,21 @@ class UnitRepository(_Repo):
 
     async def bound_chat_counts(self) -> dict[int, int]:
         """Active chats per unit (officers' bindings), for ``/donvi``."""
+        return {uid: sum(per.values()) for uid, per in (await self.bound_chats_by_channel()).items()}
+
+    async def bound_chats_by_channel(self) -> dict[int, dict[str, int]]:
+        """Unit id → {channel: active chats} (units with none are left out): which platforms
+        reach each unit, for the dashboard's tables."""
         stmt = (
-            select(Member.unit_id, func.count(ChatBinding.id))
+            select(Member.unit_id, ChatBinding.channel, func.count(ChatBinding.id))
             .join(ChatBinding, ChatBinding.member_id == Member.id)
             .where(ChatBinding.status == BindingStatus.ACTIVE, Member.unit_id.is_not(None))
-            .group_by(Member.unit_id)
+            .group_by(Member.unit_id, ChatBinding.channel)
         )
-        return {uid: n for uid, n in await plain_rows(self.session, stmt)}
+        out: dict[int, dict[str, int]] = {}
+        for uid, channel, n in await plain_rows(self.session, stmt):
+            out.setdefault(uid, {})[channel] = n
+        return out
 
 
 class MemberRepository(_Repo):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from storage.models import Unit
+from storage.models import ChatBinding, Unit
 from tests.web.conftest import Dash
 
 ROW = re.compile(r'<tr data-unit="([^"]+)" data-state="([^"]+)">(.*)')
@@ -17,10 +17,20 @@ async def test_rows_filters_and_escaping(dash: Dash) -> None:
     async with dash.app.uow() as uow:
         await uow.session.execute(update(Unit).where(Unit.code == "X_DONGDANG").values(name='Xã <i>Đồng</i> "Đăng" & cộng sự'))
         await uow.commit()
+    await dash.bind(5401, "X_CAOLOC")
+    await dash.bind(5402, "X_CAOLOC", name="Cán bộ hai")
+    async with dash.app.uow() as uow:  # the same officer also follows the Official Account
+        tg = (await uow.session.scalars(select(ChatBinding).where(ChatBinding.chat_id == "5401"))).one()
+        uow.session.add(ChatBinding(member_id=tg.member_id, channel="zalo_oa", chat_id="oa-user-1",
+                                    person_id="oa-user-1", bound_at=tg.bound_at))
+        await uow.commit()
     period = await dash.open_period()
     sub = await dash.submit(period, "X_CAOLOC")
     b, _ = await dash.signed_in("admin")
     async with b:
+        units_page = await (await b.get(f"{dash.base}/web/don-vi")).text()
+        assert re.search(r'data-channels="telegram zalo_oa">Zalo OA, Telegram 2</td>', units_page)
+        assert re.search(r'class="bad" data-channels="">chưa có</td>', units_page)
         page = await (await b.get(f"{dash.base}/web/ky/{period}")).text()
         rows = {code: (state, rest) for code, state, rest in ROW.findall(page)}
         prog = await dash.app.services.reports.progress(period)
@@ -28,7 +38,7 @@ async def test_rows_filters_and_escaping(dash: Dash) -> None:
         assert f"Đang hiện {len(rows)}/{prog.total} đơn vị" in page
         state, caoloc = rows["X_CAOLOC"]
         assert state == "da_nop" and f'<a href="/web/bao-cao/{sub}">' in caoloc and " disabled>" in caoloc
-        assert '<b class="s-da_nop">đã nộp</b>' in caoloc
+        assert '<b class="s-da_nop">đã nộp</b>' in caoloc and caoloc.endswith("<td>Zalo OA, Telegram 2")
         state, dongdang = rows["X_DONGDANG"]
         assert state == "chua_bat_dau" and "disabled" not in dongdang.split("<td>", 2)[1]
         assert "Xã &lt;i&gt;Đồng&lt;/i&gt; &#34;Đăng&#34; &amp; cộng sự" in dongdang and "<i>" not in page
