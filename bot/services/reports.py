@@ -170,6 +170,22 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class GroupFigures:
+    """One cụm/khối's units by state (``name`` None: the units in none)."""
+
+    name: str | None
+    counts: dict[UnitState, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return self.total - sum(self.counts.get(s, 0) for s in MISSING_STATES)
+
+
+@dataclass(frozen=True)
 class ProgressFigures:
     """A period's counts without a row per unit (the overview, the live figures): read as a
     handful of tallies, so it costs the same for 50 units as for 5000."""
@@ -178,8 +194,8 @@ class ProgressFigures:
     counts: dict[UnitState, int]
     total: int
     done: int
-    groups: list[tuple[str | None, int, int]]
-    """(cụm/khối or None for units in none, units, of which done), by name, None first."""
+    groups: list[GroupFigures]
+    """Per cụm/khối (a unit in two counts in both), by name, the units in none first."""
 
 
 def period_view(p: ReportPeriod | PeriodRecord) -> PeriodView:
@@ -238,15 +254,15 @@ class _DashboardReads:
         counts = {s: 0 for s in UnitState}
         for t in tallies:
             counts[unit_state(t.submission_status, t.late, t.drafting)] += t.units
-        groups: dict[str | None, list[int]] = {}
+        groups: dict[str | None, dict[UnitState, int]] = {}
         for t in grouped:
-            entry = groups.setdefault(t.group, [0, 0])
-            entry[0] += t.units
-            entry[1] += 0 if unit_state(t.submission_status, t.late, t.drafting) in MISSING_STATES else t.units
+            state = unit_state(t.submission_status, t.late, t.drafting)
+            per = groups.setdefault(t.group, {s: 0 for s in UnitState})
+            per[state] += t.units
         total = sum(counts.values())
         done = total - sum(counts[s] for s in MISSING_STATES)
         order = sorted(groups, key=lambda g: (g is not None, g or ""))
-        return ProgressFigures(period_view(p), counts, total, done, [(g, groups[g][0], groups[g][1]) for g in order])
+        return ProgressFigures(period_view(p), counts, total, done, [GroupFigures(g, groups[g]) for g in order])
 
 
 class ReportService(_DashboardReads):

@@ -71,13 +71,15 @@ async def test_progress_states_and_figures_agree_with_the_rows(app: App) -> None
     figures = await app.services.reports.figures(period_id)
     assert figures is not None
     assert (figures.counts, figures.total, figures.done) == (prog.counts, prog.total, prog.done)
-    want: dict[str | None, list[int]] = {}
+    want: dict[str | None, dict[UnitState, int]] = {}
     for uid, u in prog.units.items():
         for g in u.groups or (None,):
-            entry = want.setdefault(g, [0, 0])
-            entry[0] += 1
-            entry[1] += prog.states[uid] not in MISSING_STATES
-    assert figures.groups == [(g, *want[g]) for g in sorted(want, key=lambda g: (g is not None, g or ""))]
+            per = want.setdefault(g, dict.fromkeys(UnitState, 0))
+            per[prog.states[uid]] += 1
+    order = sorted(want, key=lambda g: (g is not None, g or ""))
+    assert [(g.name, g.counts) for g in figures.groups] == [(g, want[g]) for g in order]
+    assert [(g.total, g.done) for g in figures.groups] == [
+        (sum(want[g].values()), sum(n for s, n in want[g].items() if s not in MISSING_STATES)) for g in order]
     assert await app.services.reports.figures(period_id + 99) is None
 
 

@@ -46,6 +46,15 @@ async def test_follow_a_period_remind_the_missing_and_return_a_report(dash: Dash
     assert "Sơ kết 6 tháng đầu năm 2026" in await browser.text("#overview-figures")
     shot = await browser.screenshot("tong-quan", 1366, 768)
     assert shot.stat().st_size > 10_000
+    # per cụm/khối, a bar by status each; X_CAOLOC's submission shows in its groups' bars
+    await browser.click("#overview-figures details summary")
+    groups = await browser.attrs("table.groups tbody tr", "data-group")
+    caoloc = next(u for u, _ in await dash.app.services.units.list() if u.code == "X_CAOLOC")
+    assert len(groups) > 1 and len(await browser.attrs("table.groups tbody tr svg.bar", "class")) == len(groups)
+    submitted_in = {g for g in groups
+                    if await browser.attrs(f"table.groups tr[data-group='{g}'] svg.bar rect.s-da_nop", "width")}
+    assert submitted_in == (set(caoloc.groups) or {""})
+    await browser.screenshot("tong-quan-cum", 1366, 768)
 
     # a period's progress: one unit of the communes has submitted
     await browser.click(f"a[href='/web/ky/{period}']")
