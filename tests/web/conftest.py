@@ -97,8 +97,9 @@ async def start_dashboard(db_url: str, clock: FixedClock, **settings: object) ->
 
 
 @pytest.fixture
-async def dash(sqlite_url: str, clock: FixedClock) -> AsyncIterator[Dash]:
-    d = await start_dashboard(sqlite_url, clock)
+async def dash(db_url: str, clock: FixedClock) -> AsyncIterator[Dash]:
+    """The dashboard on each database backend (PostgreSQL where TEST_DATABASE_URL is set)."""
+    d = await start_dashboard(db_url, clock)
     try:
         yield d
     finally:
