@@ -277,8 +277,12 @@ async def open_input(ctx: Ctx) -> None:
     await ctx.services.conversations.set(ctx.conversation, OPEN_FLOW, data)
     if data["step"] == "confirm":
         spec = ctx.services.forms[data["form_id"]]
+        # The reminder plan as the dashboard shows it before opening: times already moved for
+        # quiet hours, rest days and holidays (the same use case computes both).
+        plan = await ctx.services.periods.preview_open(form_id=data["form_id"], due_at=datetime.fromisoformat(data["due"]),
+                                                       audience=data["audience"], remind_offsets=data["remind"])
         await ctx.say("period_preview", d=data, title=spec.title, audience=describe(data["audience"]),
-                      due=datetime.fromisoformat(data["due"]),
+                      due=datetime.fromisoformat(data["due"]), plan=plan,
                       choices=rows(Choice("✅ Mở kỳ và thông báo", OpenConfirm().pack()),
                                    Choice("✖ Huỷ", OpenCancel().pack()), per_row=2))
     else:

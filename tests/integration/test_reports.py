@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from bot.app import App
 from bot.core import Inbound, InboundKind
+from bot.core.clock import fmt_local
 from storage.models import InboundKey, InboundKeyState
 from tests.conftest import make_settings
 from tests.integration.conftest import Harness
@@ -306,13 +307,19 @@ async def test_admin_opens_a_period_in_chat_with_preview(bot: Harness) -> None:
     await bot.say(ADMIN, "kind:xa")
     preview = (await bot.say(ADMIN, "7d,3d,1d"))[-1].text
     assert "Xem lại kỳ báo cáo" in preview and "20/06/2026 17:00" in preview and "Xã" in preview
+    # the reminder plan before confirming: one line per reminder, at the time it will really go
+    lines = [ln for ln in preview.splitlines() if ln[2:].startswith(("Trước hạn", "Quá hạn"))]
+    assert sum("Trước hạn" in ln for ln in lines) == 3, preview
     done = await bot.press_label(ADMIN, "Mở kỳ")
     assert "Đã mở kỳ báo cáo" in done[-1].text
     await bot.drain()
     assert "/baocao" in bot.last_text(OFFICER) and "20/06/2026 17:00" in bot.last_text(OFFICER)
     periods = await bot.app.services.reports.periods()
     assert len(periods) == 1 and periods[0].remind_offsets == ("7d", "3d", "1d")
-    assert await bot.app.services.reminder_plan(periods[0].id)
+    stored = await bot.app.services.reminder_plan(periods[0].id)
+    assert stored
+    sends = {fmt_local(line.send_at, "Asia/Ho_Chi_Minh") for line in stored if line.unit_code == "X_CAOLOC"}
+    assert sends == {ln.split(": ", 1)[1].split(" (")[0] for ln in lines}  # the preview said what was stored
 
 
 async def test_same_chat_in_order_other_chats_concurrently(bot: Harness) -> None:
