@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, ZaloOaContact, ZaloOaToken
@@ -61,12 +61,12 @@ class ZaloOaRepository:
         which can arrive before the send recorded the message id) — reached the phone at
         ``at``. The first receipt wins; unknown ids are ignored. Returns the rows marked."""
         ids = [m for m in message_ids if m]  # "" is every row not sent yet
-        match = Delivery.message_id.in_(ids) if ids else None
+        named: list[ColumnElement[bool]] = [Delivery.message_id.in_(ids)] if ids else []
         if delivery_id is not None:
-            by_id = Delivery.id == delivery_id
-            match = by_id if match is None else or_(match, by_id)
-        if match is None:
+            named.append(Delivery.id == delivery_id)
+        if not named:
             return 0
+        match = or_(*named)
         result = await self.session.execute(
             update(Delivery).where(Delivery.channel == "zalo_oa", match, Delivery.received_at.is_(None))
             .values(received_at=at))
