@@ -526,9 +526,10 @@ class ZaloOaChannel:
             await self.contacts.interacted(user, at)
 
     def _receipt_ids(self, event: str, body: dict[str, Any]) -> list[str]:
-        """The message ids a receipt names. The shape is not settled by the sources: a list
-        ``message.msg_ids`` or one ``message.msg_id`` (what ZBS deliveries are said to
-        carry, ZALO.md §2) — both are read, and which one the platform used is logged."""
+        """The message ids a receipt names. The sources do not settle the shape: a list
+        ``message.msg_ids``, or one ``message.msg_id`` beside the ``tracking_id`` of a ZBS
+        template's delivery webhook (ZALO.md §2 and §5). Both are read, and the log says
+        which one the platform used."""
         message = _object_at(body, "message")
         many = message.get("msg_ids")
         if isinstance(many, list) and many:
