@@ -274,6 +274,7 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_due", "channel", "status", "next_try_at"),
         Index("ix_deliveries_announcement", "announcement_id", "status"),
+        Index("ix_deliveries_message", "channel", "message_id"),  # receipts name the platform's id
         UniqueConstraint("announcement_id", "binding_id", name="uq_delivery_announcement_binding"),
     )
 
@@ -302,6 +303,9 @@ class Delivery(Base):
     route: Mapped[str] = mapped_column(String(20), default="", server_default="")
     """How a Zalo OA delivery reached (or did not reach) the person: ``consultation``,
     ``template_uid``, ``template_phone`` or ``unreachable``; "" on other channels."""
+    received_at: Mapped[datetime | None]
+    """When the platform said it reached the person's phone (Zalo OA ``user_received_message``,
+    or implied by a seen receipt); first receipt wins."""
     seen_at: Mapped[datetime | None]
     """When the platform said the person saw it (Zalo OA ``user_seen_message``)."""
 

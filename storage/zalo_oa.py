@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, ZaloOaContact, ZaloOaToken
@@ -55,12 +55,44 @@ class ZaloOaRepository:
         row.updated_at = at
         return row
 
-    async def mark_seen(self, delivery_message_id: str, at: datetime) -> int:
-        """A seen receipt for the message with this platform id (a receipt for an unknown id is ignored)."""
+    async def mark_received(self, message_ids: list[str], at: datetime, *, delivery_id: int | None = None) -> int:
+        """A delivery receipt: the OA deliveries whose platform message id is one of
+        ``message_ids`` — or the one ``delivery_id`` names (a ZBS template's ``tracking_id``,
+        which can arrive before the send recorded the message id) — reached the phone at
+        ``at``. The first receipt wins; unknown ids are ignored. Returns the rows marked."""
+        ids = [m for m in message_ids if m]  # "" is every row not sent yet
+        named: list[ColumnElement[bool]] = [Delivery.message_id.in_(ids)] if ids else []
+        if delivery_id is not None:
+            named.append(Delivery.id == delivery_id)
+        if not named:
+            return 0
+        match = or_(*named)
         result = await self.session.execute(
-            update(Delivery).where(Delivery.channel == "zalo_oa", Delivery.message_id == delivery_message_id,
+            update(Delivery).where(Delivery.channel == "zalo_oa", match, Delivery.received_at.is_(None))
+            .values(received_at=at))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def mark_seen(self, message_ids: list[str], at: datetime) -> int:
+        """A seen receipt for the OA deliveries with these platform ids (unknown ids are
+        ignored; the first receipt wins). Seen implies received: ``received_at`` is set too
+        where no delivery receipt came first. Returns the rows newly seen."""
+        ids = [m for m in message_ids if m]  # "" is every row not sent yet
+        if not ids:
+            return 0
+        await self.mark_received(ids, at)
+        result = await self.session.execute(
+            update(Delivery).where(Delivery.channel == "zalo_oa", Delivery.message_id.in_(ids),
                                    Delivery.seen_at.is_(None)).values(seen_at=at))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def receipt_counts(self, announcement_id: int) -> tuple[int, int, int]:
+        """(deliveries on a channel that sends receipts, received, seen) of an announcement:
+        the figures are simply the rows with the timestamp."""
+        stmt = select(func.count(Delivery.id).filter(Delivery.channel == "zalo_oa"),
+                      func.count(Delivery.received_at), func.count(Delivery.seen_at)
+                      ).where(Delivery.announcement_id == announcement_id)
+        row = (await self.session.execute(stmt)).one()
+        return int(row[0]), int(row[1]), int(row[2])
 
     async def route_counts(self, announcement_id: int) -> dict[str, int]:
         """How the OA deliveries of an announcement went: consultation, template by user

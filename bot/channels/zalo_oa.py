@@ -128,7 +128,7 @@ class TokenStore(Protocol):
 
 class OaContacts(Protocol):
     """What the OA learns of its users, kept by the services (interaction times, follows,
-    shared phone numbers, seen receipts)."""
+    shared phone numbers, delivery and seen receipts)."""
 
     async def interacted(self, user_id: str, at: datetime) -> None: ...
 
@@ -139,6 +139,8 @@ class OaContacts(Protocol):
     async def shared_phone(self, user_id: str, phone: str, at: datetime) -> None: ...
 
     async def seen(self, message_ids: list[str], at: datetime) -> None: ...
+
+    async def received(self, message_ids: list[str], tracking_id: str, at: datetime) -> None: ...
 
 
 class ZaloOaChannel:
@@ -203,6 +205,7 @@ class ZaloOaChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._chat_tails: dict[str, asyncio.Task[None]] = {}
         self._seen = _SeenKeys()
+        self._receipt_shapes: dict[str, str] = {}
         self._next_in_chat: dict[str, float] = {}
         self._receiving = False
         self._unavailable: str = ""
@@ -515,16 +518,30 @@ class ZaloOaChannel:
             if phone:
                 await self.contacts.shared_phone(user, phone, at)
         elif event == "user_seen_message":
-            message = _object_at(body, "message")
-            ids = message.get("msg_ids") or ([message["msg_id"]] if message.get("msg_id") else [])
-            await self.contacts.seen([str(i) for i in ids], at)
+            await self.contacts.seen(self._receipt_ids(event, body), at)
         elif event == "user_received_message":
             message = _object_at(body, "message")
-            # No column for "delivered to the phone": the send itself marked the row sent.
-            log.info("zalo_oa: %s received message %s (tracking %s)", user, message.get("msg_id"),
-                     message.get("tracking_id", ""))
+            await self.contacts.received(self._receipt_ids(event, body), str(message.get("tracking_id") or ""), at)
         elif event.startswith("user_"):
             await self.contacts.interacted(user, at)
+
+    def _receipt_ids(self, event: str, body: dict[str, Any]) -> list[str]:
+        """The message ids a receipt names. The sources do not settle the shape: a list
+        ``message.msg_ids``, or one ``message.msg_id`` beside the ``tracking_id`` of a ZBS
+        template's delivery webhook (ZALO.md §2 and §5). Both are read, and the log says
+        which one the platform used."""
+        message = _object_at(body, "message")
+        many = message.get("msg_ids")
+        if isinstance(many, list) and many:
+            shape, ids = "msg_ids", [str(i) for i in many if i]
+        elif message.get("msg_id"):
+            shape, ids = "msg_id", [str(message["msg_id"])]
+        else:
+            shape, ids = "none", []
+        if self._receipt_shapes.get(event) != shape:
+            self._receipt_shapes[event] = shape
+            log.info("zalo_oa: %s names its messages as message.%s", event, shape)
+        return ids
 
     def to_inbound(self, body: dict[str, Any]) -> Inbound | None:
         """A user event as the neutral ``Inbound`` (None: nothing for the handlers)."""

@@ -19,7 +19,7 @@ from bot.services.audience import (
     resolve_units,
 )
 from storage.errors import Conflict
-from storage.models import Announcement, Delivery, DeliveryStatus
+from storage.models import Announcement, Delivery, DeliveryStatus, Unit
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 ACK_PREFIX = "ack"
@@ -54,6 +54,12 @@ class DeliveryCounts:
     acknowledged: int
     routes: dict[str, int] = field(default_factory=dict)
     """Zalo OA only: how many went as consultation, template by user id / phone, unreachable."""
+    receipts: int = 0
+    """Deliveries on a channel that reports receipts (Zalo OA): 0 → no receipt figures to show."""
+    received: int = 0
+    """Deliveries the platform said reached the phone."""
+    seen: int = 0
+    """Deliveries the platform said were seen."""
 
     @property
     def done(self) -> bool:
@@ -71,6 +77,14 @@ class DeliveryLine:
     sent_at: datetime | None
     acknowledged_at: datetime | None
     last_error: str
+    received_at: datetime | None = None
+    seen_at: datetime | None = None
+
+
+def _delivery_line(d: Delivery, units: dict[int, Unit]) -> DeliveryLine:
+    u = units.get(d.unit_id or -1)
+    return DeliveryLine(u.code if u else "-", u.name if u else "-", d.channel, d.chat_id, d.status, d.attempts,
+                        d.sent_at, d.acknowledged_at, d.last_error, received_at=d.received_at, seen_at=d.seen_at)
 
 
 def view(a: Announcement) -> AnnouncementView:
@@ -180,11 +194,13 @@ class AnnouncementService:
         async with self.uow() as uow:
             c = await uow.deliveries.counts(announcement_id)
             routes = await uow.zalo_oa.route_counts(announcement_id)
+            receipts, received, seen = await uow.zalo_oa.receipt_counts(announcement_id)
         pending = c.get(DeliveryStatus.QUEUED, 0) + c.get(DeliveryStatus.SENDING, 0)
         total = sum(v for k, v in c.items() if k not in ("acknowledged", DeliveryStatus.CANCELLED))
         return DeliveryCounts(total=total, sent=c.get(DeliveryStatus.SENT, 0), pending=pending,
                               failed=c.get(DeliveryStatus.FAILED, 0), blocked=c.get(DeliveryStatus.BLOCKED, 0),
-                              acknowledged=c["acknowledged"], routes=routes)
+                              acknowledged=c["acknowledged"], routes=routes, receipts=receipts,
+                              received=received, seen=seen)
 
     async def recent(self, limit: int = 5) -> list[tuple[AnnouncementView, DeliveryCounts]]:
         async with self.uow() as uow:
@@ -199,12 +215,7 @@ class AnnouncementService:
         async with self.uow() as uow:
             rows = await uow.deliveries.of_announcement(announcement_id, statuses)
             units = {u.id: u for u in await uow.units.all(include_closed=True)}
-            out = []
-            for d in rows:
-                u = units.get(d.unit_id or -1)
-                out.append(DeliveryLine(u.code if u else "-", u.name if u else "-", d.channel, d.chat_id, d.status,
-                                        d.attempts, d.sent_at, d.acknowledged_at, d.last_error))
-            return out
+            return [_delivery_line(d, units) for d in rows]
 
     async def acknowledge(self, delivery_id: int, member_id: int | None) -> tuple[bool, datetime | None]:
         """Record 'Đã nhận'. Returns (recorded now, when it was first recorded); repeats are harmless."""
@@ -307,9 +318,7 @@ class AnnouncementService:
         async with self.uow() as uow:
             rows = await uow.deliveries.failed_since(since)
             units = {u.id: u for u in await uow.units.all(include_closed=True)}
-            return [DeliveryLine(units[d.unit_id].code if d.unit_id in units else "-",
-                                 units[d.unit_id].name if d.unit_id in units else "-", d.channel, d.chat_id,
-                                 d.status, d.attempts, d.sent_at, d.acknowledged_at, d.last_error) for d in rows]
+            return [_delivery_line(d, units) for d in rows]
 
     async def mark_done_if_finished(self, announcement_id: int) -> None:
         counts = await self.counts(announcement_id)

@@ -30,6 +30,7 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo_oa"
+TRACKING_PREFIX = "tdkt-"
 RACE_CHECKS, RACE_PAUSE = 20, 0.1
 PARAM_MAX = 100
 """Template parameters are short (ZBS caps most at 30–100 characters; assumed 100)."""
@@ -214,12 +215,24 @@ class OaContactBook:
                 log.info("zalo_oa: unit %s got the phone its officer shared", unit.code)
 
     async def seen(self, message_ids: list[str], at: datetime) -> None:
+        """A seen receipt onto the deliveries it names (and received, if no receipt said so)."""
         if not message_ids:
             return
         async with self.uow() as uow:
-            n = sum([await uow.zalo_oa.mark_seen(m, at) for m in message_ids])
+            n = await uow.zalo_oa.mark_seen(message_ids, at)
             await uow.commit()
         log.info("zalo_oa: %d deliveries seen", n)
+
+    async def received(self, message_ids: list[str], tracking_id: str, at: datetime) -> None:
+        """A delivery receipt onto the deliveries it names: by the platform's message ids, or
+        by our own ``tracking_id`` (``tdkt-<delivery id>``, what template sends carry)."""
+        delivery_id = delivery_of_tracking(tracking_id)
+        if not message_ids and delivery_id is None:
+            return
+        async with self.uow() as uow:
+            n = await uow.zalo_oa.mark_received(message_ids, at, delivery_id=delivery_id)
+            await uow.commit()
+        log.info("zalo_oa: %d deliveries received", n)
 
 
 @dataclass(frozen=True)
@@ -296,4 +309,17 @@ class TemplateFallback:
         phone = (str(d.payload.get("phone") or "") or None
                  or (contact.phone if contact is not None and contact.phone else None) or (unit.phone if unit else None))
         return TemplateRequest(purpose=purpose, template_id=template_id, data=data, phone=phone or "",
-                               tracking_id=f"tdkt-{d.id}")
+                               tracking_id=tracking_of(d.id))
+
+
+def tracking_of(delivery_id: int) -> str:
+    """The ``tracking_id`` a template send carries: its delivery receipt names it back."""
+    return f"{TRACKING_PREFIX}{delivery_id}"
+
+
+def delivery_of_tracking(tracking_id: str) -> int | None:
+    """The delivery a receipt's ``tracking_id`` names (None: not one of ours)."""
+    rest = tracking_id.removeprefix(TRACKING_PREFIX)
+    if rest == tracking_id or not rest.isascii() or not rest.isdigit() or len(rest) > 18:
+        return None
+    return int(rest)

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import App
 from bot.core import Address, FixedClock
+from bot.web.render import local_time
 from storage.models import ChatBinding, Unit
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_oa_api import FakeZaloOA, OASent
 from tests.integration.conftest import Harness
 from tests.integration.test_reports import ANSWERS_6T, open_period
+from tests.web.conftest import Dash
 
 U1, U2, U3, U4 = "4100000000000000001", "4100000000000000002", "4100000000000000003", "4100000000000000004"
 ADMIN = 9101
@@ -63,7 +67,8 @@ class OA:
         await Harness(self.app, self.tg).drain(60)
 
 
-async def start_oa(db_url: str, clock: FixedClock, **fake: object) -> tuple[App, FakeTelegram, FakeZaloOA]:
+async def start_oa(db_url: str, clock: FixedClock, *, dashboard: bool = False,
+                   **fake: object) -> tuple[App, FakeTelegram, FakeZaloOA]:
     tg = FakeTelegram()
     oa = FakeZaloOA(**fake)  # type: ignore[arg-type]
     await tg.start()
@@ -77,7 +82,7 @@ async def start_oa(db_url: str, clock: FixedClock, **fake: object) -> tuple[App,
         webhook_listen="127.0.0.1:0",
         **{f"zalo_oa_template_{k}": v for k, v in TEMPLATES.items()}), clock=clock)
     await app.prepare(demo=True)
-    await app.start(scheduler=False)
+    await app.start(scheduler=False, dashboard=dashboard)
     channel = app.dispatcher.channels.get("zalo_oa")
     if channel is not None:
         channel.part_delay = 0.0  # type: ignore[attr-defined]
@@ -343,6 +348,96 @@ async def test_seen_receipt_lands_on_the_delivery(oa: OA) -> None:
             break
         await asyncio.sleep(0.05)
     assert d.seen_at is not None
+
+
+async def _receipts(oa: OA, a_id: int, received: int, seen: int) -> None:
+    for _ in range(200):
+        c = await oa.app.services.announcements.counts(a_id)
+        if (c.received, c.seen) == (received, seen):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"receipts {c.received}/{c.seen}, expected {received}/{seen}")
+
+
+RECEIPT_CELLS = re.compile(r'<tr data-unit="([^"]+)" data-status="sent">.*?'
+                           r'<td class="hide-s" data-receipt="received">([^<]*)</td>'
+                           r'<td class="hide-s" data-receipt="seen">([^<]*)</td>', re.S)
+
+
+async def test_receipts_reach_the_delivery_report_and_the_dashboard(sqlite_url: str, clock: FixedClock) -> None:
+    """Two OA units: the platform says one copy reached the phone and the other was seen
+    (seen implies received), the seen receipt comes again as a retry; the admin's report and
+    the announcement's page say 2 reached, 1 seen, with each unit's times."""
+    app, tg, fake = await start_oa(sqlite_url, clock, dashboard=True)
+    oa = OA(app, tg, fake)
+    try:
+        await oa.bind(U1, "X_CAOLOC")
+        await oa.bind(U2, "X_DONGDANG")
+        a_id = await _announce(oa, ["X_CAOLOC", "X_DONGDANG"])
+        await oa.drain()
+        async with app.uow() as uow:
+            rows = {d.chat_id: d for d in await uow.deliveries.of_announcement(a_id)}
+        assert rows[U1].status == rows[U2].status == "sent" and rows[U1].message_id and rows[U2].message_id
+        assert "Đã đến máy: 0 · Đã xem: 0" in (await app.services.announcements.report_outbound(a_id)).text
+
+        assert await fake.push("user_received_message", U1, {"message": {"msg_ids": [rows[U1].message_id]}}) == 200
+        clock.advance(minutes=3)
+        seen = fake.event("user_seen_message", U2, {"message": {"msg_ids": [rows[U2].message_id]}})
+        raw = json.dumps(seen).encode()
+        assert await fake.post_raw(raw, seen["timestamp"], retries=False) == 200
+        await _receipts(oa, a_id, received=2, seen=1)
+        seen_at = clock.now()
+        clock.advance(minutes=5)
+        assert await fake.post_raw(raw, seen["timestamp"], retries=False, num_retry=1) == 200  # the retry
+        await oa.say(U2, "xin chào")  # U2's events are handled in order: a retry handled would be done by now
+        await _receipts(oa, a_id, received=2, seen=1)
+        async with app.uow() as uow:
+            after = {d.chat_id: d for d in await uow.deliveries.of_announcement(a_id)}
+        assert after[U2].seen_at == after[U2].received_at == seen_at
+        assert after[U1].received_at is not None and after[U1].received_at < seen_at and after[U1].seen_at is None
+
+        report = (await app.services.announcements.report_outbound(a_id)).text
+        assert "Đã đến máy: 2 · Đã xem: 1" in report
+
+        assert app.web is not None
+        dash = Dash(app, tg, base=f"http://127.0.0.1:{app.web.port}")
+        b, _csrf = await dash.signed_in("admin")
+        async with b:
+            page = await (await b.get(f"{dash.base}/web/van-ban/{a_id}")).text()
+        assert '<b data-figure="received">2</b>' in page and '<b data-figure="seen">1</b>' in page
+        assert '<th class="hide-s">Đã đến máy</th><th class="hide-s">Đã xem</th>' in page
+        cells = {unit: (got, saw) for unit, got, saw in RECEIPT_CELLS.findall(page)}
+        tz = ZoneInfo(app.settings.timezone)
+        assert cells == {"X_CAOLOC": (local_time(after[U1].received_at, tz), ""),
+                         "X_DONGDANG": (local_time(seen_at, tz), local_time(seen_at, tz))}
+    finally:
+        await app.stop()
+        await fake.stop()
+        await tg.stop()
+
+
+async def test_a_phone_templates_own_delivery_receipt_lands(oa: OA, clock: FixedClock) -> None:
+    """The business endpoint pushes ``user_received_message`` (one ``msg_id``, the other
+    receipt shape, and our ``tracking_id``) as soon as it answers. Here the outbox records the
+    id first; the receipt winning that race, found by its tracking id, is in
+    tests/storage/test_zalo_oa_receipts.py."""
+    await oa.bind(U3, "X_HOANGVANTHU")
+    old = clock.now() - timedelta(days=10)
+    async with oa.app.uow() as uow:
+        await uow.zalo_oa.touch(U3, old)
+        (await uow.zalo_oa.contact(U3)).last_interaction_at = old  # type: ignore[union-attr]
+        unit = await uow.session.scalar(select(Unit).where(Unit.code == "X_HOANGVANTHU"))
+        assert unit is not None
+        unit.phone = "84912000003"
+        await uow.commit()
+    oa.oa.user(U3, days_ago=10, phone="84912000003", uid_template_ok=False)
+    a_id = await _announce(oa, ["X_HOANGVANTHU"])
+    await oa.drain()
+    await _receipts(oa, a_id, received=1, seen=0)
+    async with oa.app.uow() as uow:
+        (d,) = await uow.deliveries.of_announcement(a_id)
+    assert d.route == "template_phone" and d.received_at is not None
+    assert oa.oa.messages_to(U3)[-1].tracking_id == f"tdkt-{d.id}"
 
 
 async def test_an_event_kept_but_never_handled_is_taken_up_by_the_sweep(oa: OA, clock: FixedClock) -> None:

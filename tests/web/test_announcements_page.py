@@ -70,6 +70,7 @@ async def test_compose_preview_send_follow_up(dash: Dash) -> None:
         assert rows == {"X_CAOLOC": "sent", "X_DONGDANG": "failed", "X_CHILANG": "no_chat"}
         assert "Something odd" in page and "chưa liên kết kênh nhắn tin" in page
         assert '<b data-figure="sent">1</b>/2' in page and '<b data-figure="no_chat">1</b>' in page
+        assert "Đã đến máy" not in page  # Telegram sends no receipts: no figures, no columns
         # the list shows it with its figures
         listing = await (await b.get(f"{dash.base}/web/van-ban")).text()
         assert f'href="/web/van-ban/{ann_id}"' in listing and "Chỉ thị 12/CT-UBND" in listing
