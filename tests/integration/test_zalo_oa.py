@@ -92,8 +92,8 @@ async def start_oa(db_url: str, clock: FixedClock, *, dashboard: bool = False,
 
 
 @pytest.fixture
-async def oa(sqlite_url: str, clock: FixedClock) -> AsyncIterator[OA]:
-    app, tg, fake = await start_oa(sqlite_url, clock)
+async def oa(db_url: str, clock: FixedClock) -> AsyncIterator[OA]:
+    app, tg, fake = await start_oa(db_url, clock)
     try:
         yield OA(app, tg, fake)
     finally:
@@ -136,8 +136,8 @@ async def test_retried_webhook_is_handled_once(oa: OA) -> None:
     assert len(oa.oa.messages_to(U1)) - before == 1
 
 
-async def test_both_signature_recipes_are_accepted(sqlite_url: str, clock: FixedClock) -> None:
-    app, tg, fake = await start_oa(sqlite_url, clock, sign_with="app_secret", id_first="oa_id")
+async def test_both_signature_recipes_are_accepted(db_url: str, clock: FixedClock) -> None:
+    app, tg, fake = await start_oa(db_url, clock, sign_with="app_secret", id_first="oa_id")
     try:
         both = OA(app, tg, fake)
         await both.bind(U1, "X_CAOLOC")
@@ -277,13 +277,13 @@ async def test_submitted_phone_becomes_the_units_contact(oa: OA) -> None:
     assert contact is not None and contact.phone == "84912345678"
 
 
-async def test_refused_refresh_tells_the_admins_and_stops_the_channel(sqlite_url: str, clock: FixedClock) -> None:
+async def test_refused_refresh_tells_the_admins_and_stops_the_channel(db_url: str, clock: FixedClock) -> None:
     tg = FakeTelegram()
     await tg.start()
     fake = FakeZaloOA()
     await fake.start()
     app = App(make_settings(
-        sqlite_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root,
+        db_url, telegram_bot_token=tg.token, telegram_api_base_url=tg.root,
         zalo_oa_app_id=fake.app_id, zalo_oa_app_secret=fake.app_secret, zalo_oa_secret_key=fake.oa_secret_key,
         zalo_oa_refresh_token="rt-an-old-one", zalo_oa_api_base_url=fake.api_base_url,
         zalo_oa_oauth_base_url=fake.oauth_base_url, zalo_oa_business_base_url=fake.business_base_url,
@@ -364,11 +364,11 @@ RECEIPT_CELLS = re.compile(r'<tr data-unit="([^"]+)" data-status="sent">.*?'
                            r'<td class="hide-s" data-receipt="seen">([^<]*)</td>', re.S)
 
 
-async def test_receipts_reach_the_delivery_report_and_the_dashboard(sqlite_url: str, clock: FixedClock) -> None:
+async def test_receipts_reach_the_delivery_report_and_the_dashboard(db_url: str, clock: FixedClock) -> None:
     """Two OA units: the platform says one copy reached the phone and the other was seen
     (seen implies received), the seen receipt comes again as a retry; the admin's report and
     the announcement's page say 2 reached, 1 seen, with each unit's times."""
-    app, tg, fake = await start_oa(sqlite_url, clock, dashboard=True)
+    app, tg, fake = await start_oa(db_url, clock, dashboard=True)
     oa = OA(app, tg, fake)
     try:
         await oa.bind(U1, "X_CAOLOC")
