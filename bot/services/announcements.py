@@ -314,6 +314,17 @@ class AnnouncementService:
     async def not_reached(self, announcement_id: int) -> list[tuple[str, str, str]]:
         return await units_not_reached(self.uow, announcement_id)
 
+    async def without_chat(self, announcement_id: int) -> int:
+        """How many audience units got no copy at all (no chat reached them): the figure the
+        dashboard refreshes while the announcement goes out, read without loading deliveries."""
+        async with self.uow() as uow:
+            a = await uow.announcements.get(announcement_id)
+            if a is None:
+                return 0
+            units = await resolve_units(uow, a.audience)
+            have = await uow.deliveries.unit_ids_of(announcement_id)
+        return sum(1 for u in units if u.id not in have)
+
     async def failed_since(self, since: datetime) -> list[DeliveryLine]:
         async with self.uow() as uow:
             rows = await uow.deliveries.failed_since(since)

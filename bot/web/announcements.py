@@ -164,6 +164,7 @@ class AnnouncementPages:
         r.add_get("/web/van-ban/soan", self.compose)
         r.add_post("/web/van-ban/soan", self.submit)
         r.add_get("/web/van-ban/{id}", self.announcement)
+        r.add_get("/web/van-ban/{id}/so-lieu", self.figures)
         r.add_post("/web/van-ban/{id}/gui-lai", self.retry)
         r.add_post("/web/van-ban/{id}/nhac-xac-nhan", self.remind)
 
@@ -192,8 +193,16 @@ class AnnouncementPages:
         no_chat = [UnitLine(code, name, None, why) for code, name, why in await self.services.announcements.not_reached(a.id)
                    if code not in reached]
         return self.dash.page("announcement", user=user, a=a, counts=await self.services.announcements.counts(a.id),
-                              lines=lines, no_chat=no_chat, done=request.query.get("xong", ""),
-                              n=request.query.get("n", ""))
+                              lines=lines, no_chat=no_chat, no_chat_count=len(no_chat),
+                              done=request.query.get("xong", ""), n=request.query.get("n", ""))
+
+    async def figures(self, request: web.Request) -> web.Response:
+        """The figures alone, for the page to refresh itself while the announcement goes out."""
+        user = await require(request, self.dash.access, staff=True)
+        a = await self._get(request)
+        return self.dash.page("announcement_figures", user=user, a=a,
+                              counts=await self.services.announcements.counts(a.id),
+                              no_chat_count=await self.services.announcements.without_chat(a.id))
 
     async def retry(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, admin=True)

@@ -224,6 +224,12 @@ class DeliveryRepository(_Repo):
             stmt = stmt.where(Delivery.status.in_(list(statuses)))
         return list(await self.session.scalars(stmt.order_by(Delivery.id)))
 
+    async def unit_ids_of(self, announcement_id: int) -> set[int]:
+        """The units that have any copy of the announcement (one id each, no rows loaded)."""
+        stmt = select(Delivery.unit_id).where(Delivery.announcement_id == announcement_id,
+                                              Delivery.unit_id.is_not(None)).distinct()
+        return set(await self.session.scalars(stmt))
+
     async def pending_count(self, channel: str | None = None) -> int:
         stmt = select(func.count(Delivery.id)).where(
             Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING])

@@ -70,6 +70,10 @@ async def test_compose_preview_send_follow_up(dash: Dash) -> None:
         assert rows == {"X_CAOLOC": "sent", "X_DONGDANG": "failed", "X_CHILANG": "no_chat"}
         assert "Something odd" in page and "chưa liên kết kênh nhắn tin" in page
         assert '<b data-figure="sent">1</b>/2' in page and '<b data-figure="no_chat">1</b>' in page
+        # the figures alone, as the page polls them: the same numbers, and no more polling once done
+        figures = await (await b.get(f"{dash.base}/web/van-ban/{ann_id}/so-lieu")).text()
+        assert '<b data-figure="sent">1</b>/2' in figures and '<b data-figure="no_chat">1</b>' in figures
+        assert 'data-live="0"' in figures and "hx-trigger" not in figures and "<html" not in figures
         assert "Đã đến máy" not in page  # Telegram sends no receipts: no figures, no columns
         # the list shows it with its figures
         listing = await (await b.get(f"{dash.base}/web/van-ban")).text()
@@ -235,6 +239,8 @@ async def test_send_at_a_time(dash: Dash, clock: FixedClock) -> None:
         assert r.status == 303 and r.headers["Location"].endswith("xong=scheduled")
         page = await (await b.get(dash.base + r.headers["Location"])).text()
         assert "Đã hẹn gửi văn bản lúc 08/06/2026 14:30" in page
+        assert 'data-live="1"' in page and 'hx-trigger="every 5s"' in page  # waits, refreshing itself
+        figures_url = dash.base + r.headers["Location"].split("?")[0] + "/so-lieu"
     assert (await dash.app.services.tick())["released"] == 0
     await dash.drain()
     assert len(dash.tg.messages_to(CAOLOC)) == before
@@ -242,6 +248,10 @@ async def test_send_at_a_time(dash: Dash, clock: FixedClock) -> None:
     assert (await dash.app.services.tick())["released"] == 1
     await dash.drain()
     assert "12/CT-UBND" in dash.tg.last_to(CAOLOC).text
+    b, _ = await dash.signed_in("admin")
+    async with b:
+        figures = await (await b.get(figures_url)).text()
+    assert '<b data-figure="sent">1</b>/1' in figures and 'data-live="0"' in figures
 
 
 def test_file_ways_are_the_oa_adapters() -> None:

@@ -150,13 +150,14 @@ async def test_an_officer_sees_only_their_own_unit(dash: Dash) -> None:
     period = await dash.open_period()
     own = await dash.submit(period, "X_CAOLOC")
     other = await dash.submit(period, "X_DONGDANG")
+    ann = await dash.app.services.announcements.create(doc_type="Thông báo", summary="Họp", audience={"all": True})
     b, csrf = await dash.signed_in(unit="X_CAOLOC")
     async with b:
         home = await (await b.get(dash.base + "/web")).text()
         assert "Xã Cao Lộc" in home and f"/web/bao-cao/{own}" in home and "Đồng Đăng" not in home
         assert (await b.get(f"{dash.base}/web/bao-cao/{own}")).status == 200
         for path in (f"/web/bao-cao/{other}", f"/web/bao-cao/{other}/tep/0", f"/web/ky/{period}",
-                     f"/web/ky/{period}/excel", "/web/tong-quan/so-lieu"):
+                     f"/web/ky/{period}/excel", "/web/tong-quan/so-lieu", f"/web/van-ban/{ann.id}/so-lieu"):
             r = await b.get(dash.base + path)
             assert r.status == 404, path
             assert "Đồng Đăng" not in await r.text()
