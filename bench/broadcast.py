@@ -11,7 +11,10 @@ With ``--channel zalo_oa`` the same decree goes to N officers on a Zalo Official
 inside the 7-day window (consultation messages), the other half outside it — a third of
 those reachable by a ZBS template by user id, a third only by phone, a third not at all.
 It prints the ratio of the limit reached, the lost recipients (0 expected) and how each
-recipient was accounted for.
+recipient was accounted for; then, in the same run, a baseline that sends exactly the same
+parts as consultation messages to everyone through ``aiolimiter`` at the documented rate (what
+a sender that knows neither the 7-day window nor the template fallback does), with its lost
+recipients.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -112,7 +116,71 @@ async def run_baseline(fake: FakeTelegram, n: int, parts: list[str]) -> None:
     await bot.shutdown()
 
 
-async def run_zalo_oa(n: int, body: str, tmp: Path) -> None:
+def _oa_users(fake: Any, n: int) -> int:
+    """The recipients on the fake: half inside the window; outside it, a third each reachable
+    by a template by user id, by phone only, or not at all. Returns the half."""
+    half = n // 2
+    for i in range(n):
+        inside = i < half
+        group = (i - half) % 3
+        fake.user(str(FIRST_CHAT + i), days_ago=1 if inside else 10,
+                  phone=f"8491{i:07d}" if not inside and group == 1 else "", uid_template_ok=inside or group == 0)
+    return half
+
+
+async def run_zalo_oa_baseline(n: int, parts: list[str]) -> None:
+    """Consultation messages to all N, paced by aiolimiter at 4 000 a minute, a -32 retried
+    after a second (5 tries): the recipients outside the window are simply lost."""
+    import aiohttp
+
+    from tests.fakes.zalo_oa_api import RATE_LIMIT_PER_MIN, FakeZaloOA
+
+    try:
+        from aiolimiter import AsyncLimiter
+    except ImportError as exc:
+        emit(bench="broadcast", impl="aiolimiter-cs-only", channel="zalo_oa",
+             skipped=f"{exc} (pip install -e '.[bench]')")
+        return
+    fake = FakeZaloOA(rate_per_minute=RATE_LIMIT_PER_MIN)
+    await fake.start()
+    _oa_users(fake, n)
+    limiter = AsyncLimiter(RATE_LIMIT_PER_MIN, 60)
+    lost: set[int] = set()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{fake.oauth_base_url}/v4/oa/access_token", headers={"secret_key": fake.app_secret},
+                                 data={"app_id": fake.app_id, "grant_type": "refresh_token",
+                                       "refresh_token": fake.refresh_token}) as r:
+                token = (await r.json())["access_token"]
+
+            async def one(i: int) -> None:
+                for text in parts:
+                    for _ in range(5):
+                        async with limiter, http.post(f"{fake.api_base_url}/v3.0/oa/message/cs",
+                                                      headers={"access_token": token},
+                                                      json={"recipient": {"user_id": str(FIRST_CHAT + i)},
+                                                            "message": {"text": text}}) as r:
+                            error = (await r.json()).get("error", 0)
+                        if error != -32:
+                            break
+                        await asyncio.sleep(1)
+                    if error != 0:
+                        lost.add(i)
+                        return
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one(i) for i in range(n)))
+            seconds = time.perf_counter() - started
+        api, limit = fake.requests["cs"], RATE_LIMIT_PER_MIN / 60
+        emit(bench="broadcast", impl="aiolimiter-cs-only", channel="zalo_oa", recipients=n, requests=api,
+             rate_limited=fake.rate_limited, seconds=round(seconds, 1), rate=round(api / seconds, 2),
+             limit=round(limit, 2), ratio=round(api / seconds / limit, 3),
+             reached=len({m.user_id for m in fake.sent}), accounted=n - len(lost), lost=len(lost))
+    finally:
+        await fake.stop()
+
+
+async def run_zalo_oa(n: int, body: str, tmp: Path) -> list[str]:
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import insert, update
@@ -127,16 +195,9 @@ async def run_zalo_oa(n: int, body: str, tmp: Path) -> None:
     engine = await fresh_database(url)
     await seed_units(engine, n, channel="zalo_oa", first_chat=FIRST_CHAT)
     now = datetime.now(UTC)
-    half = n // 2
-    contacts = []
-    for i in range(n):
-        uid = str(FIRST_CHAT + i)
-        inside = i < half
-        group = (i - half) % 3  # outside the window: 0 template by uid, 1 by phone only, 2 unreachable
-        phone = f"8491{i:07d}" if not inside and group == 1 else ""
-        fake.user(uid, days_ago=1 if inside else 10, phone=phone, uid_template_ok=inside or group == 0)
-        contacts.append({"user_id": uid, "last_interaction_at": now - timedelta(days=1 if inside else 10),
-                         "following": True, "phone": None, "updated_at": now})
+    half = _oa_users(fake, n)
+    contacts = [{"user_id": str(FIRST_CHAT + i), "last_interaction_at": now - timedelta(days=1 if i < half else 10),
+                 "following": True, "phone": None, "updated_at": now} for i in range(n)]
     async with engine.begin() as conn:
         await conn.execute(insert(ZaloOaContact), contacts)
         for i in range(half, n):
@@ -172,6 +233,8 @@ async def run_zalo_oa(n: int, body: str, tmp: Path) -> None:
              consultation=routes.get("consultation", 0), template_uid=routes.get("template_uid", 0),
              template_phone=routes.get("template_phone", 0), unreachable=routes.get("unreachable", 0),
              accounted=accounted, lost=n - accounted + (n - expected_unreachable - len(reached)))
+        # the parts one officer inside the window got: what the baseline sends everyone
+        return [m.text for m in fake.messages_to(str(FIRST_CHAT)) if m.kind == "cs" and m.text]
     finally:
         await app.stop()
         await fake.stop()
@@ -187,7 +250,9 @@ async def main() -> None:
     body = (DECREES / args.decree).read_text(encoding="utf-8")
     tmp = Path(tempfile.mkdtemp(prefix="tdkt-bench-broadcast-"))
     if args.channel == "zalo_oa":
-        await run_zalo_oa(args.n, body, tmp)
+        parts = await run_zalo_oa(args.n, body, tmp)
+        if not args.skip_baseline:
+            await run_zalo_oa_baseline(args.n, parts)
         return
     fake = FakeTelegram(limits=True, global_per_second=int(LIMIT), per_chat_per_second=1.0, per_chat_burst=3)
     await fake.start()

@@ -21,7 +21,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("start", "liên kết cuộc trò chuyện với đơn vị bằng mã mời", "all"),
     ("toi", "xem thông tin của tôi: đơn vị, vai trò, kênh liên kết", "member"),
     ("trogiup", "danh sách lệnh", "all"),
-    ("huy", "huỷ thao tác đang làm", "member"),
+    ("huy", "hủy thao tác đang làm", "member"),
     ("kenh", "chọn kênh nhận thông báo (Telegram, Zalo), liên kết thêm kênh", "member"),
     ("donvi", "danh sách đơn vị và số kênh đã liên kết", "admin"),
     ("moi", "tạo mã mời: /moi MÃ_ĐƠN_VỊ [admin]", "admin"),

@@ -52,7 +52,7 @@ async def start_flow(ctx: Ctx) -> None:
 
 async def ask(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
     step = data["step"]
-    cancel = Choice("✖ Huỷ", AnnounceCancel().pack())
+    cancel = Choice("✖ Hủy", AnnounceCancel().pack())
     if step == "type":
         choices = [Choice(t, AnnounceType(index=i).pack()) for i, t in enumerate(DOC_TYPES)]
         await ctx.say("announce_ask", step=step, choices=rows(*choices, cancel, per_row=2))

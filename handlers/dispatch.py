@@ -128,7 +128,7 @@ class Dispatcher:
     async def _resolve(self, ctx: Ctx) -> Handler | None:
         inbound = ctx.inbound
         if inbound.kind is InboundKind.TEXT and fold(inbound.text) in CANCEL_WORDS:
-            # Typed "huỷ" (channels without buttons) means the same as /huy.
+            # Typed "hủy" (channels without buttons) means the same as /huy.
             ctx.inbound = replace(inbound, kind=InboundKind.COMMAND, command="huy")
             inbound = ctx.inbound
         if inbound.kind is InboundKind.COMMAND:

@@ -137,7 +137,7 @@ async def on_button(ctx: Ctx) -> None:
                 await ctx.say("stale_button")
                 return
             await ctx.services.conversations.set(ctx.conversation, RETURN_FLOW, {"submission_id": submission_id})
-            await ctx.say("return_reason_ask", unit=sub.unit.name, choices=rows(Choice("✖ Huỷ", OfficeCancel().pack())))
+            await ctx.say("return_reason_ask", unit=sub.unit.name, choices=rows(Choice("✖ Hủy", OfficeCancel().pack())))
         case AcceptSubmission(submission=submission_id):
             sub = await ctx.services.reports.accept(submission_id, ctx.member.id if ctx.member else None)
             await ctx.say("submission_accepted", unit=sub.unit.name if sub else "")
@@ -215,7 +215,7 @@ async def open_start(ctx: Ctx) -> None:
     forms = sorted(ctx.services.forms.values(), key=lambda f: f.id)
     await ctx.say("period_ask", step="form",
                   choices=rows(*[Choice(f.title[:60], OpenWithForm(form=f.id).pack()) for f in forms],
-                               Choice("✖ Huỷ", OfficeCancel().pack())))
+                               Choice("✖ Hủy", OfficeCancel().pack())))
 
 
 async def open_button(ctx: Ctx, pressed: CallbackData) -> None:
@@ -284,7 +284,7 @@ async def open_input(ctx: Ctx) -> None:
         await ctx.say("period_preview", d=data, title=spec.title, audience=describe(data["audience"]),
                       due=datetime.fromisoformat(data["due"]), plan=plan,
                       choices=rows(Choice("✅ Mở kỳ và thông báo", OpenConfirm().pack()),
-                                   Choice("✖ Huỷ", OpenCancel().pack()), per_row=2))
+                                   Choice("✖ Hủy", OpenCancel().pack()), per_row=2))
     else:
         await ctx.say("period_ask", step=data["step"], choices=())
 

@@ -26,7 +26,7 @@ from storage.records import PlannedReminder
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 STATUS_LABELS = {"planned": "dự kiến", "sent": "đã gửi", "skipped": "bỏ qua (đơn vị đã nộp)",
-                 "cancelled": "huỷ (kỳ đã đóng/đổi)", "claimed": "đang gửi",
+                 "cancelled": "hủy (kỳ đã đóng/đổi)", "claimed": "đang gửi",
                  "merged": "gộp với lời nhắc cùng lúc"}
 
 

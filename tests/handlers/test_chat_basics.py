@@ -32,7 +32,7 @@ async def test_cancel_with_nothing_in_progress_says_so(chats: Chats) -> None:
     await chats.bind(OFFICER, "X_CAOLOC")
     replies = await chats.channel.write(OFFICER, "/huy")
     assert len(replies) == 1
-    assert "Hiện không có thao tác nào đang thực hiện để huỷ." in replies[0].text
+    assert "Hiện không có thao tác nào đang thực hiện để hủy." in replies[0].text
 
 
 async def test_cancel_leaves_a_report_draft_to_resume(chats: Chats) -> None:
@@ -43,7 +43,7 @@ async def test_cancel_leaves_a_report_draft_to_resume(chats: Chats) -> None:
     answered = await chats.channel.write(OFFICER, "42")
     assert "Câu 2/" in answered[-1].text, answered[-1].text
     cancelled = await chats.channel.write(OFFICER, "/huy")
-    assert "Đã huỷ thao tác đang thực hiện." in cancelled[-1].text
+    assert "Đã hủy thao tác đang thực hiện." in cancelled[-1].text
     assert "Bản nháp báo cáo vẫn được lưu" in cancelled[-1].text
     # Outside the flow, a number is not an answer any more …
     assert "Câu" not in (await chats.channel.write(OFFICER, "7"))[-1].text
@@ -56,8 +56,8 @@ async def test_typed_cancel_word_means_the_cancel_command(typed_chats: Chats) ->
     await typed_chats.app.open_demo_period()
     await typed_chats.bind(OFFICER, "X_CAOLOC")
     await typed_chats.channel.write(OFFICER, "/baocao")
-    replies = await typed_chats.channel.write(OFFICER, "Huỷ")
-    assert "Đã huỷ thao tác đang thực hiện." in replies[-1].text
+    replies = await typed_chats.channel.write(OFFICER, "Huỷ")  # either spelling, typed
+    assert "Đã hủy thao tác đang thực hiện." in replies[-1].text
 
 
 async def test_a_button_nobody_handles_is_answered_as_stale(chats: Chats) -> None:
@@ -79,7 +79,7 @@ async def test_a_forged_channel_choice_is_refused_as_stale(chats: Chats) -> None
 
 async def test_an_unknown_command_gets_a_hint(chats: Chats) -> None:
     replies = await chats.channel.write(STRANGER, "/khongco")
-    assert "Lệnh /khongco không có." in replies[-1].text
+    assert "Không có lệnh /khongco." in replies[-1].text
 
 
 async def test_an_admin_command_from_an_officer_is_refused_by_name(chats: Chats) -> None:
