@@ -35,6 +35,11 @@ MAX_FILES = 10  # per file question: a report photographed page by page
 MSG_REQUIRED = "Câu này bắt buộc, không thể bỏ qua. Đồng chí vui lòng trả lời câu hỏi."
 MSG_UNANSWERED = "Câu {n} ({label}) chưa được trả lời."
 MSG_STALE = "Câu {n} ({label}): câu trả lời không còn hợp lệ ({reason}). Đồng chí vui lòng trả lời lại."
+REASON_NOT_OFFERED = "mục đã chọn không dành cho loại đơn vị của đồng chí"
+MSG_NOT_OFFERED = (
+    "Mục “{labels}” không dành cho loại đơn vị của đồng chí. "
+    "Đồng chí vui lòng chọn một trong các mục: {options} (có thể nhập số thứ tự)."
+)
 # {office} when the context does not name the office: what every office is, whatever its name.
 OFFICE_FALLBACK = "cơ quan thường trực Hội đồng Thi đua – Khen thưởng"
 
@@ -163,6 +168,12 @@ class FormEngine:
     def walk(self, answers: Answers, ctx: FormContext) -> Walk:
         return Walk(self.spec, answers, ctx)
 
+    def offered(self, question: Question, ctx: FormContext) -> Question:
+        """The question as this unit is asked it: the options its kind is offered (see
+        :meth:`Question.offered_to`). Prompts, buttons, reading and checking an answer all go
+        through this; showing a stored answer uses the question's own options."""
+        return question.offered_to(kind_key(ctx.unit_kind) if ctx.unit_kind else None)
+
     # --- navigation -------------------------------------------------------------------------
 
     def applicable(self, answers: Answers, ctx: FormContext) -> list[Question]:
@@ -248,12 +259,32 @@ class FormEngine:
         """:meth:`answer` over a walk; also the walk of the answers with this one (unchanged
         ``walk`` when the answer is refused)."""
         question = self.spec.question(question_id)
+        asked = self.offered(question, ctx)
+        try:
+            value = type_of(asked).read(asked, raw, ctx)
+            validate(asked, value, ctx)
+        except InvalidAnswer as exc:
+            error = self._not_offered(question, asked, raw, ctx) or exc.message
+            return AnswerResult(ok=False, question_id=question_id, error=error), walk
+        return self._with_checks(walk, question, value, ctx)
+
+    def _not_offered(self, question: Question, asked: Question, raw: str | FileInput, ctx: FormContext) -> str | None:
+        """Why a typed option was refused when it names one the unit's kind is not offered
+        ("TM. UBND" typed by a department), instead of "not recognised". Numbers are not
+        looked up: they count the offered options only."""
+        if asked is question or not isinstance(raw, str) or any(ch.isdigit() for ch in raw):
+            return None
         try:
             value = type_of(question).read(question, raw, ctx)
-            validate(question, value, ctx)
-        except InvalidAnswer as exc:
-            return AnswerResult(ok=False, question_id=question_id, error=exc.message), walk
-        return self._with_checks(walk, question, value, ctx)
+        except InvalidAnswer:
+            return None
+        chosen = set(value) if isinstance(value, list) else {value}
+        offered = {option.key for option in asked.options}
+        withheld = [o.label for o in question.options if o.key in chosen and o.key not in offered]
+        if not withheld:
+            return None
+        listed = "; ".join(f"{i}. {option.label}" for i, option in enumerate(asked.options, 1))
+        return MSG_NOT_OFFERED.format(labels="”, “".join(withheld), options=listed)
 
     def add_file(self, question_id: str, raw: FileInput, answers: Answers, ctx: FormContext) -> AnswerResult:
         """One more file for an answered file question: the further pages of a report sent as
@@ -351,6 +382,9 @@ class FormEngine:
             if value is not None:
                 try:
                     validate(question, value, ctx, stored=True)
+                    asked = self.offered(question, ctx)
+                    if asked is not question and not type_of(asked).stored_ok(asked, value):
+                        raise InvalidAnswer(REASON_NOT_OFFERED)
                 except InvalidAnswer as exc:
                     reason = exc.message.rstrip(".")
                     problems.append(
@@ -429,13 +463,14 @@ class FormEngine:
 
     def prompt_in(self, walk: Walk, question: Question, ctx: FormContext, *, buttons: bool = True) -> str:
         qtype = type_of(question)
+        asked = self.offered(question, ctx)
         env = walk.env
         n = walk.number(question.id)
         head = f"Câu {n}/{len(walk.questions)}. " if n is not None else ""
         lines = [head + self._render(question.prompt, env, ctx)]
-        if question.options and (buttons or not qtype.menu):
-            lines.extend(f"{i}. {option.label}" for i, option in enumerate(question.options, 1))
-        how = self._render(question.hint, env, ctx) if question.hint else qtype.hint(question, ctx, buttons)
+        if asked.options and (buttons or not qtype.menu):
+            lines.extend(f"{i}. {option.label}" for i, option in enumerate(asked.options, 1))
+        how = self._render(question.hint, env, ctx) if question.hint else qtype.hint(asked, ctx, buttons)
         if how:
             lines.append(how)
         if not question.required:

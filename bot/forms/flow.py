@@ -360,7 +360,7 @@ class _Turn:
         return Ask(
             question=q, index=self.spec.index(q.id),
             prompt=self.engine.prompt_in(walk, q, self.ctx, buttons=self.flow.buttons),
-            options=q.options if type_of(q).menu else (),
+            options=self.engine.offered(q, self.ctx).options if type_of(q).menu else (),
             back=self.engine.previous_in(walk, q.id, draft.history) is not None,
             skip=not q.required, to_summary=draft.return_to_summary,
         )
@@ -394,9 +394,10 @@ class _Turn:
             case Skip():
                 return self.answered(q, *self.engine.skip_in(self.walk, q.id, self.ctx))
             case Pick(option=option):
-                if option is None or option >= len(q.options):
+                offered = self.engine.offered(q, self.ctx).options  # what the buttons were made of
+                if option is None or option >= len(offered):
                     return self.show()
-                return self.answered(q, *self.engine.answer_in(self.walk, q.id, q.options[option].key, self.ctx))
+                return self.answered(q, *self.engine.answer_in(self.walk, q.id, offered[option].key, self.ctx))
             case Typed(text=text):
                 word = fold(text)
                 if word in BACK_WORDS:

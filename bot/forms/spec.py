@@ -25,6 +25,11 @@ YAML shape::
           - rule: dk_ca_nhan <= tong_cbcc
             message: Số cá nhân đăng ký ({dk_ca_nhan}) …
             level: error               # or warn
+      - id: tham_quyen_ky
+        type: choice
+        options:                       # an option's unit_kinds: offered only to those kinds
+          - {key: tm, label: "TM. Ủy ban nhân dân – Chủ tịch", unit_kinds: [xa, phuong, dac_khu]}
+          - {key: kt_giam_doc, label: "KT. Giám đốc – …", unit_kinds: [so]}
 
 A date question's ``min``/``max`` is a date, a token (``today``, ``cutoff``, ``period_start``,
 ``year_start``, ``year_end``) or a list of them (``min: [year_start, today]``: the earliest of them).
@@ -41,7 +46,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -114,10 +119,18 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Option:
-    """One choice of a choice/multichoice question; the key is what gets stored."""
+    """One choice of a choice/multichoice question; the key is what gets stored.
+
+    ``unit_kinds`` limits the option to units of those kinds (a commune signs "TM. UBND", a
+    department "KT. Giám đốc"); empty means every unit is offered it."""
 
     key: str
     label: str
+    unit_kinds: tuple[str, ...] = ()
+
+    def offered_to(self, kind: str) -> bool:
+        """Whether a unit of this (canonical) kind is offered the option."""
+        return not self.unit_kinds or kind in self.unit_kinds
 
 
 @dataclass(frozen=True)
@@ -170,6 +183,18 @@ class Question:
             return self.label
         first = re.split(r"(?<=[?.:])\s", self.prompt.strip(), maxsplit=1)[0]
         return first if len(first) <= 70 else first[:69].rstrip() + "…"
+
+    def offered_to(self, kind: str | None) -> Question:
+        """The question as a unit of this (canonical) kind is asked it: only the options its
+        kind is offered, numbered as listed. Unknown kind (None) or a kind
+        none of the options is offered to gets every option: a unit is never left at a
+        question it cannot answer."""
+        if kind is None or not any(option.unit_kinds for option in self.options):
+            return self
+        offered = tuple(option for option in self.options if option.offered_to(kind))
+        if len(offered) == len(self.options) or not offered:
+            return self
+        return replace(self, options=offered)
 
 
 @dataclass(frozen=True)
@@ -353,9 +378,7 @@ class _SpecBuilder:
         low, high = self._bounds(raw, qtype, qid)
         min_len, max_len, pattern, transform = self._text_rules(raw, qtype, qid)
         accept, max_size = self._file_rules(raw, qtype, qid)
-        unit_kinds = raw.get("unit_kinds", [])
-        if not isinstance(unit_kinds, list) or not all(isinstance(k, str) and k.strip() for k in unit_kinds):
-            raise self.fail("'unit_kinds' phải là danh sách loại đơn vị (vd: [xa, phuong, dac_khu])", qid)
+        unit_kinds = self._unit_kinds(raw, qid)
 
         question = Question(
             id=qid,
@@ -378,28 +401,55 @@ class _SpecBuilder:
             accept=accept,
             max_size_mb=max_size,
             section=self._optional_str(raw, "section", qid) or section,
-            unit_kinds=tuple(dict.fromkeys(kind_key(k) for k in unit_kinds)),
+            unit_kinds=unit_kinds,
         )
         self._references(question, earlier)
+        self._options_for_every_kind(question)
         return question
 
+    def _unit_kinds(self, raw: Mapping[str, Any], qid: str, where: str = "") -> tuple[str, ...]:
+        """The canonical kinds listed under ``unit_kinds`` (of a question or of an option)."""
+        kinds = raw.get("unit_kinds", [])
+        if not isinstance(kinds, list) or not all(isinstance(k, str) and k.strip() for k in kinds):
+            raise self.fail(f"{where}'unit_kinds' phải là danh sách loại đơn vị (vd: [xa, phuong, dac_khu])", qid)
+        return tuple(dict.fromkeys(kind_key(k) for k in kinds))
+
+    def _options_for_every_kind(self, question: Question) -> None:
+        """Refuse an option limited to kinds the question is never asked of: no unit could
+        ever choose it, so the kind is surely a typo."""
+        if not question.unit_kinds:
+            return
+        asked = set(question.unit_kinds)
+        for option in question.options:
+            if option.unit_kinds and not asked & set(option.unit_kinds):
+                raise self.fail(
+                    f"mục '{option.key}' chỉ dành cho loại đơn vị {list(option.unit_kinds)}, "
+                    f"nhưng câu chỉ hỏi loại {list(question.unit_kinds)}",
+                    question.id,
+                )
     def _labelled(self, raw: Mapping[str, Any], key: str, qid: str, cls: type[_Labelled]) -> tuple[_Labelled, ...]:
         items = raw.get(key)
         if not isinstance(items, list) or not items:
             raise self.fail(f"'{key}' phải là danh sách không rỗng", qid)
         result: list[_Labelled] = []
+        allowed = {"key", "label", "unit_kinds"} if cls is Option else {"key", "label"}
         for item in items:
-            if isinstance(item, dict) and set(item) <= {"key", "label"}:
+            if isinstance(item, dict) and set(item) <= allowed:
                 item_key, label = item.get("key"), item.get("label")
             else:
-                raise self.fail(f"mỗi mục của '{key}' phải có dạng {{key: …, label: …}}", qid)
+                shape = "{key: …, label: …, unit_kinds: […]}" if cls is Option else "{key: …, label: …}"
+                raise self.fail(f"mỗi mục của '{key}' phải có dạng {shape}", qid)
             if not isinstance(item_key, str) or not _KEY.fullmatch(item_key):
                 raise self.fail(f"'{key}': mã '{item_key}' không hợp lệ (chữ thường, số, '_')", qid)
             if not isinstance(label, str) or not label.strip():
                 raise self.fail(f"'{key}': mục '{item_key}' thiếu 'label'", qid)
             if item_key.isdigit():
                 raise self.fail(f"'{key}': mã '{item_key}' không được chỉ gồm chữ số (trùng số thứ tự)", qid)
-            result.append(cls(item_key, label.strip()))
+            if cls is Option:
+                kinds = self._unit_kinds(item, qid, f"'{key}': mục '{item_key}': ")
+                result.append(cls(item_key, label.strip(), kinds))  # type: ignore[call-arg]
+            else:
+                result.append(cls(item_key, label.strip()))
         keys = [item.key for item in result]
         if len(set(keys)) != len(keys):
             raise self.fail(f"'{key}' có mã bị trùng", qid)
