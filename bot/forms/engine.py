@@ -22,7 +22,7 @@ from typing import Any
 from bot.forms import expressions
 from bot.forms.context import FormContext
 from bot.forms.parsers import MSG_FILE_TOO_MANY, FileInput, InvalidAnswer, answer_files, format_date, kind_key
-from bot.forms.spec import PLACEHOLDER, FormSpec, Question
+from bot.forms.spec import PLACEHOLDER, REGISTRATION, FormSpec, Question
 from bot.forms.types import format_number, show, type_of, validate
 
 __all__ = ["AnswerResult", "FileInput", "FormContext", "FormEngine", "Problem", "SummaryLine", "Walk",
@@ -167,6 +167,22 @@ class FormEngine:
 
     def walk(self, answers: Answers, ctx: FormContext) -> Walk:
         return Walk(self.spec, answers, ctx)
+
+    def prefill(self, ctx: FormContext) -> dict[str, Any]:
+        """The answers a new draft starts with: each ``prefill`` question's answer in the unit's
+        registration (the staff count), when it has one that this question accepts."""
+        registration = ctx.registration or {}
+        answers: dict[str, Any] = {}
+        for question in self.spec.questions:
+            if question.prefill is None or registration.get(question.prefill) is None:
+                continue
+            value = registration[question.prefill]
+            try:
+                validate(question, value, ctx, stored=True)
+            except InvalidAnswer:
+                continue  # a figure this form bounds differently: asked, not pre-filled
+            answers[question.id] = value
+        return answers
 
     def offered(self, question: Question, ctx: FormContext) -> Question:
         """The question as this unit is asked it: the options its kind is offered (see
@@ -325,7 +341,7 @@ class FormEngine:
         self, before: Walk, question: Question, value: Any, ctx: FormContext
     ) -> tuple[AnswerResult, Walk]:
         walk = before.with_answer(question.id, value)
-        env = walk.env
+        env = _checked(walk, ctx)
         if question.id not in env:  # asked about a question that does not apply: checked all the same
             env = {**env, question.id: value}
         errors: list[str] = []
@@ -369,7 +385,7 @@ class FormEngine:
         return self.problems_in(self.walk(answers, ctx), ctx)
 
     def problems_in(self, walk: Walk, ctx: FormContext) -> list[Problem]:
-        env = walk.env
+        env = _checked(walk, ctx)
         problems: list[Problem] = []
         for n, question in enumerate(walk.questions, 1):
             value = env.get(question.id)
@@ -408,7 +424,7 @@ class FormEngine:
         return self.warnings_in(self.walk(answers, ctx), ctx)
 
     def warnings_in(self, walk: Walk, ctx: FormContext) -> list[str]:
-        env = walk.env
+        env = _checked(walk, ctx)
         result = []
         for n, question in enumerate(walk.questions, 1):
             if question.id not in env:
@@ -464,7 +480,7 @@ class FormEngine:
     def prompt_in(self, walk: Walk, question: Question, ctx: FormContext, *, buttons: bool = True) -> str:
         qtype = type_of(question)
         asked = self.offered(question, ctx)
-        env = walk.env
+        env = _checked(walk, ctx)
         n = walk.number(question.id)
         head = f"Câu {n}/{len(walk.questions)}. " if n is not None else ""
         lines = [head + self._render(question.prompt, env, ctx)]
@@ -491,6 +507,9 @@ class FormEngine:
             if context is not None:
                 return context
             name, _, part = token.partition(".")
+            if name == REGISTRATION and part:
+                registration = env.get(REGISTRATION)
+                return format_number(registration.get(part) if isinstance(registration, Mapping) else None)
             if not self.spec.has(name):
                 return str(match[0])
             value = env.get(name)
@@ -527,3 +546,11 @@ class FormEngine:
                     return f"tính đến ngày {format_date(ctx.cutoff)}"
                 return "trong kỳ báo cáo"
         return None
+
+
+def _checked(walk: Walk, ctx: FormContext) -> Mapping[str, Any]:
+    """What checks and texts see: the answers that count and, under ``dang_ky``, the unit's
+    registration when it has one (without it a check comparing with it passes)."""
+    if ctx.registration is None:
+        return walk.env
+    return {**walk.env, REGISTRATION: ctx.registration}

@@ -14,6 +14,7 @@ YAML shape::
     title: Báo cáo sơ kết …
     description: …
     period_text: từ ngày 15/12 năm trước đến ngày 14/6     # used for {ky} when the period has no dates
+    registration: dang-ky-thi-dua  # the form whose submission for the same year dang_ky.<id> reads
     questions:
       - id: tong_cbcc
         section: I. Kết quả …          # inherited by the following questions until changed
@@ -25,6 +26,12 @@ YAML shape::
           - rule: dk_ca_nhan <= tong_cbcc
             message: Số cá nhân đăng ký ({dk_ca_nhan}) …
             level: error               # or warn
+      - id: dh_ldtt
+        type: integer
+        checks:                        # dang_ky.<id>: the unit's registration (no registration: passes)
+          - rule: dh_ldtt <= dang_ky.dk_ldtt
+            message: … nhiều hơn số đã đăng ký ({dang_ky.dk_ldtt}) …
+            level: warn
       - id: tham_quyen_ky
         type: choice
         options:                       # an option's unit_kinds: offered only to those kinds
@@ -39,7 +46,12 @@ next year) is refused at load time: the officer would be stuck at that question.
 Placeholders in prompts, hints and check messages: ``{ky}``, ``{cutoff}``, ``{period_start}``,
 ``{today}``, ``{year}``, ``{next_year}``, ``{prev_year}`` (from the period), ``{office}`` (the
 office's name, the OFFICE_NAME setting — never a name written into a prompt), ``{id}`` or
-``{id.part}`` (an earlier answer, displayed) and ``{= expression}`` (computed, e.g. a total).
+``{id.part}`` (an earlier answer, displayed), ``{dang_ky.id}`` (the registration's answer) and
+``{= expression}`` (computed, e.g. a total).
+
+``prefill: dang_ky.tong_cbcc`` on a question: a new draft starts with the registration's answer
+(the officer sees it on the summary and can change it). Which questions of the registration
+form may be read is checked by :func:`load_specs`, which sees both forms.
 """
 
 from __future__ import annotations
@@ -87,6 +99,9 @@ CONTEXT_PLACEHOLDERS = frozenset(
 )
 TRANSFORMS = frozenset({"upper", "lower", "nospace"})
 CHECK_LEVELS = frozenset({"error", "warn"})
+REGISTRATION = "dang_ky"
+"""The name under which checks, messages and ``prefill`` read the unit's registration for the
+report's year (the answers of the spec's ``registration`` form): ``dang_ky.dk_ldtt``."""
 PLACEHOLDER = re.compile(r"\{(=[^{}]+|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)?)\}")
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -96,10 +111,10 @@ _QUESTION_KEYS = frozenset(
     {
         "id", "prompt", "type", "label", "required", "min", "max", "min_len", "max_len", "pattern",
         "pattern_hint", "transform", "options", "parts", "when", "checks", "hint", "accept",
-        "max_size_mb", "section", "unit_kinds",
+        "max_size_mb", "section", "unit_kinds", "prefill",
     }
 )  # fmt: skip
-_SPEC_KEYS = frozenset({"id", "version", "title", "description", "period_text", "questions"})
+_SPEC_KEYS = frozenset({"id", "version", "title", "description", "period_text", "registration", "questions"})
 
 Bound = int | float | str | tuple[str, ...] | None
 """A min/max: a number, a date token ("today", "cutoff", …), a year token ("year", …), an ISO date,
@@ -175,6 +190,8 @@ class Question:
     max_size_mb: float | None = None
     section: str | None = None
     unit_kinds: tuple[str, ...] = ()
+    prefill: str | None = None
+    """The registration's question whose answer a new draft starts with (``dang_ky.<id>``)."""
 
     @property
     def short_label(self) -> str:
@@ -207,6 +224,8 @@ class FormSpec:
     description: str
     questions: tuple[Question, ...]
     period_text: str = ""
+    registration: str | None = None
+    """The form id of the unit's registration, which ``dang_ky.<id>`` reads (same year)."""
     source: str = ""
     _by_id: Mapping[str, Question] = field(
         init=False, repr=False, compare=False, default_factory=lambda: MappingProxyType({})
@@ -230,6 +249,24 @@ class FormSpec:
     def index(self, question_id: str) -> int:
         """Position of the question in the form (0-based)."""
         return self._index[question_id]
+
+    def registration_reads(self) -> dict[str, str]:
+        """Every registration question this form reads (``dang_ky.<id>`` in a check, a
+        message, a prompt or a prefill) → where, for the cross-form check of :func:`load_specs`."""
+        reads: dict[str, str] = {}
+        for question in self.questions:
+            texts = [question.prompt, question.hint or "", *(c.message for c in question.checks)]
+            sources = [c.rule for c in question.checks]
+            sources += [p[1:] for text in texts for p in PLACEHOLDER.findall(text) if p.startswith("=")]
+            names = [ref.part for src in sources for ref in compile_expression(src).refs
+                     if ref.name == REGISTRATION and ref.part]
+            names += [p.partition(".")[2] for text in texts for p in PLACEHOLDER.findall(text)
+                      if p.startswith(REGISTRATION + ".")]
+            if question.prefill:
+                names.append(question.prefill)
+            for name in names:
+                reads.setdefault(name, question.id)
+        return reads
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -264,7 +301,30 @@ def load_specs(directory: str | Path | None = None) -> dict[str, FormSpec]:
         if spec.id in specs:
             raise SpecError(path.name, f"mã biểu mẫu '{spec.id}' trùng với tệp {specs[spec.id].source}")
         specs[spec.id] = spec
+    for spec in specs.values():
+        _check_registration_reads(spec, specs)
     return specs
+
+
+def _check_registration_reads(spec: FormSpec, specs: Mapping[str, FormSpec]) -> None:
+    """What a form reads of the registration exists there, and is a number (checks compare it)
+    or, for a prefill, of the prefilled question's own type."""
+    reads = spec.registration_reads()
+    if not reads or spec.registration is None:
+        return
+    registration = specs.get(spec.registration)
+    if registration is None:
+        raise SpecError(spec.source, f"'registration': không có biểu mẫu '{spec.registration}'")
+    for name, qid in reads.items():
+        if not registration.has(name):
+            raise SpecError(spec.source, f"'{REGISTRATION}.{name}': biểu mẫu '{registration.id}' không có câu này", qid)
+        source = registration.question(name)
+        question = spec.question(qid)
+        if question.prefill == name and source.type != question.type:
+            raise SpecError(spec.source, f"'prefill': câu '{name}' của '{registration.id}' là loại {source.type}, "
+                                         f"không phải {question.type}", qid)
+        if TYPES[source.type].bounds != "number" or TYPES[source.type].year_bounds:
+            raise SpecError(spec.source, f"'{REGISTRATION}.{name}': câu của '{registration.id}' không phải câu số", qid)
 
 
 def parse_spec(data: Any, file: str = "<spec>") -> FormSpec:
@@ -282,6 +342,7 @@ class _SpecBuilder:
 
     def __init__(self, file: str) -> None:
         self.file = file
+        self.registration: str | None = None
 
     def fail(self, reason: str, question_id: str | None = None) -> SpecError:
         return SpecError(self.file, reason, question_id)
@@ -303,6 +364,10 @@ class _SpecBuilder:
             raise self.fail("thiếu 'title'")
         description = self._optional_str(data, "description") or ""
         period_text = self._optional_str(data, "period_text") or ""
+        registration = self._optional_str(data, "registration")
+        if registration is not None and not _SPEC_ID.fullmatch(registration):
+            raise self.fail("'registration' phải là mã một biểu mẫu (vd: dang-ky-thi-dua)")
+        self.registration = registration
         raw_questions = data.get("questions")
         if not isinstance(raw_questions, list) or not raw_questions:
             raise self.fail("'questions' phải là danh sách câu hỏi, không rỗng")
@@ -323,6 +388,7 @@ class _SpecBuilder:
             description=description.strip(),
             questions=tuple(questions),
             period_text=period_text.strip(),
+            registration=registration,
             source=self.file,
         )
 
@@ -340,7 +406,7 @@ class _SpecBuilder:
         qid = raw.get("id")
         if not isinstance(qid, str) or not _ID.fullmatch(qid):
             raise self.fail(f"câu thứ {position}: thiếu 'id' hoặc 'id' không hợp lệ (chữ thường, số, '_')")
-        if qid in RESERVED_NAMES:
+        if qid in RESERVED_NAMES or qid == REGISTRATION:
             raise self.fail(f"'{qid}' là từ dành riêng, không dùng làm mã câu hỏi", qid)
         if any(q.id == qid for q in earlier):
             raise self.fail("mã câu hỏi bị trùng", qid)
@@ -379,6 +445,7 @@ class _SpecBuilder:
         min_len, max_len, pattern, transform = self._text_rules(raw, qtype, qid)
         accept, max_size = self._file_rules(raw, qtype, qid)
         unit_kinds = self._unit_kinds(raw, qid)
+        prefill = self._prefill(raw, qid)
 
         question = Question(
             id=qid,
@@ -402,10 +469,22 @@ class _SpecBuilder:
             max_size_mb=max_size,
             section=self._optional_str(raw, "section", qid) or section,
             unit_kinds=unit_kinds,
+            prefill=prefill,
         )
         self._references(question, earlier)
         self._options_for_every_kind(question)
         return question
+
+    def _prefill(self, raw: Mapping[str, Any], qid: str) -> str | None:
+        value = self._optional_str(raw, "prefill", qid)
+        if value is None:
+            return None
+        name, dot, part = value.partition(".")
+        if name != REGISTRATION or not dot or not _ID.fullmatch(part):
+            raise self.fail(f"'prefill' phải có dạng {REGISTRATION}.<mã câu của bản đăng ký>", qid)
+        if self.registration is None:
+            raise self.fail("'prefill': biểu mẫu chưa khai 'registration' (biểu mẫu đăng ký thi đua)", qid)
+        return part
 
     def _unit_kinds(self, raw: Mapping[str, Any], qid: str, where: str = "") -> tuple[str, ...]:
         """The canonical kinds listed under ``unit_kinds`` (of a question or of an option)."""
@@ -620,7 +699,15 @@ class _SpecBuilder:
             expression = compile_expression(source)
         except ExpressionError as exc:
             raise self.fail(f"{where}: {exc}", qid) from None
+        registration = {}
         for ref in expression.refs:
+            if ref.name == REGISTRATION and where != "when":
+                if self.registration is None:
+                    raise self.fail(f"{where}: '{ref}' cần khai 'registration' (biểu mẫu đăng ký thi đua)", qid)
+                if ref.part is None:
+                    raise self.fail(f"{where}: dùng '{REGISTRATION}.<mã câu>' để lấy một số của bản đăng ký", qid)
+                registration[ref.part] = 1  # a number: what the cross-form check requires of it
+                continue
             target = visible.get(ref.name)
             if target is None:
                 raise self.fail(f"{where} tham chiếu '{ref.name}' chưa được hỏi trước đó", qid)
@@ -630,7 +717,8 @@ class _SpecBuilder:
                 if ref.part not in {p.key for p in target.parts}:
                     raise self.fail(f"{where}: câu '{ref.name}' không có phần '{ref.part}'", qid)
         try:
-            expression.evaluate({name: _sample(q) for name, q in visible.items()}, strict=True)
+            samples: dict[str, Any] = {name: _sample(q) for name, q in visible.items()}
+            expression.evaluate({**samples, REGISTRATION: registration} if registration else samples, strict=True)
         except ExpressionError as exc:
             raise self.fail(f"{where}: biểu thức '{source}' dùng sai kiểu giá trị ({exc})", qid) from None
         return expression
@@ -641,6 +729,9 @@ class _SpecBuilder:
                 self._expression(placeholder[1:].strip(), where, visible, qid)
             elif placeholder in CONTEXT_PLACEHOLDERS:
                 continue
+            elif placeholder.startswith(REGISTRATION + "."):
+                if self.registration is None:
+                    raise self.fail(f"{where}: '{{{placeholder}}}' cần khai 'registration' (biểu mẫu đăng ký thi đua)", qid)
             else:
                 name, _, part = placeholder.partition(".")
                 target = visible.get(name)

@@ -6,7 +6,7 @@ only stores: every answer the moment it is given, every submitted revision forev
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -102,6 +102,8 @@ class DraftView:
     updated_at: datetime
     last_inbound: str | None = None  # Inbound.key of the last message applied
     version: int = 0  # what a save of this view expects to find (FormSession.version)
+    registration: dict[str, Any] | None = None
+    """The unit's registration for the report's year, when the form reads one (FormContext)."""
 
 
 @dataclass(frozen=True)
@@ -254,11 +256,13 @@ class ReportService(_DashboardReads):
     are ``SubmissionService``'s (reached here by their old names too)."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, form_versions: dict[str, int],
-                 submissions: SubmissionService) -> None:
+                 submissions: SubmissionService, *, registrations: Mapping[str, str] | None = None) -> None:
         self.uow = uow
         self.clock = clock
         self.form_versions = form_versions
         self.submissions = submissions
+        self.registrations = dict(registrations or {})
+        """Form id → the form id of the registration it reads (FormSpec.registration)."""
 
     # ---- periods (opening and changing one: bot.services.periods) ----------------------------
     async def periods(self, status: str | None = None) -> list[PeriodView]:
@@ -320,23 +324,42 @@ class ReportService(_DashboardReads):
                 except Conflict:  # another officer of the unit started this very moment
                     return StartResult(StartOutcome.BUSY)
                 outcome = StartOutcome.NEW
-            return StartResult(outcome, draft=self._draft_view(draft, p, unit, groups=()))
+            return StartResult(outcome, draft=await self._draft_view(uow, draft, p, unit, groups=()))
 
-    def _draft_view(self, d: Any, p: Any, unit: Any,
-                    groups: tuple[str, ...] | None = None) -> DraftView:
-        return DraftView(session_id=d.id, period=period_view(p), unit=unit_view(unit, groups=groups),
+    async def _draft_view(self, uow: UnitOfWork, d: Any, p: Any, unit: Any,
+                          groups: tuple[str, ...] | None = None) -> DraftView:
+        period = period_view(p)
+        return DraftView(session_id=d.id, period=period, unit=unit_view(unit, groups=groups),
                          member_id=d.member_id,
                          answers=dict(d.answers), history=list(d.history), position=d.position,
                          return_to_summary=d.return_to_summary, updated_at=d.updated_at,
-                         last_inbound=d.last_inbound, version=d.version)
+                         last_inbound=d.last_inbound, version=d.version,
+                         registration=await self.registration(uow, unit.id, period))
+
+    async def registration(self, uow: UnitOfWork, unit_id: int, period: PeriodView) -> dict[str, Any] | None:
+        """The answers of the unit's registration for the period's year, when its form reads
+        one: what the report's checks compare the results with and its staff count starts
+        from. The year is the one registered for (``nam``), else the registration period's;
+        the newest report of that year counts (returned or not: what the unit registered)."""
+        form_id = self.registrations.get(period.form_id)
+        if form_id is None:
+            return None
+        for answers, cutoff, due_at in await uow.reports.submissions_of_form(unit_id, form_id):
+            year = answers.get("nam")
+            if not isinstance(year, int):
+                year = cutoff.year if cutoff else due_at.year
+            if year == period.year:
+                return answers
+        return None
 
     async def draft(self, session_id: int) -> DraftView | None:
-        """The draft with its period and unit, in one query (read on every answer)."""
+        """The draft with its period and unit, in one query (read on every answer), and the
+        unit's registration when the form reads one (a second, on the unit's few reports)."""
         async with self.uow() as uow:
             row = await uow.reports.draft_row(session_id)
-        if row is None:
-            return None
-        return self._draft_view(row.draft, row.period, row.unit, groups=())
+            if row is None:
+                return None
+            return await self._draft_view(uow, row.draft, row.period, row.unit, groups=())
 
     async def draft_of_member(self, member_id: int, period_id: int) -> DraftView | None:
         async with self.uow() as uow:
@@ -348,7 +371,7 @@ class ReportService(_DashboardReads):
                 return None
             p = await uow.reports.period(d.period_id)
             unit = await uow.units.get(d.unit_id)
-            return self._draft_view(d, p, unit)
+            return await self._draft_view(uow, d, p, unit)
 
     async def draft_answers(self, unit_id: int, period_id: int) -> dict[str, Any] | None:
         async with self.uow() as uow:

@@ -1,0 +1,85 @@
+"""Issue 15 end to end: the unit's registration (a report in the database) reaches its annual
+report — the staff count arrives pre-filled with the first question, and 12 "Lao động tiên
+tiến" where 10 were registered is a warning naming the 10, taken and confirmed by going on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from bot.core import FixedClock
+from bot.forms.engine import FormEngine
+from tests.integration.conftest import Harness, start_harness
+from tests.integration.test_reports import bot_addr
+from tests.unit.test_form_specs_shipped import ANNUAL_ANSWERS
+
+OFFICER = 5401
+REGISTERED = {"nam": 2026, "tong_cbcc": 42, "chu_de": "Đoàn kết, kỷ cương, đổi mới năm 2026",
+              "chi_tieu": "100% cán bộ, công chức hoàn thành tốt nhiệm vụ được giao trong năm",
+              "dh_tap_the": ["tt_ldtt"], "dk_ldtt": 10, "dk_cstdcs": 2, "dk_cstd_tinh": 0,
+              "dk_gia_dinh": 2300, "dk_thon": 12, "nguoi_ky": "Nguyễn Văn An", "tham_quyen_ky": "tm"}
+
+
+@pytest.fixture
+async def both_dbs(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
+    """The bot on SQLite and on PostgreSQL: the registration is read by a query of its own."""
+    app, tg = await start_harness(db_url, clock)
+    try:
+        yield Harness(app, tg)
+    finally:
+        await app.stop()
+        await tg.stop()
+
+
+async def _register(bot: Harness, member_id: int, unit_id: int, answers: dict[str, Any], due: datetime) -> None:
+    """A registration sent for the unit (its period then closed, as the office does in March)."""
+    services = bot.app.services
+    period = await services.open_period(form_id="dang-ky-thi-dua", label="Đăng ký thi đua năm 2026", due_at=due,
+                                        cutoff=None, audience={"kinds": ["xa"]}, remind_offsets=[], announce=False)
+    started = await services.reports.start(member_id, unit_id, period.id)
+    assert started.draft is not None
+    assert await services.submissions.submit(started.draft.session_id, member_id, answers) is not None
+    await services.periods.close(period.id)
+
+
+async def test_registration_prefills_the_staff_and_warns_above_the_registered_figures(both_dbs: Harness) -> None:
+    bot = both_dbs
+    services = bot.app.services
+    await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
+    member = await services.members.member_at(bot_addr(OFFICER))
+    assert member is not None and member.unit is not None
+    await _register(bot, member.id, member.unit.id, {**REGISTERED, "dk_ldtt": 99, "nam": 2025},
+                    datetime(2026, 6, 10, tzinfo=UTC))  # another year's: not the one compared with
+    await _register(bot, member.id, member.unit.id, REGISTERED, datetime(2026, 6, 12, tzinfo=UTC))
+    period = await services.open_period(form_id="bao-cao-nam", label="Tổng kết năm 2026", cutoff=date(2026, 12, 14),
+                                        due_at=datetime(2026, 12, 20, 10, tzinfo=UTC), audience={"kinds": ["xa"]},
+                                        remind_offsets=[], announce=False)
+
+    first = await bot.say(OFFICER, "/baocao")
+    assert len(first) == 1, "intro, the pre-filled answer and question 2 come as one message"
+    text = first[0].text
+    assert "Lấy từ bản đăng ký thi đua năm 2026 của đơn vị" in text
+    assert "câu 1 (Tổng số CB, CC, VC và NLĐ): <b>42</b>. Nếu số liệu đã thay đổi" in text and "Câu 2/" in text
+    draft = await services.reports.draft_of_member(member.id, period.id)
+    assert draft is not None and draft.answers == {"tong_cbcc": 42} and draft.registration == REGISTERED
+
+    # answered up to the LĐTT question (as the chat would have), then 12 typed in the chat
+    ctx = services.form_context(draft.period, "xa", registration=draft.registration)
+    engine = FormEngine(services.forms["bao-cao-nam"])
+    answers = dict(draft.answers)
+    while (question := engine.next_question(answers, ctx)) is not None and question.id != "dh_ldtt":
+        raw = ANNUAL_ANSWERS[question.id]
+        answers[question.id] = None if raw is None else engine.answer(question.id, raw, answers, ctx).value
+    await services.reports.save_draft(draft.session_id, expected_version=draft.version, answers=answers,
+                                      history=list(answers), position="dh_ldtt", return_to_summary=False,
+                                      last_inbound=None)
+    replies = await bot.say(OFFICER, "12")
+    said = "\n".join(r.text for r in replies)
+    assert "⚠️ Lưu ý: Số cá nhân đạt “Lao động tiên tiến” (12) nhiều hơn số cá nhân đơn vị đã đăng ký thi đua " \
+           "năm 2026 (10)." in said
+    assert "Chiến sĩ thi đua cơ sở" in replies[-1].text  # the next question: the 12 was taken
+    saved = await services.reports.draft_of_member(member.id, period.id)
+    assert saved is not None and saved.answers["dh_ldtt"] == 12
