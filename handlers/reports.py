@@ -76,7 +76,8 @@ def register(router: Router[Handler]) -> None:
 
 def flow_for(ctx: Ctx, draft: DraftView) -> FormFlow:
     return FormFlow(ctx.services.forms[draft.period.form_id],
-                    ctx.services.form_context(draft.period, draft.unit.kind, registration=draft.registration),
+                    ctx.services.form_context(draft.period, draft.unit.kind, registration=draft.registration,
+                                              in_group=draft.in_group),
                     buttons=ctx.channel.capabilities.buttons)
 
 

@@ -19,6 +19,9 @@ class FormContext:
     bounds (defaults to the cut-off's year, else ``default_year``). ``unit_kind`` None means
     unknown: questions limited to some unit kinds are then asked.
 
+    ``in_group`` says whether the unit belongs to a cụm/khối thi đua (questions marked
+    ``group_members_only`` are asked only then); None means unknown, and they are asked.
+
     ``registration`` is the answers of the unit's registration (đăng ký thi đua) for the
     report's year, None when it has none or nobody looked: what ``dang_ky.<id>`` reads in checks
     and messages (a check reading it passes without it) and what ``prefill`` starts a draft with.
@@ -32,6 +35,7 @@ class FormContext:
     report_year: int | None = None
     office_name: str | None = None  # {office} in prompts: the OFFICE_NAME setting
     registration: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    in_group: bool | None = None
 
     @property
     def date_year(self) -> int:

@@ -6,10 +6,10 @@ officer's input. Every method here is a deterministic function of that state, th
 :class:`FormContext`; nothing is mutated and nothing is stored, so a draft survives restarts,
 edits and resumption days later.
 
-Which questions apply depends on the answers (``when``, ``unit_kinds``); a :class:`Walk` decides
-that in form order, lazily and once, and every ``*_in`` method works on a walk, so one message
-handled by :mod:`bot.forms.flow` decides each question once. The methods taking ``answers``
-build their own walk (callers asking one thing). What depends on a question's type is in
+Which questions apply depends on the answers and the unit (``when``, ``unit_kinds``,
+``group_members_only``); a :class:`Walk` decides that in form order, lazily and once, and every
+``*_in`` method works on a walk, so one message handled by :mod:`bot.forms.flow` decides each
+question once. The methods taking ``answers`` build their own walk (callers asking one thing). What depends on a question's type is in
 :mod:`bot.forms.types`.
 """
 
@@ -35,11 +35,12 @@ MAX_FILES = 10  # per file question: a report photographed page by page
 MSG_REQUIRED = "Câu này bắt buộc, không thể bỏ qua. Đồng chí vui lòng trả lời câu hỏi."
 MSG_UNANSWERED = "Câu {n} ({label}) chưa được trả lời."
 MSG_STALE = "Câu {n} ({label}): câu trả lời không còn hợp lệ ({reason}). Đồng chí vui lòng trả lời lại."
-REASON_NOT_OFFERED = "mục đã chọn không dành cho loại đơn vị của đồng chí"
+REASON_NOT_OFFERED = "mục đã chọn không dành cho đơn vị của đồng chí"
 MSG_NOT_OFFERED = (
-    "Mục “{labels}” không dành cho loại đơn vị của đồng chí. "
-    "Đồng chí vui lòng chọn một trong các mục: {options} (có thể nhập số thứ tự)."
+    "Mục “{labels}” {why}. Đồng chí vui lòng chọn một trong các mục: {options} (có thể nhập số thứ tự)."
 )
+WHY_KIND = "không dành cho loại đơn vị của đồng chí"
+WHY_GROUP = "chỉ dành cho đơn vị thuộc cụm, khối thi đua"
 # {office} when the context does not name the office: what every office is, whatever its name.
 OFFICE_FALLBACK = "cơ quan thường trực Hội đồng Thi đua – Khen thưởng"
 
@@ -92,12 +93,13 @@ class Walk:
     the walk of the answers with one more answer, keeping what was decided before that question
     (a ``when`` refers only to earlier questions, so the prefix cannot change)."""
 
-    __slots__ = ("_answers", "_kind", "_list", "_next", "_numbers", "_spec", "_values")
+    __slots__ = ("_answers", "_kind", "_list", "_next", "_numbers", "_outside_groups", "_spec", "_values")
 
     def __init__(self, spec: FormSpec, answers: Answers, ctx: FormContext) -> None:
         self._spec = spec
         self._answers = answers
         self._kind = kind_key(ctx.unit_kind) if ctx.unit_kind else None
+        self._outside_groups = ctx.in_group is False
         self._list: list[Question] = []
         self._values: dict[str, Any] = {}
         self._numbers: dict[str, int] = {}
@@ -115,6 +117,8 @@ class Walk:
             question = questions[self._next]
             self._next += 1
             if kind is not None and question.unit_kinds and kind not in question.unit_kinds:
+                continue
+            if question.group_members_only and self._outside_groups:
                 continue
             if question.when and not expressions.holds(expressions.evaluate(question.when, self._values)):
                 continue
@@ -150,7 +154,7 @@ class Walk:
         index = self._spec.index(question_id)
         self._decide(index + 1)
         new = Walk.__new__(Walk)
-        new._spec, new._kind = self._spec, self._kind
+        new._spec, new._kind, new._outside_groups = self._spec, self._kind, self._outside_groups
         new._answers = {**self._answers, question_id: value}
         new._list = [q for q in self._list if self._spec.index(q.id) <= index]
         new._numbers = {q.id: n for n, q in enumerate(new._list, 1)}
@@ -188,7 +192,7 @@ class FormEngine:
         """The question as this unit is asked it: the options its kind is offered (see
         :meth:`Question.offered_to`). Prompts, buttons, reading and checking an answer all go
         through this; showing a stored answer uses the question's own options."""
-        return question.offered_to(kind_key(ctx.unit_kind) if ctx.unit_kind else None)
+        return question.offered_to(kind_key(ctx.unit_kind) if ctx.unit_kind else None, ctx.in_group)
 
     # --- navigation -------------------------------------------------------------------------
 
@@ -296,11 +300,14 @@ class FormEngine:
             return None
         chosen = set(value) if isinstance(value, list) else {value}
         offered = {option.key for option in asked.options}
-        withheld = [o.label for o in question.options if o.key in chosen and o.key not in offered]
+        withheld = [o for o in question.options if o.key in chosen and o.key not in offered]
         if not withheld:
             return None
+        kind = kind_key(ctx.unit_kind) if ctx.unit_kind else None
+        by_kind = any(not o.offered_to(kind) for o in withheld)
         listed = "; ".join(f"{i}. {option.label}" for i, option in enumerate(asked.options, 1))
-        return MSG_NOT_OFFERED.format(labels="”, “".join(withheld), options=listed)
+        return MSG_NOT_OFFERED.format(labels="”, “".join(o.label for o in withheld),
+                                      why=WHY_KIND if by_kind else WHY_GROUP, options=listed)
 
     def add_file(self, question_id: str, raw: FileInput, answers: Answers, ctx: FormContext) -> AnswerResult:
         """One more file for an answered file question: the further pages of a report sent as

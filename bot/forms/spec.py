@@ -111,7 +111,7 @@ _QUESTION_KEYS = frozenset(
     {
         "id", "prompt", "type", "label", "required", "min", "max", "min_len", "max_len", "pattern",
         "pattern_hint", "transform", "options", "parts", "when", "checks", "hint", "accept",
-        "max_size_mb", "section", "unit_kinds", "prefill",
+        "max_size_mb", "section", "unit_kinds", "prefill", "group_members_only",
     }
 )  # fmt: skip
 _SPEC_KEYS = frozenset({"id", "version", "title", "description", "period_text", "registration", "questions"})
@@ -137,15 +137,24 @@ class Option:
     """One choice of a choice/multichoice question; the key is what gets stored.
 
     ``unit_kinds`` limits the option to units of those kinds (a commune signs "TM. UBND", a
-    department "KT. Giám đốc"); empty means every unit is offered it."""
+    department "KT. Giám đốc"); empty means every unit is offered it. ``group_members_only``
+    withholds it from units known to belong to no cụm/khối (Cờ thi đua of the province)."""
 
     key: str
     label: str
     unit_kinds: tuple[str, ...] = ()
+    group_members_only: bool = False
 
-    def offered_to(self, kind: str) -> bool:
-        """Whether a unit of this (canonical) kind is offered the option."""
-        return not self.unit_kinds or kind in self.unit_kinds
+    @property
+    def limited(self) -> bool:
+        return bool(self.unit_kinds) or self.group_members_only
+
+    def offered_to(self, kind: str | None, in_group: bool | None = None) -> bool:
+        """Whether a unit of this (canonical) kind and membership is offered the option
+        (unknown kind or membership: offered)."""
+        if kind is not None and self.unit_kinds and kind not in self.unit_kinds:
+            return False
+        return not (self.group_members_only and in_group is False)
 
 
 @dataclass(frozen=True)
@@ -192,6 +201,9 @@ class Question:
     unit_kinds: tuple[str, ...] = ()
     prefill: str | None = None
     """The registration's question whose answer a new draft starts with (``dang_ky.<id>``)."""
+    group_members_only: bool = False
+    """Asked only of units that belong to a cụm/khối thi đua (Cờ thi đua goes to the units
+    leading one), or whose membership is unknown."""
 
     @property
     def short_label(self) -> str:
@@ -201,14 +213,13 @@ class Question:
         first = re.split(r"(?<=[?.:])\s", self.prompt.strip(), maxsplit=1)[0]
         return first if len(first) <= 70 else first[:69].rstrip() + "…"
 
-    def offered_to(self, kind: str | None) -> Question:
-        """The question as a unit of this (canonical) kind is asked it: only the options its
-        kind is offered, numbered as listed. Unknown kind (None) or a kind
-        none of the options is offered to gets every option: a unit is never left at a
-        question it cannot answer."""
-        if kind is None or not any(option.unit_kinds for option in self.options):
+    def offered_to(self, kind: str | None, in_group: bool | None = None) -> Question:
+        """The question as a unit of this (canonical) kind and cụm/khối membership is asked
+        it: only the options offered to it, numbered as listed. A unit none of the options is
+        offered to gets every option: it is never left at a question it cannot answer."""
+        if not any(option.limited for option in self.options):
             return self
-        offered = tuple(option for option in self.options if option.offered_to(kind))
+        offered = tuple(option for option in self.options if option.offered_to(kind, in_group))
         if len(offered) == len(self.options) or not offered:
             return self
         return replace(self, options=offered)
@@ -249,6 +260,11 @@ class FormSpec:
     def index(self, question_id: str) -> int:
         """Position of the question in the form (0-based)."""
         return self._index[question_id]
+
+    @property
+    def asks_by_group(self) -> bool:
+        """Whether some question or option depends on the unit belonging to a cụm/khối."""
+        return any(q.group_members_only or any(o.group_members_only for o in q.options) for q in self.questions)
 
     def registration_reads(self) -> dict[str, str]:
         """Every registration question this form reads (``dang_ky.<id>`` in a check, a
@@ -446,6 +462,9 @@ class _SpecBuilder:
         accept, max_size = self._file_rules(raw, qtype, qid)
         unit_kinds = self._unit_kinds(raw, qid)
         prefill = self._prefill(raw, qid)
+        group_members_only = raw.get("group_members_only", False)
+        if not isinstance(group_members_only, bool):
+            raise self.fail("'group_members_only' phải là true hoặc false", qid)
 
         question = Question(
             id=qid,
@@ -470,6 +489,7 @@ class _SpecBuilder:
             section=self._optional_str(raw, "section", qid) or section,
             unit_kinds=unit_kinds,
             prefill=prefill,
+            group_members_only=group_members_only,
         )
         self._references(question, earlier)
         self._options_for_every_kind(question)
@@ -511,7 +531,7 @@ class _SpecBuilder:
         if not isinstance(items, list) or not items:
             raise self.fail(f"'{key}' phải là danh sách không rỗng", qid)
         result: list[_Labelled] = []
-        allowed = {"key", "label", "unit_kinds"} if cls is Option else {"key", "label"}
+        allowed = {"key", "label", "unit_kinds", "group_members_only"} if cls is Option else {"key", "label"}
         for item in items:
             if isinstance(item, dict) and set(item) <= allowed:
                 item_key, label = item.get("key"), item.get("label")
@@ -526,7 +546,10 @@ class _SpecBuilder:
                 raise self.fail(f"'{key}': mã '{item_key}' không được chỉ gồm chữ số (trùng số thứ tự)", qid)
             if cls is Option:
                 kinds = self._unit_kinds(item, qid, f"'{key}': mục '{item_key}': ")
-                result.append(cls(item_key, label.strip(), kinds))  # type: ignore[call-arg]
+                grouped = item.get("group_members_only", False)
+                if not isinstance(grouped, bool):
+                    raise self.fail(f"'{key}': mục '{item_key}': 'group_members_only' phải là true hoặc false", qid)
+                result.append(cls(item_key, label.strip(), kinds, grouped))  # type: ignore[call-arg]
             else:
                 result.append(cls(item_key, label.strip()))
         keys = [item.key for item in result]

@@ -82,8 +82,7 @@ class Services:
         announcements = AnnouncementService(uow, clock, on_queued=on_queued)
         notices = NoticeService(uow, clock, on_queued=on_queued, files=files)
         submissions = SubmissionService(uow, clock, notices, office_name=office_name)
-        reports = ReportService(uow, clock, {k: v.version for k, v in forms.items()}, submissions,
-                                registrations={k: v.registration for k, v in forms.items() if v.registration})
+        reports = ReportService(uow, clock, {k: v.version for k, v in forms.items()}, submissions, forms=forms)
         reminders = ReminderService(uow, clock, calendar or WorkCalendar(timezone), overdue_days=overdue_days)
         wording = ReminderWording(clock, forms, office_name=office_name, timezone=timezone,
                                   escalate_after_days=escalate_after_days)
@@ -169,8 +168,8 @@ class Services:
         return await self.exports.export_period(period_id)
 
     def form_context(self, period: PeriodView, unit_kind: str | None, *,
-                     registration: dict[str, Any] | None = None) -> FormContext:
-        return self.reminder_wording.form_context(period, unit_kind, registration=registration)
+                     registration: dict[str, Any] | None = None, in_group: bool | None = None) -> FormContext:
+        return self.reminder_wording.form_context(period, unit_kind, registration=registration, in_group=in_group)
 
     async def remind_missing_now(self, period_id: int, *, only: set[int] | None = None) -> tuple[int, list[UnitView]]:
         return await self.reminder_sender.remind_missing_now(period_id, only=only)

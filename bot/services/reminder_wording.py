@@ -35,13 +35,15 @@ class ReminderWording:
         self.escalate_after_days = escalate_after_days
 
     def form_context(self, period: PeriodView, unit_kind: str | None, *,
-                     registration: dict[str, Any] | None = None) -> FormContext:
+                     registration: dict[str, Any] | None = None, in_group: bool | None = None) -> FormContext:
         """What the form's conditions see for a unit of this period: its kind, today, the year
-        and, when the caller read it (a draft does), the unit's registration for that year."""
+        and, when the caller read them (a draft does), the unit's registration for that year
+        and whether it belongs to a cụm/khối."""
         today = self.clock.now().astimezone(ZoneInfo(self.timezone)).date()
         year = period.year
         return FormContext(unit_kind=unit_kind, today=today, cutoff=period.cutoff, default_year=year,
-                           report_year=year, office_name=self.office_name, registration=registration)
+                           report_year=year, office_name=self.office_name, registration=registration,
+                           in_group=in_group)
 
     def text(self, period: PeriodView, unit_kind: str | None, draft_answers: dict[str, Any] | None, *,
              overdue_days: int = 0, admin_names: str = "", cache: WordingCache | None = None) -> Wordings:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core import Clock
 from bot.core.durations import normalise_duration, parse_duration
+from bot.forms.spec import FormSpec
 from bot.rendering.templates import STATE_LABELS as TEMPLATE_STATE_LABELS
 from bot.services._convert import unit_view
 from bot.services.audience import Audience, check_names, describe, resolve_units
@@ -104,6 +105,8 @@ class DraftView:
     version: int = 0  # what a save of this view expects to find (FormSession.version)
     registration: dict[str, Any] | None = None
     """The unit's registration for the report's year, when the form reads one (FormContext)."""
+    in_group: bool | None = None
+    """Whether the unit belongs to a cụm/khối, when the form asks by it (None: not looked up)."""
 
 
 @dataclass(frozen=True)
@@ -256,13 +259,13 @@ class ReportService(_DashboardReads):
     are ``SubmissionService``'s (reached here by their old names too)."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, form_versions: dict[str, int],
-                 submissions: SubmissionService, *, registrations: Mapping[str, str] | None = None) -> None:
+                 submissions: SubmissionService, *, forms: Mapping[str, FormSpec] | None = None) -> None:
         self.uow = uow
         self.clock = clock
         self.form_versions = form_versions
         self.submissions = submissions
-        self.registrations = dict(registrations or {})
-        """Form id → the form id of the registration it reads (FormSpec.registration)."""
+        self.forms = dict(forms or {})
+        """What a draft's form reads besides its answers (its registration, the unit's groups)."""
 
     # ---- periods (opening and changing one: bot.services.periods) ----------------------------
     async def periods(self, status: str | None = None) -> list[PeriodView]:
@@ -334,14 +337,23 @@ class ReportService(_DashboardReads):
                          answers=dict(d.answers), history=list(d.history), position=d.position,
                          return_to_summary=d.return_to_summary, updated_at=d.updated_at,
                          last_inbound=d.last_inbound, version=d.version,
-                         registration=await self.registration(uow, unit.id, period))
+                         registration=await self.registration(uow, unit.id, period),
+                         in_group=await self.in_group(uow, unit.id, period))
+
+    async def in_group(self, uow: UnitOfWork, unit_id: int, period: PeriodView) -> bool | None:
+        """Whether the unit belongs to a cụm/khối, looked up only for a form that asks by it."""
+        spec = self.forms.get(period.form_id)
+        if spec is None or not spec.asks_by_group:
+            return None
+        return await uow.reports.in_a_group(unit_id)
 
     async def registration(self, uow: UnitOfWork, unit_id: int, period: PeriodView) -> dict[str, Any] | None:
         """The answers of the unit's registration for the period's year, when its form reads
         one: what the report's checks compare the results with and its staff count starts
         from. The year is the one registered for (``nam``), else the registration period's;
         the newest report of that year counts (returned or not: what the unit registered)."""
-        form_id = self.registrations.get(period.form_id)
+        spec = self.forms.get(period.form_id)
+        form_id = spec.registration if spec is not None else None
         if form_id is None:
             return None
         for answers, cutoff, due_at in await uow.reports.submissions_of_form(unit_id, form_id):
@@ -353,8 +365,9 @@ class ReportService(_DashboardReads):
         return None
 
     async def draft(self, session_id: int) -> DraftView | None:
-        """The draft with its period and unit, in one query (read on every answer), and the
-        unit's registration when the form reads one (a second, on the unit's few reports)."""
+        """The draft with its period and unit, in one query (read on every answer), and what
+        its form reads besides (the unit's registration, whether it is in a cụm/khối): a small
+        query each, only for a form that reads it."""
         async with self.uow() as uow:
             row = await uow.reports.draft_row(session_id)
             if row is None:

@@ -150,6 +150,11 @@ class ReportRepository(_Repo):
             .order_by(Submission.id.desc()))
         return [(dict(answers), cutoff, due_at) for answers, cutoff, due_at in rows]
 
+    async def in_a_group(self, unit_id: int) -> bool:
+        """Whether the unit belongs to some cụm/khối thi đua."""
+        found = await self.session.scalar(select(UnitGroup.unit_id).where(UnitGroup.unit_id == unit_id).limit(1))
+        return found is not None
+
     async def submissions_of_period(self, period_id: int) -> list[Submission]:
         return list(await self.session.scalars(
             select(Submission).where(Submission.period_id == period_id).order_by(Submission.id)))

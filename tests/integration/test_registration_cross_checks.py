@@ -1,6 +1,7 @@
 """Issue 15 end to end: the unit's registration (a report in the database) reaches its annual
 report — the staff count arrives pre-filled with the first question, and 12 "Lao động tiên
-tiến" where 10 were registered is a warning naming the 10, taken and confirmed by going on."""
+tiến" where 10 were registered is a warning naming the 10, taken and confirmed by going on —
+and so does whether the unit belongs to a cụm/khối (Cờ thi đua is asked only then)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from bot.core import FixedClock
 from bot.forms.engine import FormEngine
+from storage.models import UnitGroup
 from tests.integration.conftest import Harness, start_harness
 from tests.integration.test_reports import bot_addr
 from tests.unit.test_form_specs_shipped import ANNUAL_ANSWERS
@@ -83,3 +86,33 @@ async def test_registration_prefills_the_staff_and_warns_above_the_registered_fi
     assert "Chiến sĩ thi đua cơ sở" in replies[-1].text  # the next question: the 12 was taken
     saved = await services.reports.draft_of_member(member.id, period.id)
     assert saved is not None and saved.answers["dh_ldtt"] == 12
+
+
+async def test_the_draft_knows_whether_its_unit_is_in_a_group_when_the_form_asks_by_it(both_dbs: Harness) -> None:
+    """Cờ thi đua is asked only in a cụm/khối: the draft carries the unit's membership (read
+    each time, so a unit moved out of its cụm is asked as it now is), only for a form asking by it."""
+    bot, services = both_dbs, both_dbs.app.services
+    await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
+    member = await services.members.member_at(bot_addr(OFFICER))
+    assert member is not None and member.unit is not None
+    annual = await services.open_period(form_id="bao-cao-nam", label="Tổng kết năm 2026", cutoff=date(2026, 12, 14),
+                                        due_at=datetime(2026, 12, 20, 10, tzinfo=UTC), audience={"kinds": ["xa"]},
+                                        remind_offsets=[], announce=False)
+    six = await services.open_period(form_id="bao-cao-6-thang", label="Sơ kết 6 tháng 2026", cutoff=date(2026, 6, 14),
+                                     due_at=datetime(2026, 6, 20, 10, tzinfo=UTC), audience={"kinds": ["xa"]},
+                                     remind_offsets=[], announce=False)
+    started = await services.reports.start(member.id, member.unit.id, annual.id)
+    assert started.draft is not None and started.draft.in_group is True  # Cụm thi đua số 2
+    spec = services.forms["bao-cao-nam"]
+    asked = services.form_context(started.draft.period, "xa", in_group=started.draft.in_group)
+    assert "co_thi_dua_don_vi" in [q.id for q in FormEngine(spec).applicable({}, asked)]
+    async with bot.app.uow() as uow:
+        await uow.session.execute(delete(UnitGroup).where(UnitGroup.unit_id == member.unit.id))
+        await uow.commit()
+    draft = await services.reports.draft(started.draft.session_id)
+    assert draft is not None and draft.in_group is False
+    out = services.form_context(draft.period, "xa", in_group=draft.in_group)
+    assert "co_thi_dua_don_vi" not in [q.id for q in FormEngine(spec).applicable({}, out)]
+    other = await services.reports.start(member.id, member.unit.id, six.id)
+    assert other.draft is not None and other.draft.in_group is None  # that form does not ask by it
+

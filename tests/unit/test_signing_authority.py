@@ -128,7 +128,7 @@ def test_a_stored_authority_the_kind_is_not_offered_blocks_sending() -> None:
         answers[question.id] = engine.answer(question.id, ANNUAL_ANSWERS[question.id], answers, ctx).value
     n = engine.number(QID, answers, ctx)
     assert engine.final_errors(answers, ctx) == [
-        f"Câu {n} (Thẩm quyền ký): câu trả lời không còn hợp lệ (mục đã chọn không dành cho loại đơn vị "
+        f"Câu {n} (Thẩm quyền ký): câu trả lời không còn hợp lệ (mục đã chọn không dành cho đơn vị "
         "của đồng chí). Đồng chí vui lòng trả lời lại."
     ]
     unknown = replace(ctx, unit_kind=None)  # every option offered: the same answer stands
