@@ -6,6 +6,7 @@ and so does whether the unit belongs to a cụm/khối (Cờ thi đua is asked o
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,12 +15,13 @@ from sqlalchemy import delete
 
 from bot.core import FixedClock
 from bot.forms.engine import FormEngine
+from bot.rendering.buttons import ShowSubmission
 from storage.models import UnitGroup
 from tests.integration.conftest import Harness, start_harness
 from tests.integration.test_reports import bot_addr
-from tests.unit.test_form_specs_shipped import ANNUAL_ANSWERS
+from tests.unit.test_form_specs_shipped import ANNUAL_ANSWERS, fill
 
-OFFICER = 5401
+OFFICER, ADMIN = 5401, 9401
 REGISTERED = {"nam": 2026, "tong_cbcc": 42, "chu_de": "Đoàn kết, kỷ cương, đổi mới năm 2026",
               "chi_tieu": "100% cán bộ, công chức hoàn thành tốt nhiệm vụ được giao trong năm",
               "dh_tap_the": ["tt_ldtt"], "dk_ldtt": 10, "dk_cstdcs": 2, "dk_cstd_tinh": 0,
@@ -116,3 +118,27 @@ async def test_the_draft_knows_whether_its_unit_is_in_a_group_when_the_form_asks
     other = await services.reports.start(member.id, member.unit.id, six.id)
     assert other.draft is not None and other.draft.in_group is None  # that form does not ask by it
 
+
+
+async def test_the_office_sees_cờ_thi_đua_as_not_asked_of_a_unit_outside_any_group(both_dbs: Harness) -> None:
+    bot, services = both_dbs, both_dbs.app.services
+    await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
+    await bot.bind(ADMIN, None, role="admin")
+    member = await services.members.member_at(bot_addr(OFFICER))
+    assert member is not None and member.unit is not None
+    async with bot.app.uow() as uow:
+        await uow.session.execute(delete(UnitGroup).where(UnitGroup.unit_id == member.unit.id))
+        await uow.commit()
+    period = await services.open_period(form_id="bao-cao-nam", label="Tổng kết năm 2026", cutoff=date(2026, 12, 14),
+                                        due_at=datetime(2026, 12, 20, 10, tzinfo=UTC), audience={"kinds": ["xa"]},
+                                        remind_offsets=[], announce=False)
+    started = await services.reports.start(member.id, member.unit.id, period.id)
+    assert started.draft is not None and started.draft.in_group is False
+    ctx = replace(services.form_context(started.draft.period, "xa", in_group=False), today=date(2026, 12, 16))
+    engine, answers, _ = fill(services.forms["bao-cao-nam"], ctx, ANNUAL_ANSWERS)
+    sent = await services.submissions.submit(started.draft.session_id, member.id, engine.clean(answers, ctx))
+    assert sent is not None and "co_thi_dua_don_vi" not in sent.submission.answers
+    shown = await bot.press(ADMIN, ShowSubmission(submission=sent.submission.id).pack(), bot.tg.last_to(ADMIN).message_id)
+    detail = "\n".join(r.text or "" for r in shown)
+    assert "Số tiếp nhận" in detail or sent.submission.receipt_no in detail
+    assert "Cờ thi đua đơn vị được tặng" not in detail and "(chưa trả lời)" not in detail
