@@ -37,6 +37,9 @@ YAML shape::
         options:                       # an option's unit_kinds: offered only to those kinds
           - {key: tm, label: "TM. Ủy ban nhân dân – Chủ tịch", unit_kinds: [xa, phuong, dac_khu]}
           - {key: kt_giam_doc, label: "KT. Giám đốc – …", unit_kinds: [so]}
+      - id: co_thi_dua_don_vi
+        type: choice
+        group_members_only: true       # asked only of units in a cụm/khối (options may say it too)
 
 A date question's ``min``/``max`` is a date, a token (``today``, ``cutoff``, ``period_start``,
 ``year_start``, ``year_end``) or a list of them (``min: [year_start, today]``: the earliest of them).
@@ -331,14 +334,15 @@ def _check_registration_reads(spec: FormSpec, specs: Mapping[str, FormSpec]) -> 
     registration = specs.get(spec.registration)
     if registration is None:
         raise SpecError(spec.source, f"'registration': không có biểu mẫu '{spec.registration}'")
+    for question in spec.questions:
+        source = registration.question(question.prefill) if question.prefill and registration.has(question.prefill) else None
+        if source is not None and source.type != question.type:
+            raise SpecError(spec.source, f"'prefill': câu '{source.id}' của '{registration.id}' là loại {source.type}, "
+                                         f"không phải {question.type}", question.id)
     for name, qid in reads.items():
         if not registration.has(name):
             raise SpecError(spec.source, f"'{REGISTRATION}.{name}': biểu mẫu '{registration.id}' không có câu này", qid)
         source = registration.question(name)
-        question = spec.question(qid)
-        if question.prefill == name and source.type != question.type:
-            raise SpecError(spec.source, f"'prefill': câu '{name}' của '{registration.id}' là loại {source.type}, "
-                                         f"không phải {question.type}", qid)
         if TYPES[source.type].bounds != "number" or TYPES[source.type].year_bounds:
             raise SpecError(spec.source, f"'{REGISTRATION}.{name}': câu của '{registration.id}' không phải câu số", qid)
 
@@ -526,6 +530,7 @@ class _SpecBuilder:
                     f"nhưng câu chỉ hỏi loại {list(question.unit_kinds)}",
                     question.id,
                 )
+
     def _labelled(self, raw: Mapping[str, Any], key: str, qid: str, cls: type[_Labelled]) -> tuple[_Labelled, ...]:
         items = raw.get(key)
         if not isinstance(items, list) or not items:
@@ -536,7 +541,7 @@ class _SpecBuilder:
             if isinstance(item, dict) and set(item) <= allowed:
                 item_key, label = item.get("key"), item.get("label")
             else:
-                shape = "{key: …, label: …, unit_kinds: […]}" if cls is Option else "{key: …, label: …}"
+                shape = "{key: …, label: …, unit_kinds: […], …}" if cls is Option else "{key: …, label: …}"
                 raise self.fail(f"mỗi mục của '{key}' phải có dạng {shape}", qid)
             if not isinstance(item_key, str) or not _KEY.fullmatch(item_key):
                 raise self.fail(f"'{key}': mã '{item_key}' không hợp lệ (chữ thường, số, '_')", qid)

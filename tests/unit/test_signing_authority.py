@@ -167,7 +167,7 @@ def test_option_kinds_are_read_in_any_spelling() -> None:
     ('      - {key: tm, label: "TM.", unit_kinds: [so]}\n      - {key: b, label: B}\n', "    unit_kinds: [xa, phuong]\n",
      "mục 'tm' chỉ dành cho loại đơn vị ['so'], nhưng câu chỉ hỏi loại ['xa', 'phuong']"),
     ('      - {key: tm, label: "TM.", kinds: [xa]}\n      - {key: b, label: B}\n', "",
-     "mỗi mục của 'options' phải có dạng {key: …, label: …, unit_kinds: […]}"),
+     "mỗi mục của 'options' phải có dạng {key: …, label: …, unit_kinds: […], …}"),
 ])
 def test_broken_option_kinds_are_refused_when_the_spec_is_loaded(options: str, question_kinds: str, reason: str) -> None:
     with pytest.raises(SpecError) as caught:
