@@ -9,8 +9,8 @@ edits and resumption days later.
 Which questions apply depends on the answers and the unit (``when``, ``unit_kinds``,
 ``group_members_only``); a :class:`Walk` decides that in form order, lazily and once, and every
 ``*_in`` method works on a walk, so one message handled by :mod:`bot.forms.flow` decides each
-question once. The methods taking ``answers`` build their own walk (callers asking one thing). What depends on a question's type is in
-:mod:`bot.forms.types`.
+question once. The methods taking ``answers`` build their own walk (callers asking one thing).
+What depends on a question's type is in :mod:`bot.forms.types`.
 """
 
 from __future__ import annotations
@@ -174,11 +174,14 @@ class FormEngine:
 
     def prefill(self, ctx: FormContext) -> dict[str, Any]:
         """The answers a new draft starts with: each ``prefill`` question's answer in the unit's
-        registration (the staff count), when it has one that this question accepts."""
+        registration (the staff count), when the question is asked of this unit and accepts it."""
         registration = ctx.registration or {}
         answers: dict[str, Any] = {}
+        walk = self.walk({}, ctx)
         for question in self.spec.questions:
             if question.prefill is None or registration.get(question.prefill) is None:
+                continue
+            if not walk.applies(question.id):
                 continue
             value = registration[question.prefill]
             try:

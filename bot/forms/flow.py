@@ -29,8 +29,8 @@ from bot.forms.types import type_of
 __all__ = [
     "MAX_FILE_BYTES", "SUMMARY", "Ask", "Back", "Caution", "Draft", "EditHow", "EditNumber", "EditPicker",
     "FileAdded", "FirstQuestion", "FormFlow", "Input", "NoFileQuestion", "NoSuchQuestion", "NotAFileQuestion",
-    "OldButton", "Other", "Pick", "Prefilled", "Refused", "Reply", "Show", "Skip", "Stale", "StaleButton", "Step", "StoreSlot",
-    "Summary", "SummaryUnclear", "ToSummary", "Typed", "Unsupported", "Upload",
+    "OldButton", "Other", "Pick", "Prefilled", "Refused", "Reply", "Show", "Skip", "Stale", "StaleButton", "Step",
+    "StoreSlot", "Summary", "SummaryUnclear", "ToSummary", "Typed", "Unsupported", "Upload",
 ]
 
 SUMMARY = "summary"
@@ -367,6 +367,7 @@ class _Turn:
         return self.done()
 
     def prefill(self) -> None:
+        """Start the draft with the registration's answers (saved) and say which they are."""
         filled = self.engine.prefill(self.ctx)
         if not filled:
             return

@@ -185,3 +185,11 @@ def test_what_a_form_reads_of_the_registration_is_checked_against_that_form(
     (tmp_path / "dang-ky.yaml").unlink()
     with pytest.raises(SpecError, match="'registration': không có biểu mẫu 'dang-ky'"):
         load_specs(tmp_path)
+
+
+def test_only_a_question_asked_of_the_unit_is_prefilled() -> None:
+    text = _spec("    prefill: dang_ky.tong_cbcc\n    unit_kinds: [xa]\n", "ldtt <= dang_ky.dk_ldtt")
+    engine = FormEngine(parse_spec(yaml.safe_load(text), "bc.yaml"))
+    registered = {"tong_cbcc": 42, "dk_ldtt": 10}
+    assert engine.prefill(replace(ANNUAL, unit_kind="xa", registration=registered)) == {"tong": 42}
+    assert engine.prefill(replace(ANNUAL, unit_kind="so", registration=registered)) == {}
