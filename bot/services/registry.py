@@ -141,9 +141,10 @@ class Services:
         return await self.reminders.plan_lines(period_id)
 
     def reminder_text(self, period: PeriodView, unit_kind: str | None, draft_answers: dict[str, Any] | None, *,
-                      overdue_days: int = 0, admin_names: str = "", cache: WordingCache | None = None) -> Wordings:
+                      overdue_days: int = 0, admin_names: str = "", cache: WordingCache | None = None,
+                      in_group: bool | None = None) -> Wordings:
         return self.reminder_wording.text(period, unit_kind, draft_answers, overdue_days=overdue_days,
-                                          admin_names=admin_names, cache=cache)
+                                          admin_names=admin_names, cache=cache, in_group=in_group)
 
     def compose_reminder(self, due: DueReminder, admin_names: str,
                          cache: WordingCache | None = None) -> tuple[Wordings, list[list[tuple[str, str]]]]:

@@ -142,3 +142,36 @@ async def test_the_office_sees_cờ_thi_đua_as_not_asked_of_a_unit_outside_any_
     detail = "\n".join(r.text or "" for r in shown)
     assert "Số tiếp nhận" in detail or sent.submission.receipt_no in detail
     assert "Cờ thi đua đơn vị được tặng" not in detail and "(chưa trả lời)" not in detail
+
+
+async def test_a_reminder_counts_only_the_questions_asked_of_the_unit(both_dbs: Harness, clock: FixedClock) -> None:
+    """Out of any cụm/khối the annual report has one question less (Cờ thi đua): the
+    reminder's "đã trả lời 1/N câu" says the N the chat says, for the tick and for "Nhắc ngay"."""
+    bot, services = both_dbs, both_dbs.app.services
+    await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
+    await bot.bind(OFFICER + 1, "X_DONGMO", name="Lê Văn Tâm")
+    outside = await services.members.member_at(bot_addr(OFFICER + 1))
+    assert outside is not None and outside.unit is not None
+    async with bot.app.uow() as uow:
+        await uow.session.execute(delete(UnitGroup).where(UnitGroup.unit_id == outside.unit.id))
+        await uow.commit()
+    period = await services.open_period(form_id="bao-cao-nam", label="Tổng kết năm 2026", cutoff=date(2026, 12, 14),
+                                        due_at=datetime(2026, 6, 12, 10, tzinfo=UTC),
+                                        audience={"units": ["X_CAOLOC", "X_DONGMO"]}, remind_offsets=["1d"],
+                                        announce=False)
+    totals = {}
+    for chat in (OFFICER, OFFICER + 1):
+        first = (await bot.say(chat, "/baocao"))[-1].text
+        totals[chat] = int(first.split("Câu 1/", 1)[1].split(".", 1)[0])
+        await bot.say(chat, "42")
+    assert totals[OFFICER] == totals[OFFICER + 1] + 1  # the chat asks one question less outside
+    clock.at = datetime(2026, 6, 11, 10, 1, tzinfo=UTC)
+    assert (await services.tick())["reminders"] == 2
+    await bot.drain()
+    for chat, total in totals.items():
+        assert f"đã trả lời 1/{total} câu" in bot.last_text(chat)
+    reached, _ = await services.remind_missing_now(period.id)
+    await bot.drain()
+    assert reached == 2
+    for chat, total in totals.items():
+        assert f"đã trả lời 1/{total} câu" in bot.last_text(chat)
