@@ -170,7 +170,9 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
     period = await ctx.services.reports.period(sub.period_id)
     assert period
     engine = FormEngine(ctx.services.forms[period.form_id])
-    lines = engine.summary(sub.answers, ctx.services.reminder_wording.form_context(period, sub.unit.kind))
+    # The unit's groups are loaded with it: Cờ thi đua shows as not asked, not "unanswered", outside a cụm/khối.
+    form_ctx = ctx.services.form_context(period, sub.unit.kind, in_group=bool(sub.unit.groups))
+    lines = engine.summary(sub.answers, form_ctx)
     buttons = []
     if sub.status == "submitted":
         buttons = [Choice("↩️ Trả lại", ReturnSubmission(submission=sub.id).pack()),

@@ -76,7 +76,8 @@ def register(router: Router[Handler]) -> None:
 
 def flow_for(ctx: Ctx, draft: DraftView) -> FormFlow:
     return FormFlow(ctx.services.forms[draft.period.form_id],
-                    ctx.services.form_context(draft.period, draft.unit.kind),
+                    ctx.services.form_context(draft.period, draft.unit.kind, registration=draft.registration,
+                                              in_group=draft.in_group),
                     buttons=ctx.channel.capabilities.buttons)
 
 
@@ -274,6 +275,10 @@ async def say_step(ctx: Ctx, draft: DraftView, step: Step, *, lead: str = "") ->
                 await ctx.say("report_no_file_question")
             case f.Unsupported(wants_file=wants_file):
                 await ctx.say("unsupported", expecting=ctx.text("report_unsupported_expecting", wants_file=wants_file))
+            case f.Prefilled(lines=lines):  # with the first question, as the intro is
+                prefilled = ctx.text("report_prefilled", lines=lines, year=draft.period.year,
+                                     buttons=ctx.channel.capabilities.buttons)
+                lead = f"{lead}\n\n{prefilled}" if lead else prefilled
             case f.FirstQuestion():
                 await ctx.say("report_first_question")
             case f.OldButton():

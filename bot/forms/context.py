@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 __all__ = ["FormContext"]
 
@@ -16,6 +18,13 @@ class FormContext:
     ``report_year`` is the year the report is about, for ``{year}`` in prompts and the "year"
     bounds (defaults to the cut-off's year, else ``default_year``). ``unit_kind`` None means
     unknown: questions limited to some unit kinds are then asked.
+
+    ``in_group`` says whether the unit belongs to a cụm/khối thi đua (questions marked
+    ``group_members_only`` are asked only then); None means unknown, and they are asked.
+
+    ``registration`` is the answers of the unit's registration (đăng ký thi đua) for the
+    report's year, None when it has none or nobody looked: what ``dang_ky.<id>`` reads in checks
+    and messages (a check reading it passes without it) and what ``prefill`` starts a draft with.
     """
 
     unit_kind: str | None
@@ -25,6 +34,8 @@ class FormContext:
     period_start: date | None = None
     report_year: int | None = None
     office_name: str | None = None  # {office} in prompts: the OFFICE_NAME setting
+    registration: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    in_group: bool | None = None
 
     @property
     def date_year(self) -> int:

@@ -6,11 +6,11 @@ officer's input. Every method here is a deterministic function of that state, th
 :class:`FormContext`; nothing is mutated and nothing is stored, so a draft survives restarts,
 edits and resumption days later.
 
-Which questions apply depends on the answers (``when``, ``unit_kinds``); a :class:`Walk` decides
-that in form order, lazily and once, and every ``*_in`` method works on a walk, so one message
-handled by :mod:`bot.forms.flow` decides each question once. The methods taking ``answers``
-build their own walk (callers asking one thing). What depends on a question's type is in
-:mod:`bot.forms.types`.
+Which questions apply depends on the answers and the unit (``when``, ``unit_kinds``,
+``group_members_only``); a :class:`Walk` decides that in form order, lazily and once, and every
+``*_in`` method works on a walk, so one message handled by :mod:`bot.forms.flow` decides each
+question once. The methods taking ``answers`` build their own walk (callers asking one thing).
+What depends on a question's type is in :mod:`bot.forms.types`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from bot.forms import expressions
 from bot.forms.context import FormContext
 from bot.forms.parsers import MSG_FILE_TOO_MANY, FileInput, InvalidAnswer, answer_files, format_date, kind_key
-from bot.forms.spec import PLACEHOLDER, FormSpec, Question
+from bot.forms.spec import PLACEHOLDER, REGISTRATION, FormSpec, Question
 from bot.forms.types import format_number, show, type_of, validate
 
 __all__ = ["AnswerResult", "FileInput", "FormContext", "FormEngine", "Problem", "SummaryLine", "Walk",
@@ -35,6 +35,12 @@ MAX_FILES = 10  # per file question: a report photographed page by page
 MSG_REQUIRED = "Câu này bắt buộc, không thể bỏ qua. Đồng chí vui lòng trả lời câu hỏi."
 MSG_UNANSWERED = "Câu {n} ({label}) chưa được trả lời."
 MSG_STALE = "Câu {n} ({label}): câu trả lời không còn hợp lệ ({reason}). Đồng chí vui lòng trả lời lại."
+REASON_NOT_OFFERED = "mục đã chọn không dành cho đơn vị của đồng chí"
+MSG_NOT_OFFERED = (
+    "Mục “{labels}” {why}. Đồng chí vui lòng chọn một trong các mục: {options} (có thể nhập số thứ tự)."
+)
+WHY_KIND = "không dành cho loại đơn vị của đồng chí"
+WHY_GROUP = "chỉ dành cho đơn vị thuộc cụm, khối thi đua"
 # {office} when the context does not name the office: what every office is, whatever its name.
 OFFICE_FALLBACK = "cơ quan thường trực Hội đồng Thi đua – Khen thưởng"
 
@@ -87,12 +93,13 @@ class Walk:
     the walk of the answers with one more answer, keeping what was decided before that question
     (a ``when`` refers only to earlier questions, so the prefix cannot change)."""
 
-    __slots__ = ("_answers", "_kind", "_list", "_next", "_numbers", "_spec", "_values")
+    __slots__ = ("_answers", "_kind", "_list", "_next", "_numbers", "_outside_groups", "_spec", "_values")
 
     def __init__(self, spec: FormSpec, answers: Answers, ctx: FormContext) -> None:
         self._spec = spec
         self._answers = answers
         self._kind = kind_key(ctx.unit_kind) if ctx.unit_kind else None
+        self._outside_groups = ctx.in_group is False
         self._list: list[Question] = []
         self._values: dict[str, Any] = {}
         self._numbers: dict[str, int] = {}
@@ -110,6 +117,8 @@ class Walk:
             question = questions[self._next]
             self._next += 1
             if kind is not None and question.unit_kinds and kind not in question.unit_kinds:
+                continue
+            if question.group_members_only and self._outside_groups:
                 continue
             if question.when and not expressions.holds(expressions.evaluate(question.when, self._values)):
                 continue
@@ -145,7 +154,7 @@ class Walk:
         index = self._spec.index(question_id)
         self._decide(index + 1)
         new = Walk.__new__(Walk)
-        new._spec, new._kind = self._spec, self._kind
+        new._spec, new._kind, new._outside_groups = self._spec, self._kind, self._outside_groups
         new._answers = {**self._answers, question_id: value}
         new._list = [q for q in self._list if self._spec.index(q.id) <= index]
         new._numbers = {q.id: n for n, q in enumerate(new._list, 1)}
@@ -162,6 +171,31 @@ class FormEngine:
 
     def walk(self, answers: Answers, ctx: FormContext) -> Walk:
         return Walk(self.spec, answers, ctx)
+
+    def prefill(self, ctx: FormContext) -> dict[str, Any]:
+        """The answers a new draft starts with: each ``prefill`` question's answer in the unit's
+        registration (the staff count), when the question is asked of this unit and accepts it."""
+        registration = ctx.registration or {}
+        answers: dict[str, Any] = {}
+        walk = self.walk({}, ctx)
+        for question in self.spec.questions:
+            if question.prefill is None or registration.get(question.prefill) is None:
+                continue
+            if not walk.applies(question.id):
+                continue
+            value = registration[question.prefill]
+            try:
+                validate(question, value, ctx, stored=True)
+            except InvalidAnswer:
+                continue  # a figure this form bounds differently: asked, not pre-filled
+            answers[question.id] = value
+        return answers
+
+    def offered(self, question: Question, ctx: FormContext) -> Question:
+        """The question as this unit is asked it: the options its kind is offered (see
+        :meth:`Question.offered_to`). Prompts, buttons, reading and checking an answer all go
+        through this; showing a stored answer uses the question's own options."""
+        return question.offered_to(kind_key(ctx.unit_kind) if ctx.unit_kind else None, ctx.in_group)
 
     # --- navigation -------------------------------------------------------------------------
 
@@ -248,12 +282,35 @@ class FormEngine:
         """:meth:`answer` over a walk; also the walk of the answers with this one (unchanged
         ``walk`` when the answer is refused)."""
         question = self.spec.question(question_id)
+        asked = self.offered(question, ctx)
+        try:
+            value = type_of(asked).read(asked, raw, ctx)
+            validate(asked, value, ctx)
+        except InvalidAnswer as exc:
+            error = self._not_offered(question, asked, raw, ctx) or exc.message
+            return AnswerResult(ok=False, question_id=question_id, error=error), walk
+        return self._with_checks(walk, question, value, ctx)
+
+    def _not_offered(self, question: Question, asked: Question, raw: str | FileInput, ctx: FormContext) -> str | None:
+        """Why a typed option was refused when it names one the unit's kind is not offered
+        ("TM. UBND" typed by a department), instead of "not recognised". Numbers are not
+        looked up: they count the offered options only."""
+        if asked is question or not isinstance(raw, str) or any(ch.isdigit() for ch in raw):
+            return None
         try:
             value = type_of(question).read(question, raw, ctx)
-            validate(question, value, ctx)
-        except InvalidAnswer as exc:
-            return AnswerResult(ok=False, question_id=question_id, error=exc.message), walk
-        return self._with_checks(walk, question, value, ctx)
+        except InvalidAnswer:
+            return None
+        chosen = set(value) if isinstance(value, list) else {value}
+        offered = {option.key for option in asked.options}
+        withheld = [o for o in question.options if o.key in chosen and o.key not in offered]
+        if not withheld:
+            return None
+        kind = kind_key(ctx.unit_kind) if ctx.unit_kind else None
+        by_kind = any(not o.offered_to(kind) for o in withheld)
+        listed = "; ".join(f"{i}. {option.label}" for i, option in enumerate(asked.options, 1))
+        return MSG_NOT_OFFERED.format(labels="”, “".join(o.label for o in withheld),
+                                      why=WHY_KIND if by_kind else WHY_GROUP, options=listed)
 
     def add_file(self, question_id: str, raw: FileInput, answers: Answers, ctx: FormContext) -> AnswerResult:
         """One more file for an answered file question: the further pages of a report sent as
@@ -294,7 +351,7 @@ class FormEngine:
         self, before: Walk, question: Question, value: Any, ctx: FormContext
     ) -> tuple[AnswerResult, Walk]:
         walk = before.with_answer(question.id, value)
-        env = walk.env
+        env = _checked(walk, ctx)
         if question.id not in env:  # asked about a question that does not apply: checked all the same
             env = {**env, question.id: value}
         errors: list[str] = []
@@ -338,7 +395,7 @@ class FormEngine:
         return self.problems_in(self.walk(answers, ctx), ctx)
 
     def problems_in(self, walk: Walk, ctx: FormContext) -> list[Problem]:
-        env = walk.env
+        env = _checked(walk, ctx)
         problems: list[Problem] = []
         for n, question in enumerate(walk.questions, 1):
             value = env.get(question.id)
@@ -351,6 +408,9 @@ class FormEngine:
             if value is not None:
                 try:
                     validate(question, value, ctx, stored=True)
+                    asked = self.offered(question, ctx)
+                    if asked is not question and not type_of(asked).stored_ok(asked, value):
+                        raise InvalidAnswer(REASON_NOT_OFFERED)
                 except InvalidAnswer as exc:
                     reason = exc.message.rstrip(".")
                     problems.append(
@@ -374,7 +434,7 @@ class FormEngine:
         return self.warnings_in(self.walk(answers, ctx), ctx)
 
     def warnings_in(self, walk: Walk, ctx: FormContext) -> list[str]:
-        env = walk.env
+        env = _checked(walk, ctx)
         result = []
         for n, question in enumerate(walk.questions, 1):
             if question.id not in env:
@@ -429,13 +489,14 @@ class FormEngine:
 
     def prompt_in(self, walk: Walk, question: Question, ctx: FormContext, *, buttons: bool = True) -> str:
         qtype = type_of(question)
-        env = walk.env
+        asked = self.offered(question, ctx)
+        env = _checked(walk, ctx)
         n = walk.number(question.id)
         head = f"Câu {n}/{len(walk.questions)}. " if n is not None else ""
         lines = [head + self._render(question.prompt, env, ctx)]
-        if question.options and (buttons or not qtype.menu):
-            lines.extend(f"{i}. {option.label}" for i, option in enumerate(question.options, 1))
-        how = self._render(question.hint, env, ctx) if question.hint else qtype.hint(question, ctx, buttons)
+        if asked.options and (buttons or not qtype.menu):
+            lines.extend(f"{i}. {option.label}" for i, option in enumerate(asked.options, 1))
+        how = self._render(question.hint, env, ctx) if question.hint else qtype.hint(asked, ctx, buttons)
         if how:
             lines.append(how)
         if not question.required:
@@ -456,6 +517,9 @@ class FormEngine:
             if context is not None:
                 return context
             name, _, part = token.partition(".")
+            if name == REGISTRATION and part:
+                registration = env.get(REGISTRATION)
+                return format_number(registration.get(part) if isinstance(registration, Mapping) else None)
             if not self.spec.has(name):
                 return str(match[0])
             value = env.get(name)
@@ -492,3 +556,11 @@ class FormEngine:
                     return f"tính đến ngày {format_date(ctx.cutoff)}"
                 return "trong kỳ báo cáo"
         return None
+
+
+def _checked(walk: Walk, ctx: FormContext) -> Mapping[str, Any]:
+    """What checks and texts see: the answers that count and, under ``dang_ky``, the unit's
+    registration when it has one (without it a check comparing with it passes)."""
+    if ctx.registration is None:
+        return walk.env
+    return {**walk.env, REGISTRATION: ctx.registration}

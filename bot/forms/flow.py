@@ -29,8 +29,8 @@ from bot.forms.types import type_of
 __all__ = [
     "MAX_FILE_BYTES", "SUMMARY", "Ask", "Back", "Caution", "Draft", "EditHow", "EditNumber", "EditPicker",
     "FileAdded", "FirstQuestion", "FormFlow", "Input", "NoFileQuestion", "NoSuchQuestion", "NotAFileQuestion",
-    "OldButton", "Other", "Pick", "Refused", "Reply", "Show", "Skip", "Stale", "StaleButton", "Step", "StoreSlot",
-    "Summary", "SummaryUnclear", "ToSummary", "Typed", "Unsupported", "Upload",
+    "OldButton", "Other", "Pick", "Prefilled", "Refused", "Reply", "Show", "Skip", "Stale", "StaleButton", "Step",
+    "StoreSlot", "Summary", "SummaryUnclear", "ToSummary", "Typed", "Unsupported", "Upload",
 ]
 
 SUMMARY = "summary"
@@ -189,6 +189,14 @@ class Unsupported:
 
 
 @dataclass(frozen=True)
+class Prefilled:
+    """A new draft starts with these answers from the unit's registration ("Câu N" each, to
+    change them), said before its first question."""
+
+    lines: tuple[SummaryLine, ...]
+
+
+@dataclass(frozen=True)
 class FirstQuestion:
     """"Quay lại" at the first question."""
 
@@ -220,7 +228,7 @@ class StaleButton:
 
 
 Reply = (Ask | Summary | Refused | Caution | FileAdded | NotAFileQuestion | NoFileQuestion | Unsupported
-         | FirstQuestion | OldButton | NoSuchQuestion | SummaryUnclear | EditHow | StaleButton)
+         | Prefilled | FirstQuestion | OldButton | NoSuchQuestion | SummaryUnclear | EditHow | StaleButton)
 
 
 @dataclass(frozen=True)
@@ -345,7 +353,10 @@ class _Turn:
                     progress=self.engine.progress_in(self.walk))
 
     def show(self) -> Step:
-        """Say what the draft asks now (storing its position if it moved)."""
+        """Say what the draft asks now (storing its position if it moved); a draft nothing was
+        answered in yet first takes what the registration pre-fills."""
+        if not self.draft.answers and not self.draft.history:
+            self.prefill()
         pos = self.position()
         if pos != self.draft.position:
             self.move(position=pos)
@@ -355,12 +366,21 @@ class _Turn:
             self.replies.append(self.ask(self.spec.question(pos)))
         return self.done()
 
+    def prefill(self) -> None:
+        """Start the draft with the registration's answers (saved) and say which they are."""
+        filled = self.engine.prefill(self.ctx)
+        if not filled:
+            return
+        self.move(walk=self.engine.walk(filled, self.ctx), answers=filled, history=tuple(filled))
+        lines = [line for line in self.engine.summary_in(self.walk) if line.question_id in filled]
+        self.replies.append(Prefilled(tuple(lines)))
+
     def ask(self, q: Question) -> Ask:
         walk, draft = self.walk, self.draft
         return Ask(
             question=q, index=self.spec.index(q.id),
             prompt=self.engine.prompt_in(walk, q, self.ctx, buttons=self.flow.buttons),
-            options=q.options if type_of(q).menu else (),
+            options=self.engine.offered(q, self.ctx).options if type_of(q).menu else (),
             back=self.engine.previous_in(walk, q.id, draft.history) is not None,
             skip=not q.required, to_summary=draft.return_to_summary,
         )
@@ -394,9 +414,10 @@ class _Turn:
             case Skip():
                 return self.answered(q, *self.engine.skip_in(self.walk, q.id, self.ctx))
             case Pick(option=option):
-                if option is None or option >= len(q.options):
+                offered = self.engine.offered(q, self.ctx).options  # what the buttons were made of
+                if option is None or option >= len(offered):
                     return self.show()
-                return self.answered(q, *self.engine.answer_in(self.walk, q.id, q.options[option].key, self.ctx))
+                return self.answered(q, *self.engine.answer_in(self.walk, q.id, offered[option].key, self.ctx))
             case Typed(text=text):
                 word = fold(text)
                 if word in BACK_WORDS:

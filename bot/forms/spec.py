@@ -14,6 +14,7 @@ YAML shape::
     title: Báo cáo sơ kết …
     description: …
     period_text: từ ngày 15/12 năm trước đến ngày 14/6     # used for {ky} when the period has no dates
+    registration: dang-ky-thi-dua  # the form whose submission for the same year dang_ky.<id> reads
     questions:
       - id: tong_cbcc
         section: I. Kết quả …          # inherited by the following questions until changed
@@ -25,6 +26,20 @@ YAML shape::
           - rule: dk_ca_nhan <= tong_cbcc
             message: Số cá nhân đăng ký ({dk_ca_nhan}) …
             level: error               # or warn
+      - id: dh_ldtt
+        type: integer
+        checks:                        # dang_ky.<id>: the unit's registration (no registration: passes)
+          - rule: dh_ldtt <= dang_ky.dk_ldtt
+            message: … nhiều hơn số đã đăng ký ({dang_ky.dk_ldtt}) …
+            level: warn
+      - id: tham_quyen_ky
+        type: choice
+        options:                       # an option's unit_kinds: offered only to those kinds
+          - {key: tm, label: "TM. Ủy ban nhân dân – Chủ tịch", unit_kinds: [xa, phuong, dac_khu]}
+          - {key: kt_giam_doc, label: "KT. Giám đốc – …", unit_kinds: [so]}
+      - id: co_thi_dua_don_vi
+        type: choice
+        group_members_only: true       # asked only of units in a cụm/khối (options may say it too)
 
 A date question's ``min``/``max`` is a date, a token (``today``, ``cutoff``, ``period_start``,
 ``year_start``, ``year_end``) or a list of them (``min: [year_start, today]``: the earliest of them).
@@ -34,14 +49,19 @@ next year) is refused at load time: the officer would be stuck at that question.
 Placeholders in prompts, hints and check messages: ``{ky}``, ``{cutoff}``, ``{period_start}``,
 ``{today}``, ``{year}``, ``{next_year}``, ``{prev_year}`` (from the period), ``{office}`` (the
 office's name, the OFFICE_NAME setting — never a name written into a prompt), ``{id}`` or
-``{id.part}`` (an earlier answer, displayed) and ``{= expression}`` (computed, e.g. a total).
+``{id.part}`` (an earlier answer, displayed), ``{dang_ky.id}`` (the registration's answer) and
+``{= expression}`` (computed, e.g. a total).
+
+``prefill: dang_ky.tong_cbcc`` on a question: a new draft starts with the registration's answer
+(the officer sees it on the summary and can change it). Which questions of the registration
+form may be read is checked by :func:`load_specs`, which sees both forms.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -82,6 +102,9 @@ CONTEXT_PLACEHOLDERS = frozenset(
 )
 TRANSFORMS = frozenset({"upper", "lower", "nospace"})
 CHECK_LEVELS = frozenset({"error", "warn"})
+REGISTRATION = "dang_ky"
+"""The name under which checks, messages and ``prefill`` read the unit's registration for the
+report's year (the answers of the spec's ``registration`` form): ``dang_ky.dk_ldtt``."""
 PLACEHOLDER = re.compile(r"\{(=[^{}]+|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)?)\}")
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -91,10 +114,10 @@ _QUESTION_KEYS = frozenset(
     {
         "id", "prompt", "type", "label", "required", "min", "max", "min_len", "max_len", "pattern",
         "pattern_hint", "transform", "options", "parts", "when", "checks", "hint", "accept",
-        "max_size_mb", "section", "unit_kinds",
+        "max_size_mb", "section", "unit_kinds", "prefill", "group_members_only",
     }
 )  # fmt: skip
-_SPEC_KEYS = frozenset({"id", "version", "title", "description", "period_text", "questions"})
+_SPEC_KEYS = frozenset({"id", "version", "title", "description", "period_text", "registration", "questions"})
 
 Bound = int | float | str | tuple[str, ...] | None
 """A min/max: a number, a date token ("today", "cutoff", …), a year token ("year", …), an ISO date,
@@ -114,10 +137,27 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Option:
-    """One choice of a choice/multichoice question; the key is what gets stored."""
+    """One choice of a choice/multichoice question; the key is what gets stored.
+
+    ``unit_kinds`` limits the option to units of those kinds (a commune signs "TM. UBND", a
+    department "KT. Giám đốc"); empty means every unit is offered it. ``group_members_only``
+    withholds it from units known to belong to no cụm/khối (Cờ thi đua of the province)."""
 
     key: str
     label: str
+    unit_kinds: tuple[str, ...] = ()
+    group_members_only: bool = False
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.unit_kinds) or self.group_members_only
+
+    def offered_to(self, kind: str | None, in_group: bool | None = None) -> bool:
+        """Whether a unit of this (canonical) kind and membership is offered the option
+        (unknown kind or membership: offered)."""
+        if kind is not None and self.unit_kinds and kind not in self.unit_kinds:
+            return False
+        return not (self.group_members_only and in_group is False)
 
 
 @dataclass(frozen=True)
@@ -162,6 +202,11 @@ class Question:
     max_size_mb: float | None = None
     section: str | None = None
     unit_kinds: tuple[str, ...] = ()
+    prefill: str | None = None
+    """The registration's question whose answer a new draft starts with (``dang_ky.<id>``)."""
+    group_members_only: bool = False
+    """Asked only of units that belong to a cụm/khối thi đua (Cờ thi đua goes to the units
+    leading one), or whose membership is unknown."""
 
     @property
     def short_label(self) -> str:
@@ -170,6 +215,17 @@ class Question:
             return self.label
         first = re.split(r"(?<=[?.:])\s", self.prompt.strip(), maxsplit=1)[0]
         return first if len(first) <= 70 else first[:69].rstrip() + "…"
+
+    def offered_to(self, kind: str | None, in_group: bool | None = None) -> Question:
+        """The question as a unit of this (canonical) kind and cụm/khối membership is asked
+        it: only the options offered to it, numbered as listed. A unit none of the options is
+        offered to gets every option: it is never left at a question it cannot answer."""
+        if not any(option.limited for option in self.options):
+            return self
+        offered = tuple(option for option in self.options if option.offered_to(kind, in_group))
+        if len(offered) == len(self.options) or not offered:
+            return self
+        return replace(self, options=offered)
 
 
 @dataclass(frozen=True)
@@ -182,6 +238,8 @@ class FormSpec:
     description: str
     questions: tuple[Question, ...]
     period_text: str = ""
+    registration: str | None = None
+    """The form id of the unit's registration, which ``dang_ky.<id>`` reads (same year)."""
     source: str = ""
     _by_id: Mapping[str, Question] = field(
         init=False, repr=False, compare=False, default_factory=lambda: MappingProxyType({})
@@ -205,6 +263,29 @@ class FormSpec:
     def index(self, question_id: str) -> int:
         """Position of the question in the form (0-based)."""
         return self._index[question_id]
+
+    @property
+    def asks_by_group(self) -> bool:
+        """Whether some question or option depends on the unit belonging to a cụm/khối."""
+        return any(q.group_members_only or any(o.group_members_only for o in q.options) for q in self.questions)
+
+    def registration_reads(self) -> dict[str, str]:
+        """Every registration question this form reads (``dang_ky.<id>`` in a check, a
+        message, a prompt or a prefill) → where, for the cross-form check of :func:`load_specs`."""
+        reads: dict[str, str] = {}
+        for question in self.questions:
+            texts = [question.prompt, question.hint or "", *(c.message for c in question.checks)]
+            sources = [c.rule for c in question.checks]
+            sources += [p[1:] for text in texts for p in PLACEHOLDER.findall(text) if p.startswith("=")]
+            names = [ref.part for src in sources for ref in compile_expression(src).refs
+                     if ref.name == REGISTRATION and ref.part]
+            names += [p.partition(".")[2] for text in texts for p in PLACEHOLDER.findall(text)
+                      if p.startswith(REGISTRATION + ".")]
+            if question.prefill:
+                names.append(question.prefill)
+            for name in names:
+                reads.setdefault(name, question.id)
+        return reads
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -239,7 +320,31 @@ def load_specs(directory: str | Path | None = None) -> dict[str, FormSpec]:
         if spec.id in specs:
             raise SpecError(path.name, f"mã biểu mẫu '{spec.id}' trùng với tệp {specs[spec.id].source}")
         specs[spec.id] = spec
+    for spec in specs.values():
+        _check_registration_reads(spec, specs)
     return specs
+
+
+def _check_registration_reads(spec: FormSpec, specs: Mapping[str, FormSpec]) -> None:
+    """What a form reads of the registration exists there, and is a number (checks compare it)
+    or, for a prefill, of the prefilled question's own type."""
+    reads = spec.registration_reads()
+    if not reads or spec.registration is None:
+        return
+    registration = specs.get(spec.registration)
+    if registration is None:
+        raise SpecError(spec.source, f"'registration': không có biểu mẫu '{spec.registration}'")
+    for question in spec.questions:
+        source = registration.question(question.prefill) if question.prefill and registration.has(question.prefill) else None
+        if source is not None and source.type != question.type:
+            raise SpecError(spec.source, f"'prefill': câu '{source.id}' của '{registration.id}' là loại {source.type}, "
+                                         f"không phải {question.type}", question.id)
+    for name, qid in reads.items():
+        if not registration.has(name):
+            raise SpecError(spec.source, f"'{REGISTRATION}.{name}': biểu mẫu '{registration.id}' không có câu này", qid)
+        source = registration.question(name)
+        if TYPES[source.type].bounds != "number" or TYPES[source.type].year_bounds:
+            raise SpecError(spec.source, f"'{REGISTRATION}.{name}': câu của '{registration.id}' không phải câu số", qid)
 
 
 def parse_spec(data: Any, file: str = "<spec>") -> FormSpec:
@@ -257,6 +362,7 @@ class _SpecBuilder:
 
     def __init__(self, file: str) -> None:
         self.file = file
+        self.registration: str | None = None
 
     def fail(self, reason: str, question_id: str | None = None) -> SpecError:
         return SpecError(self.file, reason, question_id)
@@ -278,6 +384,10 @@ class _SpecBuilder:
             raise self.fail("thiếu 'title'")
         description = self._optional_str(data, "description") or ""
         period_text = self._optional_str(data, "period_text") or ""
+        registration = self._optional_str(data, "registration")
+        if registration is not None and not _SPEC_ID.fullmatch(registration):
+            raise self.fail("'registration' phải là mã một biểu mẫu (vd: dang-ky-thi-dua)")
+        self.registration = registration
         raw_questions = data.get("questions")
         if not isinstance(raw_questions, list) or not raw_questions:
             raise self.fail("'questions' phải là danh sách câu hỏi, không rỗng")
@@ -298,6 +408,7 @@ class _SpecBuilder:
             description=description.strip(),
             questions=tuple(questions),
             period_text=period_text.strip(),
+            registration=registration,
             source=self.file,
         )
 
@@ -315,7 +426,7 @@ class _SpecBuilder:
         qid = raw.get("id")
         if not isinstance(qid, str) or not _ID.fullmatch(qid):
             raise self.fail(f"câu thứ {position}: thiếu 'id' hoặc 'id' không hợp lệ (chữ thường, số, '_')")
-        if qid in RESERVED_NAMES:
+        if qid in RESERVED_NAMES or qid == REGISTRATION:
             raise self.fail(f"'{qid}' là từ dành riêng, không dùng làm mã câu hỏi", qid)
         if any(q.id == qid for q in earlier):
             raise self.fail("mã câu hỏi bị trùng", qid)
@@ -353,9 +464,11 @@ class _SpecBuilder:
         low, high = self._bounds(raw, qtype, qid)
         min_len, max_len, pattern, transform = self._text_rules(raw, qtype, qid)
         accept, max_size = self._file_rules(raw, qtype, qid)
-        unit_kinds = raw.get("unit_kinds", [])
-        if not isinstance(unit_kinds, list) or not all(isinstance(k, str) and k.strip() for k in unit_kinds):
-            raise self.fail("'unit_kinds' phải là danh sách loại đơn vị (vd: [xa, phuong, dac_khu])", qid)
+        unit_kinds = self._unit_kinds(raw, qid)
+        prefill = self._prefill(raw, qid)
+        group_members_only = raw.get("group_members_only", False)
+        if not isinstance(group_members_only, bool):
+            raise self.fail("'group_members_only' phải là true hoặc false", qid)
 
         question = Question(
             id=qid,
@@ -378,28 +491,72 @@ class _SpecBuilder:
             accept=accept,
             max_size_mb=max_size,
             section=self._optional_str(raw, "section", qid) or section,
-            unit_kinds=tuple(dict.fromkeys(kind_key(k) for k in unit_kinds)),
+            unit_kinds=unit_kinds,
+            prefill=prefill,
+            group_members_only=group_members_only,
         )
         self._references(question, earlier)
+        self._options_for_every_kind(question)
         return question
+
+    def _prefill(self, raw: Mapping[str, Any], qid: str) -> str | None:
+        value = self._optional_str(raw, "prefill", qid)
+        if value is None:
+            return None
+        name, dot, part = value.partition(".")
+        if name != REGISTRATION or not dot or not _ID.fullmatch(part):
+            raise self.fail(f"'prefill' phải có dạng {REGISTRATION}.<mã câu của bản đăng ký>", qid)
+        if self.registration is None:
+            raise self.fail("'prefill': biểu mẫu chưa khai 'registration' (biểu mẫu đăng ký thi đua)", qid)
+        return part
+
+    def _unit_kinds(self, raw: Mapping[str, Any], qid: str, where: str = "") -> tuple[str, ...]:
+        """The canonical kinds listed under ``unit_kinds`` (of a question or of an option)."""
+        kinds = raw.get("unit_kinds", [])
+        if not isinstance(kinds, list) or not all(isinstance(k, str) and k.strip() for k in kinds):
+            raise self.fail(f"{where}'unit_kinds' phải là danh sách loại đơn vị (vd: [xa, phuong, dac_khu])", qid)
+        return tuple(dict.fromkeys(kind_key(k) for k in kinds))
+
+    def _options_for_every_kind(self, question: Question) -> None:
+        """Refuse an option limited to kinds the question is never asked of: no unit could
+        ever choose it, so the kind is surely a typo."""
+        if not question.unit_kinds:
+            return
+        asked = set(question.unit_kinds)
+        for option in question.options:
+            if option.unit_kinds and not asked & set(option.unit_kinds):
+                raise self.fail(
+                    f"mục '{option.key}' chỉ dành cho loại đơn vị {list(option.unit_kinds)}, "
+                    f"nhưng câu chỉ hỏi loại {list(question.unit_kinds)}",
+                    question.id,
+                )
 
     def _labelled(self, raw: Mapping[str, Any], key: str, qid: str, cls: type[_Labelled]) -> tuple[_Labelled, ...]:
         items = raw.get(key)
         if not isinstance(items, list) or not items:
             raise self.fail(f"'{key}' phải là danh sách không rỗng", qid)
         result: list[_Labelled] = []
+        allowed = {"key", "label", "unit_kinds", "group_members_only"} if cls is Option else {"key", "label"}
         for item in items:
-            if isinstance(item, dict) and set(item) <= {"key", "label"}:
+            if isinstance(item, dict) and set(item) <= allowed:
                 item_key, label = item.get("key"), item.get("label")
             else:
-                raise self.fail(f"mỗi mục của '{key}' phải có dạng {{key: …, label: …}}", qid)
+                shape = "{key: …, label: …, unit_kinds: […], …}" if cls is Option else "{key: …, label: …}"
+                raise self.fail(f"mỗi mục của '{key}' phải có dạng {shape}", qid)
             if not isinstance(item_key, str) or not _KEY.fullmatch(item_key):
                 raise self.fail(f"'{key}': mã '{item_key}' không hợp lệ (chữ thường, số, '_')", qid)
             if not isinstance(label, str) or not label.strip():
                 raise self.fail(f"'{key}': mục '{item_key}' thiếu 'label'", qid)
             if item_key.isdigit():
                 raise self.fail(f"'{key}': mã '{item_key}' không được chỉ gồm chữ số (trùng số thứ tự)", qid)
-            result.append(cls(item_key, label.strip()))
+            if cls is Option:
+                kinds = self._unit_kinds(item, qid, f"'{key}': mục '{item_key}': ")
+                grouped = item.get("group_members_only", False)
+                if not isinstance(grouped, bool):
+                    raise self.fail(f"'{key}': mục '{item_key}': 'group_members_only' phải là true hoặc false", qid)
+                result.append(cls(item_key, label.strip(), kinds, grouped))  # type: ignore[call-arg]
+            else:
+                result.append(cls(item_key, label.strip()))
         keys = [item.key for item in result]
         if len(set(keys)) != len(keys):
             raise self.fail(f"'{key}' có mã bị trùng", qid)
@@ -570,7 +727,15 @@ class _SpecBuilder:
             expression = compile_expression(source)
         except ExpressionError as exc:
             raise self.fail(f"{where}: {exc}", qid) from None
+        registration = {}
         for ref in expression.refs:
+            if ref.name == REGISTRATION and where != "when":
+                if self.registration is None:
+                    raise self.fail(f"{where}: '{ref}' cần khai 'registration' (biểu mẫu đăng ký thi đua)", qid)
+                if ref.part is None:
+                    raise self.fail(f"{where}: dùng '{REGISTRATION}.<mã câu>' để lấy một số của bản đăng ký", qid)
+                registration[ref.part] = 1  # a number: what the cross-form check requires of it
+                continue
             target = visible.get(ref.name)
             if target is None:
                 raise self.fail(f"{where} tham chiếu '{ref.name}' chưa được hỏi trước đó", qid)
@@ -580,7 +745,8 @@ class _SpecBuilder:
                 if ref.part not in {p.key for p in target.parts}:
                     raise self.fail(f"{where}: câu '{ref.name}' không có phần '{ref.part}'", qid)
         try:
-            expression.evaluate({name: _sample(q) for name, q in visible.items()}, strict=True)
+            samples: dict[str, Any] = {name: _sample(q) for name, q in visible.items()}
+            expression.evaluate({**samples, REGISTRATION: registration} if registration else samples, strict=True)
         except ExpressionError as exc:
             raise self.fail(f"{where}: biểu thức '{source}' dùng sai kiểu giá trị ({exc})", qid) from None
         return expression
@@ -591,6 +757,9 @@ class _SpecBuilder:
                 self._expression(placeholder[1:].strip(), where, visible, qid)
             elif placeholder in CONTEXT_PLACEHOLDERS:
                 continue
+            elif placeholder.startswith(REGISTRATION + "."):
+                if self.registration is None:
+                    raise self.fail(f"{where}: '{{{placeholder}}}' cần khai 'registration' (biểu mẫu đăng ký thi đua)", qid)
             else:
                 name, _, part = placeholder.partition(".")
                 target = visible.get(name)

@@ -82,7 +82,7 @@ class Services:
         announcements = AnnouncementService(uow, clock, on_queued=on_queued)
         notices = NoticeService(uow, clock, on_queued=on_queued, files=files)
         submissions = SubmissionService(uow, clock, notices, office_name=office_name)
-        reports = ReportService(uow, clock, {k: v.version for k, v in forms.items()}, submissions)
+        reports = ReportService(uow, clock, {k: v.version for k, v in forms.items()}, submissions, forms=forms)
         reminders = ReminderService(uow, clock, calendar or WorkCalendar(timezone), overdue_days=overdue_days)
         wording = ReminderWording(clock, forms, office_name=office_name, timezone=timezone,
                                   escalate_after_days=escalate_after_days)
@@ -141,9 +141,10 @@ class Services:
         return await self.reminders.plan_lines(period_id)
 
     def reminder_text(self, period: PeriodView, unit_kind: str | None, draft_answers: dict[str, Any] | None, *,
-                      overdue_days: int = 0, admin_names: str = "", cache: WordingCache | None = None) -> Wordings:
+                      overdue_days: int = 0, admin_names: str = "", cache: WordingCache | None = None,
+                      in_group: bool | None = None) -> Wordings:
         return self.reminder_wording.text(period, unit_kind, draft_answers, overdue_days=overdue_days,
-                                          admin_names=admin_names, cache=cache)
+                                          admin_names=admin_names, cache=cache, in_group=in_group)
 
     def compose_reminder(self, due: DueReminder, admin_names: str,
                          cache: WordingCache | None = None) -> tuple[Wordings, list[list[tuple[str, str]]]]:
@@ -167,8 +168,9 @@ class Services:
     async def export_period(self, period_id: int) -> tuple[str, bytes]:
         return await self.exports.export_period(period_id)
 
-    def form_context(self, period: PeriodView, unit_kind: str | None) -> FormContext:
-        return self.reminder_wording.form_context(period, unit_kind)
+    def form_context(self, period: PeriodView, unit_kind: str | None, *,
+                     registration: dict[str, Any] | None = None, in_group: bool | None = None) -> FormContext:
+        return self.reminder_wording.form_context(period, unit_kind, registration=registration, in_group=in_group)
 
     async def remind_missing_now(self, period_id: int, *, only: set[int] | None = None) -> tuple[int, list[UnitView]]:
         return await self.reminder_sender.remind_missing_now(period_id, only=only)

@@ -42,6 +42,7 @@ class ReminderSender:
         missing = [u for u, _ in prog.missing if only is None or u.id in only]
         in_progress = await self.reports.answers_in_progress(period_id)
         cache: WordingCache = {}
-        texts = {u.id: self.wording.text(prog.period, u.kind, in_progress.get(u.id), cache=cache) for u in missing}
+        texts = {u.id: self.wording.text(prog.period, u.kind, in_progress.get(u.id), cache=cache,
+                                         in_group=bool(u.groups)) for u in missing}
         reached = await self.notices.to_units(texts, continue_choices(period_id), kind="reminder") if texts else set()
         return len(reached), [u for u in missing if u.id not in reached]

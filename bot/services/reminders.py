@@ -79,6 +79,7 @@ class DueReminder:
     kind: str
     overdue_days: int
     draft_answers: dict[str, Any] | None
+    in_group: bool | None = None  # in a cụm/khối: the progress counts the questions asked of it
 
 
 class _DashboardReads:
@@ -191,6 +192,7 @@ class ReminderService(_DashboardReads):
             unit_ids = {r.unit_id for r in claimed}
             periods = await uow.reminders.periods(period_ids)
             units = await uow.reminders.units(unit_ids)
+            grouped = await uow.reminders.in_a_group(unit_ids)
             done = await uow.reminders.reported(period_ids, not_status=SubmissionStatus.RETURNED)
             in_progress = await answers_in_progress(uow, period_ids)
             bindings_by_unit: dict[int, list[Any]] = {}
@@ -215,7 +217,8 @@ class ReminderService(_DashboardReads):
                 kind = r.kind.split("@")[0]
                 overdue = int(kind[2:]) if kind.startswith("od") else 0
                 answers = in_progress.get((r.period_id, r.unit_id))
-                text, choices = compose(DueReminder(r.id, p, units[r.unit_id], kind, overdue, answers))
+                text, choices = compose(DueReminder(r.id, p, units[r.unit_id], kind, overdue, answers,
+                                                    in_group=r.unit_id in grouped))
                 for b in bindings_by_unit.get(r.unit_id, []):
                     rows.append(notice_row(b, r.unit_id, text, choices, now, kind="reminder", priority=4))
                 counts[r.id] = len(bindings_by_unit.get(r.unit_id, []))

@@ -6,7 +6,7 @@ only stores: every answer the moment it is given, every submitted revision forev
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core import Clock
 from bot.core.durations import normalise_duration, parse_duration
+from bot.forms.spec import FormSpec
 from bot.rendering.templates import STATE_LABELS as TEMPLATE_STATE_LABELS
 from bot.services._convert import unit_view
 from bot.services.audience import Audience, check_names, describe, resolve_units
@@ -102,6 +103,10 @@ class DraftView:
     updated_at: datetime
     last_inbound: str | None = None  # Inbound.key of the last message applied
     version: int = 0  # what a save of this view expects to find (FormSession.version)
+    registration: dict[str, Any] | None = None
+    """The unit's registration for the report's year, when the form reads one (FormContext)."""
+    in_group: bool | None = None
+    """Whether the unit belongs to a cụm/khối, when the form asks by it (None: not looked up)."""
 
 
 @dataclass(frozen=True)
@@ -270,11 +275,13 @@ class ReportService(_DashboardReads):
     are ``SubmissionService``'s (reached here by their old names too)."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, form_versions: dict[str, int],
-                 submissions: SubmissionService) -> None:
+                 submissions: SubmissionService, *, forms: Mapping[str, FormSpec] | None = None) -> None:
         self.uow = uow
         self.clock = clock
         self.form_versions = form_versions
         self.submissions = submissions
+        self.forms = dict(forms or {})
+        """What a draft's form reads besides its answers (its registration, the unit's groups)."""
 
     # ---- periods (opening and changing one: bot.services.periods) ----------------------------
     async def periods(self, status: str | None = None) -> list[PeriodView]:
@@ -336,23 +343,52 @@ class ReportService(_DashboardReads):
                 except Conflict:  # another officer of the unit started this very moment
                     return StartResult(StartOutcome.BUSY)
                 outcome = StartOutcome.NEW
-            return StartResult(outcome, draft=self._draft_view(draft, p, unit, groups=()))
+            return StartResult(outcome, draft=await self._draft_view(uow, draft, p, unit, groups=()))
 
-    def _draft_view(self, d: Any, p: Any, unit: Any,
-                    groups: tuple[str, ...] | None = None) -> DraftView:
-        return DraftView(session_id=d.id, period=period_view(p), unit=unit_view(unit, groups=groups),
+    async def _draft_view(self, uow: UnitOfWork, d: Any, p: Any, unit: Any,
+                          groups: tuple[str, ...] | None = None) -> DraftView:
+        period = period_view(p)
+        return DraftView(session_id=d.id, period=period, unit=unit_view(unit, groups=groups),
                          member_id=d.member_id,
                          answers=dict(d.answers), history=list(d.history), position=d.position,
                          return_to_summary=d.return_to_summary, updated_at=d.updated_at,
-                         last_inbound=d.last_inbound, version=d.version)
+                         last_inbound=d.last_inbound, version=d.version,
+                         registration=await self.registration(uow, unit.id, period),
+                         in_group=await self.in_group(uow, unit.id, period))
+
+    async def in_group(self, uow: UnitOfWork, unit_id: int, period: PeriodView) -> bool | None:
+        """Whether the unit belongs to a cụm/khối, looked up only for a form that asks by it."""
+        spec = self.forms.get(period.form_id)
+        if spec is None or not spec.asks_by_group:
+            return None
+        return await uow.reports.in_a_group(unit_id)
+
+    async def registration(self, uow: UnitOfWork, unit_id: int, period: PeriodView) -> dict[str, Any] | None:
+        """The answers of the unit's registration for the period's year, when its form reads
+        one: what the report's checks compare the results with and its staff count starts
+        from. The year is the one registered for (``nam``), else the registration period's;
+        the newest report of that year counts (returned or not: what the unit registered)."""
+        spec = self.forms.get(period.form_id)
+        form_id = spec.registration if spec is not None else None
+        if form_id is None:
+            return None
+        for answers, cutoff, due_at in await uow.reports.submissions_of_form(unit_id, form_id):
+            year = answers.get("nam")
+            if not isinstance(year, int):
+                year = cutoff.year if cutoff else due_at.year
+            if year == period.year:
+                return answers
+        return None
 
     async def draft(self, session_id: int) -> DraftView | None:
-        """The draft with its period and unit, in one query (read on every answer)."""
+        """The draft with its period and unit, in one query (read on every answer), and what
+        its form reads besides (the unit's registration, whether it is in a cụm/khối): a small
+        query each, only for a form that reads it."""
         async with self.uow() as uow:
             row = await uow.reports.draft_row(session_id)
-        if row is None:
-            return None
-        return self._draft_view(row.draft, row.period, row.unit, groups=())
+            if row is None:
+                return None
+            return await self._draft_view(uow, row.draft, row.period, row.unit, groups=())
 
     async def draft_of_member(self, member_id: int, period_id: int) -> DraftView | None:
         async with self.uow() as uow:
@@ -364,7 +400,7 @@ class ReportService(_DashboardReads):
                 return None
             p = await uow.reports.period(d.period_id)
             unit = await uow.units.get(d.unit_id)
-            return self._draft_view(d, p, unit)
+            return await self._draft_view(uow, d, p, unit)
 
     async def draft_answers(self, unit_id: int, period_id: int) -> dict[str, Any] | None:
         async with self.uow() as uow:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import raiseload
 
-from storage.models import Delivery, JobRun, Reminder, ReportPeriod, Submission, Unit, table_of
+from storage.models import Delivery, JobRun, Reminder, ReportPeriod, Submission, Unit, UnitGroup, table_of
 from storage.records import ClaimedReminder, PlannedReminder
 from storage.repositories.base import _Repo, rows_matched
 
@@ -64,6 +64,12 @@ class ReminderRepository(_Repo):
         rows = await self.session.scalars(
             select(Unit).where(Unit.id.in_(list(unit_ids))).options(raiseload(Unit.group_links)))
         return {u.id: u for u in rows}
+
+    async def in_a_group(self, unit_ids: Iterable[int]) -> set[int]:
+        """Which of these units belong to some cụm/khối (a question may be asked only of them)."""
+        rows = await self.session.scalars(
+            select(UnitGroup.unit_id).where(UnitGroup.unit_id.in_(list(unit_ids))).distinct())
+        return set(rows)
 
     async def reported(self, period_ids: Iterable[int], not_status: str) -> set[tuple[int, int]]:
         """(period id, unit id) of every submission of these periods not in ``not_status``."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -139,6 +139,21 @@ class ReportRepository(_Repo):
         if for_update:
             stmt = stmt.with_for_update()
         return await self.session.scalar(stmt)
+
+    async def submissions_of_form(self, unit_id: int, form_id: str) -> list[tuple[dict[str, Any], date | None, datetime]]:
+        """The unit's reports of one form (its registrations), newest first: the answers and
+        their period's cut-off and deadline, which tell the year (a handful per unit)."""
+        rows = await self.session.execute(
+            select(Submission.answers, ReportPeriod.cutoff, ReportPeriod.due_at)
+            .join(ReportPeriod, ReportPeriod.id == Submission.period_id)
+            .where(Submission.unit_id == unit_id, ReportPeriod.form_id == form_id)
+            .order_by(Submission.id.desc()))
+        return [(dict(answers), cutoff, due_at) for answers, cutoff, due_at in rows]
+
+    async def in_a_group(self, unit_id: int) -> bool:
+        """Whether the unit belongs to some cụm/khối thi đua."""
+        found = await self.session.scalar(select(UnitGroup.unit_id).where(UnitGroup.unit_id == unit_id).limit(1))
+        return found is not None
 
     async def submissions_of_period(self, period_id: int) -> list[Submission]:
         return list(await self.session.scalars(

@@ -92,7 +92,7 @@ async def test_on_zalo_every_instruction_says_what_to_type_and_options_appear_on
     first = await both.zsay(ZCHAT, "/baocao")
     no_press(first[-1].text)
     question = (await zanswer(both, BEFORE_CHOICE))[-1].text
-    assert "Người ký báo cáo ký với thẩm quyền nào?" in question
+    assert "Người ký ký theo hình thức nào (TM., KT., …)?" in question
     no_press(question)
     assert "trả lời số" in question.lower()
     assert question.count(OPTION) == 1, question  # only in the numbered menu, not also in the prompt

@@ -155,8 +155,8 @@ def fill(
 
 def test_shipped_specs() -> None:
     assert sorted(SPECS) == ["bao-cao-6-thang", "bao-cao-nam", "dang-ky-thi-dua"]
-    # Version 2: corrected by the 2022 Law and the 2025 decrees (issue 15); old submissions keep 1.
-    assert all(spec.version == 2 for spec in SPECS.values())
+    # Version 2: corrected by the 2022 Law and the 2025 decrees (issue 15); 3: signing authority per unit kind.
+    assert all(spec.version == 3 for spec in SPECS.values())
     assert SPECS["bao-cao-6-thang"].title == "Báo cáo sơ kết công tác thi đua, khen thưởng 6 tháng đầu năm"
 
 
