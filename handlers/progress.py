@@ -170,8 +170,7 @@ async def show_submission(ctx: Ctx, submission_id: int) -> None:
     period = await ctx.services.reports.period(sub.period_id)
     assert period
     engine = FormEngine(ctx.services.forms[period.form_id])
-    # The unit's groups are loaded with it: Cờ thi đua shows as not asked, not "unanswered", outside a cụm/khối.
-    form_ctx = ctx.services.form_context(period, sub.unit.kind, in_group=bool(sub.unit.groups))
+    form_ctx = ctx.services.submission_context(period, sub)
     lines = engine.summary(sub.answers, form_ctx)
     buttons = []
     if sub.status == "submitted":

@@ -172,6 +172,12 @@ class Services:
                      registration: dict[str, Any] | None = None, in_group: bool | None = None) -> FormContext:
         return self.reminder_wording.form_context(period, unit_kind, registration=registration, in_group=in_group)
 
+    def submission_context(self, period: PeriodView, sub: SubmissionView) -> FormContext:
+        """The context a submitted report is read back in (chat's review and the dashboard's
+        page alike): its unit's kind, and its cụm/khối loaded with it, so Cờ thi đua shows as
+        not asked outside a cụm/khối rather than unanswered."""
+        return self.form_context(period, sub.unit.kind, in_group=bool(sub.unit.groups))
+
     async def remind_missing_now(self, period_id: int, *, only: set[int] | None = None) -> tuple[int, list[UnitView]]:
         return await self.reminder_sender.remind_missing_now(period_id, only=only)
 

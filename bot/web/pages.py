@@ -194,7 +194,7 @@ class ReportPages:
         period = await self.services.reports.period(sub.period_id)
         assert period is not None
         engine = FormEngine(self.services.forms[period.form_id])
-        ctx = self.services.form_context(period, sub.unit.kind)
+        ctx = self.services.submission_context(period, sub)
         lines = engine.summary(sub.answers, ctx, max_text=100_000)
         sections: list[tuple[str, list[Any]]] = []
         for line in lines:
