@@ -75,7 +75,7 @@ async def test_roles_officer_cannot_use_admin_commands(bot: Harness) -> None:
 
 async def test_stranger_gets_guidance_not_errors(bot: Harness) -> None:
     assert "chưa được liên kết" in (await bot.say(OTHER, "/toi"))[-1].text
-    assert "không có" in (await bot.say(OTHER, "/lenhla"))[-1].text
+    assert "Không có lệnh /lenhla." in (await bot.say(OTHER, "/lenhla"))[-1].text
     assert "/trogiup" in (await bot.say(OTHER, "xin chào"))[-1].text
 
 
