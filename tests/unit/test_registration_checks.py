@@ -193,3 +193,30 @@ def test_only_a_question_asked_of_the_unit_is_prefilled() -> None:
     registered = {"tong_cbcc": 42, "dk_ldtt": 10}
     assert engine.prefill(replace(ANNUAL, unit_kind="xa", registration=registered)) == {"tong": 42}
     assert engine.prefill(replace(ANNUAL, unit_kind="so", registration=registered)) == {}
+
+
+def _warnings_at(qid: str, raw: str, **given: Any) -> tuple[str, ...]:
+    engine = FormEngine(SPECS["bao-cao-nam"])
+    answers = {**_answers_before(engine, ANNUAL, qid), **given}
+    result = engine.answer(qid, raw, answers, ANNUAL)
+    assert result.ok, result.error
+    return result.warnings
+
+
+def test_collective_titles_without_any_lao_dong_tien_tien_are_a_warning() -> None:
+    assert any("không có cá nhân nào đạt “Lao động tiên tiến”" in w
+               for w in _warnings_at("dh_tt_ldxs", "1", dh_ldtt=0, dh_tt_ldtt=2, dh_cstdcs=3))
+    assert not any("không có cá nhân nào" in w for w in _warnings_at("dh_tt_ldxs", "1", dh_ldtt=5, dh_tt_ldtt=2))
+    assert not any("không có cá nhân nào" in w for w in _warnings_at("dh_tt_ldxs", "0", dh_ldtt=0, dh_tt_ldtt=0))
+
+
+def test_a_flag_for_the_unit_with_no_flag_counted_is_a_warning() -> None:
+    engine = FormEngine(SPECS["bao-cao-nam"])
+    ctx = replace(ANNUAL, in_group=True)
+    answers = _answers_before(engine, ctx, "co_thi_dua_don_vi")
+    flag = next(o for o in engine.spec.question("co_thi_dua_don_vi").options if o.key == "ubnd_tinh")  # type: ignore[union-attr]
+    warned = engine.answer("co_thi_dua_don_vi", flag.label, {**answers, "kt_co_thi_dua": 0}, ctx)
+    assert warned.ok and any("Cờ thi đua" in w and "đã khai 0" in w for w in warned.warnings)
+    assert engine.answer("co_thi_dua_don_vi", flag.label, {**answers, "kt_co_thi_dua": 1}, ctx).warnings == ()
+    none = next(o for o in engine.spec.question("co_thi_dua_don_vi").options if o.key == "khong")  # type: ignore[union-attr]
+    assert engine.answer("co_thi_dua_don_vi", none.label, {**answers, "kt_co_thi_dua": 0}, ctx).warnings == ()
