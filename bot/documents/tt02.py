@@ -16,8 +16,16 @@ Where a figure comes from (v1 answers feed what they can, v2 adds what v1 lacked
 * 0602 (cấp Nhà nước): Huân chương (``kt_huan_chuong``), Cờ thi đua của Chính phủ (the unit's
   own flag, ``co_thi_dua_don_vi``), Bằng khen của Thủ tướng (``kt_bk_thu_tuong``); every
   proposal from a commune or a department goes through the province (row 3 = row 1).
+  By recipient (v3, ``kt_nha_nuoc_doi_tuong``, in the "Tổng số" column: the Cờ of the
+  Government goes to the unit itself, never a business or a person): 7 trong đó doanh nghiệp,
+  11 lãnh đạo cấp sở, 12 doanh nhân, 13 lãnh đạo khác từ phó phòng, 14 người trực tiếp lao động.
 * 0603 (cấp tỉnh): Bằng khen (``kt_bk_tinh``), Chiến sĩ thi đua cấp tỉnh (``dh_cstd_tinh``, v2),
-  Cờ thi đua của UBND tỉnh (``co_thi_dua_don_vi``).
+  Cờ thi đua của UBND tỉnh (``co_thi_dua_don_vi``); by recipient (v3, ``kt_tinh_doi_tuong``,
+  Bằng khen only, so in its column alone) 03 doanh nghiệp, 07–10 as in 0602.
+
+Still blank, because no question can give them exactly: 0602 row 10 and 0603 row 06 (leaders at
+ministry/province level: not a commune's or department's own staff), the Huy hiệu column, and
+the rows by method (the form's ``phuong_thuc`` splits every award of every level at once).
 """
 
 from __future__ import annotations
@@ -222,7 +230,19 @@ def _award_cells(columns: Mapping[str, tuple[int | None, int | None]], total_row
     return cells
 
 
+_RECIPIENTS = (("doanh_nghiep", "7", "03"), ("lanh_dao_so", "11", "07"), ("doanh_nhan", "12", "08"),
+               ("lanh_dao_khac", "13", "09"), ("truc_tiep", "14", "10"))
+"""A recipient split's part → its row in 0602 and in 0603."""
+
+
 def _cells_0602(a: Mapping[str, Any]) -> Cells:
+    cells = _cells_0602_forms(a)
+    for part, row, _ in _RECIPIENTS:
+        _put(cells, row, "total", _part(a, "kt_nha_nuoc_doi_tuong", part))
+    return cells
+
+
+def _cells_0602_forms(a: Mapping[str, Any]) -> Cells:
     return _award_cells({
         "hc_tt": (_part(a, "kt_huan_chuong", "tap_the"), None),
         "hc_cn": (None, _part(a, "kt_huan_chuong", "ca_nhan")),
@@ -242,6 +262,8 @@ def _cells_0603(a: Mapping[str, Any]) -> Cells:
     _put(cells, "04", "total", _part(a, "kt_bk_tinh", "ho_gia_dinh"))
     _put(cells, "01", "bk", _part(a, "kt_bk_tinh", "ho_gia_dinh"))
     _put(cells, "01", "total", _part(a, "kt_bk_tinh", "ho_gia_dinh"))
+    for part, _, row in _RECIPIENTS:
+        _put(cells, row, "bk", _part(a, "kt_tinh_doi_tuong", part))
     return cells
 
 

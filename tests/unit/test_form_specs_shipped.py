@@ -102,6 +102,9 @@ ANNUAL_ANSWERS = {
     "pt_huong_ung": "3",
     "pt_thoi_han": "1/2/1/0/0",
     "kt_bk_tinh": "1/3/0",
+    # Asked since version 3, by recipient for the tables' rows 7, 11–14 (0602) and 03, 07–10 (0603).
+    "kt_nha_nuoc_doi_tuong": "0/0/0/0/1",
+    "kt_tinh_doi_tuong": "0/1/0/0/2",
     "dh_cstd_tinh": "1",
     "dh_dang_de_nghi": "1/0",
     "phuong_thuc": "18/6/3/0/0/0/0",
@@ -184,7 +187,7 @@ def test_six_month_report_table_ids() -> None:
     ("spec_id", "ctx", "inputs", "total"),
     [
         ("bao-cao-6-thang", SIX_MONTHS, SIX_MONTH_ANSWERS, 35),
-        ("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS, 50),
+        ("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS, 52),  # 50 + the two recipient splits of version 3
         ("dang-ky-thi-dua", REGISTRATION, REGISTRATION_ANSWERS, 18),
     ],
 )
@@ -207,7 +210,7 @@ def test_department_skips_commune_questions() -> None:
     for commune_only in ("dk_gia_dinh", "gd_tong", "gd_van_hoa", "thon_tong", "thon_van_hoa", "xa_tieu_bieu"):
         assert commune_only not in answers
     assert engine.final_errors(answers, DEPARTMENT_ANNUAL) == []
-    assert engine.progress(answers, DEPARTMENT_ANNUAL) == (44, 44)
+    assert engine.progress(answers, DEPARTMENT_ANNUAL) == (46, 46)  # the recipient splits are for every kind
 
 
 def test_six_month_sum_by_method_must_match() -> None:

@@ -23,7 +23,12 @@ UNITS = [
         "pt_thuong_xuyen": 2, "pt_chuyen_de": 1, "pt_huong_ung": 6, "pt_thoi_han": _durations(1, 2, 0, 0, 0),
         "kt_huan_chuong": {"tap_the": 1, "ca_nhan": 2}, "kt_bk_thu_tuong": {"tap_the": 0, "ca_nhan": 1},
         "kt_bk_tinh": {"tap_the": 2, "ca_nhan": 3, "ho_gia_dinh": 1}, "co_thi_dua_don_vi": "ubnd_tinh",
-        "dh_cstd_tinh": 1}),
+        "dh_cstd_tinh": 1,
+        # version 3: who received them
+        "kt_nha_nuoc_doi_tuong": {"doanh_nghiep": 1, "lanh_dao_so": 0, "lanh_dao_khac": 1, "doanh_nhan": 0,
+                                  "truc_tiep": 2},
+        "kt_tinh_doi_tuong": {"doanh_nghiep": 1, "lanh_dao_so": 1, "lanh_dao_khac": 0, "doanh_nhan": 0,
+                              "truc_tiep": 2}}),
     TT02Unit("X_B", "Xã B", ("Cụm 1", "Cụm biên giới"), {
         "pt_thuong_xuyen": 3, "pt_chuyen_de": 0, "pt_huong_ung": 2, "pt_thoi_han": _durations(0, 3, 0, 0, 0),
         "kt_huan_chuong": {"tap_the": 0, "ca_nhan": 0}, "kt_bk_thu_tuong": {"tap_the": 1, "ca_nhan": 0},
@@ -33,7 +38,9 @@ UNITS = [
         "pt_thuong_xuyen": 1, "pt_chuyen_de": 2, "pt_thoi_han": _durations(2, 0, 1, 0, 0),
         "kt_huan_chuong": {"tap_the": 0, "ca_nhan": 1}, "kt_bk_thu_tuong": {"tap_the": 0, "ca_nhan": 0},
         "kt_bk_tinh": {"tap_the": 0, "ca_nhan": 2, "ho_gia_dinh": 2}, "co_thi_dua_don_vi": "khong",
-        "dh_cstd_tinh": 2}),
+        "dh_cstd_tinh": 2,
+        "kt_tinh_doi_tuong": {"doanh_nghiep": 0, "lanh_dao_so": 0, "lanh_dao_khac": 0, "doanh_nhan": 0,
+                              "truc_tiep": 2}}),
     # A department whose answers are of the first version of the form: no durations, no
     # households for Bằng khen, no flag question, no CSTĐ cấp tỉnh.
     TT02Unit("S_D", "=HYPERLINK(\"http://x\",\"Sở D\")", (), {
@@ -99,6 +106,15 @@ EXPECTED_0603 = {
                         {"total": 0, "bk": 0}, {"total": 4, "bk": 4, "cstd": 0}),
     NO_GROUP: _p({"total": 2, "bk": 2}, {"total": 1, "bk": 1}, {}, {"total": 1, "bk": 1}),
 }
+
+# By recipient (version 3 answers of X_A, Cụm 1, and of P_C, Cụm 2): 0602 in its "Tổng số" column,
+# 0603 in the Bằng khen column; the units without the question leave the rows blank, not 0.
+X_A_0602 = {("7", "total"): 1, ("11", "total"): 0, ("12", "total"): 0, ("13", "total"): 1, ("14", "total"): 2}
+for _block_name in ("Tổng hợp", "Cụm 1"):
+    EXPECTED_0602[_block_name].update(X_A_0602)
+for _block_name, figures in (("Tổng hợp", (1, 1, 0, 0, 4)), ("Cụm 1", (1, 1, 0, 0, 2)), ("Cụm 2", (0, 0, 0, 0, 2))):
+    EXPECTED_0603[_block_name].update({(row, "bk"): v for row, v in zip(("03", "07", "08", "09", "10"), figures,
+                                                                        strict=True)})
 
 # Where each column of the printed forms is (A label, B mã số, C đơn vị tính on 0602/0603).
 LETTERS = {
