@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -119,6 +120,7 @@ REGISTRATION_ANSWERS: dict[str, str | FileInput | None] = {
     "chu_de": "Đoàn kết, kỷ cương, đổi mới, hoàn thành xuất sắc nhiệm vụ năm 2026",
     "chi_tieu": "100% cán bộ, công chức hoàn thành tốt nhiệm vụ\nThu ngân sách đạt 110% dự toán",
     "dh_tap_the": "1, 2",
+    "dk_tt_truc_thuoc": "4/1",
     "dk_ldtt": "40",
     "dk_cstdcs": "6",
     "dk_cstd_tinh": "1",
@@ -188,7 +190,7 @@ def test_six_month_report_table_ids() -> None:
     [
         ("bao-cao-6-thang", SIX_MONTHS, SIX_MONTH_ANSWERS, 35),
         ("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS, 52),  # 50 + the two recipient splits of version 3
-        ("dang-ky-thi-dua", REGISTRATION, REGISTRATION_ANSWERS, 18),
+        ("dang-ky-thi-dua", REGISTRATION, REGISTRATION_ANSWERS, 19),
     ],
 )
 def test_realistic_answers_pass(spec_id: str, ctx: FormContext, inputs: dict[str, Any], total: int) -> None:
@@ -270,8 +272,16 @@ def test_registration_chain_checks() -> None:
     assert more.ok and "lớn hơn tổng số cán bộ" in more.warnings[0]
     assert engine.answer("dk_cstdcs", "41", answers, REGISTRATION).error
     assert engine.answer("dk_cstd_tinh", "7", answers, REGISTRATION).error
-    flag = engine.answer("dh_tap_the", "cờ thi đua", answers, REGISTRATION)
+    flag = engine.answer("dh_tap_the", "cờ thi đua của UBND tỉnh", answers, REGISTRATION)
     assert flag.ok and flag.value == ["co_tinh"] and flag.warnings
+    # "cờ thi đua" alone could be either flag: asked again, never guessed
+    assert not engine.answer("dh_tap_the", "cờ thi đua", answers, REGISTRATION).ok
+    both = engine.answer("dh_tap_the", "bằng khen, cờ thi đua của chính phủ", answers, REGISTRATION)
+    assert both.ok and both.value == ["bk_tinh", "co_cp"]
+    # a department is not offered "Xã, phường, đặc khu tiêu biểu"
+    department = replace(REGISTRATION, unit_kind="so_nganh")
+    assert "tiêu biểu" not in engine.prompt(engine.spec.question("dh_tap_the"), department, answers)
+    assert not engine.answer("dh_tap_the", "xã, phường, đặc khu tiêu biểu", answers, department).ok
     # editing the staff total below the registrations is legitimate (issue 15): it does not block
     # submission; the plausibility warning is shown at the end, to be confirmed
     edit = engine.answer("tong_cbcc", "30", answers, REGISTRATION)
