@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 
 from bot.documents.tt02 import TABLES, Cells, Table, add_cells, unit_cells
-from bot.documents.xlsx_safe import cell
+from bot.documents.xlsx_safe import cell, value
 
 __all__ = ["NO_GROUP", "TT02Unit", "build_tt02_workbook", "first_row_of_block"]
 
@@ -149,7 +149,7 @@ def _unit_sheet(wb: Workbook, table: Table, units: Sequence[TT02Unit], per_unit:
     ws.append([cell(ws, h, font=BOLD, alignment=CENTER, border=BOX) for h in head])
     for n, (unit, cells) in enumerate(zip(units, per_unit, strict=True), 1):
         # Plain values for the figures: a write-only sheet takes them as they are (fast, typed).
-        ws.append([n, cell(ws, unit.code), cell(ws, unit.name), cell(ws, "; ".join(unit.groups)),
+        ws.append([n, value(ws, unit.code), value(ws, unit.name), value(ws, "; ".join(unit.groups)),
                    *[cells.get(k) for k in keys]])
     for name, cells in groups.items():
         ws.append([None, None, cell(ws, f"Cộng {name}", font=BOLD), None,

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.core import strip_controls
 
-__all__ = ["FORMULA_PREFIXES", "cell"]
+__all__ = ["FORMULA_PREFIXES", "cell", "value"]
 
 # What a spreadsheet reads as the start of a formula (OWASP, CSV injection): such text is also
 # marked quote-prefixed, Excel's own "'".
@@ -33,3 +33,12 @@ def cell(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> Cell:
     for key, val in style.items():
         setattr(c, key, val)
     return c
+
+
+def value(ws: WriteOnlyWorksheet, item: Any) -> Any:
+    """``item`` as it can go into a write-only row: itself when openpyxl would store it as
+    plain text or a number anyway (no cell object: 5000 rows of names stay fast), else a
+    :func:`cell` (text that looks like a formula or an error code, or has control characters)."""
+    risky = isinstance(item, str) and (strip_controls(item) != item or item in ERROR_CODES
+                                       or item.lstrip(" ").startswith(FORMULA_PREFIXES))
+    return cell(ws, item) if risky else item

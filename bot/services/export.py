@@ -10,13 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.core import strip_controls
+from bot.documents.xlsx_safe import cell, value
 from bot.forms.spec import FormSpec, Question
 from bot.forms.types import export_cell, type_of
 from bot.services.reports import STATE_LABELS, PeriodView, ReportService, SubmissionView, UnitState
@@ -24,28 +23,10 @@ from bot.services.views import UnitView
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-# What a spreadsheet reads as the start of a formula when the text is typed or pasted
-# (OWASP, CSV injection): such text is also marked quote-prefixed, Excel's own "'".
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def _cell(ws: WriteOnlyWorksheet, value: Any) -> Cell:
-    """A cell whose text can never become a formula and never blocks the workbook.
-
-    Answers, unit and group names are people's text: openpyxl would store "=…" as a live
-    formula (run by whoever opens the file) and raises on a control character, so one bad
-    answer already in the database would stop the whole period's export. Text is stored
-    with the explicit string type, controls dropped; numbers and dates keep their types.
-    """
-    if not isinstance(value, str):
-        return WriteOnlyCell(ws, value=value)
-    text = strip_controls(value)
-    cell = WriteOnlyCell(ws, value=None)
-    cell.value = text  # binds as a string, or as a formula when it starts with "="...
-    cell.data_type = "s"  # ...which it must never be
-    if text.lstrip(" ").startswith(FORMULA_PREFIXES):
-        cell.quotePrefix = True
-    return cell
+def _cell(ws: WriteOnlyWorksheet, item: Any) -> Cell:
+    """A cell whose text can never become a formula and never blocks the workbook: answers,
+    unit and group names are people's text (``bot.documents.xlsx_safe`` says how)."""
+    return cell(ws, item)
 
 
 def _set_width(ws: WriteOnlyWorksheet, column: str, width: float) -> None:
@@ -100,14 +81,14 @@ def build_workbook(
                 totals[key] += v
                 for g in unit.groups or ("(không thuộc cụm, khối)",):
                     group_totals[g][key] += v
-        cells = []
+        cells: list[Any] = []
         for v in values:
-            c = _cell(ws, v)
             if isinstance(v, datetime):
-                c.number_format = "DD/MM/YYYY HH:MM"
+                cells.append(cell(ws, v, number_format="DD/MM/YYYY HH:MM"))
             elif isinstance(v, date):
-                c.number_format = date_fmt
-            cells.append(c)
+                cells.append(cell(ws, v, number_format=date_fmt))
+            else:  # plain text and numbers go as they are: no cell object per value on 5000 rows
+                cells.append(value(ws, v))
         ws.append(cells)
 
     ts: WriteOnlyWorksheet = wb.create_sheet("Tổng hợp")

@@ -198,3 +198,18 @@ def test_a_movement_responded_to_is_not_counted_again() -> None:
 
     cells = unit_cells(T0601, {"pt_thuong_xuyen": 1, "pt_chuyen_de": 0, "pt_huong_ung": 9})
     assert cells[("01", "c1")] == 1 and ("01", "c2") not in cells and ("01", "c3") not in cells
+
+
+def test_plain_values_go_as_they_are_and_risky_text_as_a_text_cell() -> None:
+    """The fast path of the unit sheets and the period export: only text openpyxl would store
+    as plain text anyway skips the cell object."""
+    from openpyxl import Workbook
+
+    from bot.documents.xlsx_safe import value
+
+    ws = Workbook(write_only=True).create_sheet()
+    for plain in ("Xã Cao Lộc", 12, 3.5, None, "Cụm 1; Cụm biên giới"):
+        assert value(ws, plain) == plain
+    for risky in ("=1+1", " @SUM(A1)", "#N/A", "#REF!", "a\x07b", "－1"):
+        got = value(ws, risky)
+        assert got is not risky and got.data_type == "s", risky
