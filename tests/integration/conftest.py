@@ -73,11 +73,24 @@ async def start_harness(db_url: str, clock: FixedClock, **settings: object) -> t
     return app, tg
 
 
-@pytest.fixture
-async def bot(sqlite_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
-    app, tg = await start_harness(sqlite_url, clock)
+async def _harness(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
+    app, tg = await start_harness(db_url, clock)
     try:
         yield Harness(app, tg)
     finally:
         await app.stop()
         await tg.stop()
+
+
+@pytest.fixture
+async def bot(sqlite_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
+    async for h in _harness(sqlite_url, clock):
+        yield h
+
+
+@pytest.fixture
+async def on_every_backend(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
+    """The bot through the fake Bot API on SQLite and, when configured, PostgreSQL (for the
+    tests whose queries differ by backend)."""
+    async for h in _harness(db_url, clock):
+        yield h

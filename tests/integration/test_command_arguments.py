@@ -5,26 +5,12 @@ backend."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from bot.core import FixedClock
-from tests.integration.conftest import Harness, start_harness
+from tests.integration.conftest import Harness
 from tests.integration.test_reports import ANSWERS_6T, OFFICER, answer_all, open_period, send_file
 
 ADMIN = 9151
-
-
-@pytest.fixture
-async def on_every_backend(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
-    """The bot through the fake Bot API on SQLite and, when configured, PostgreSQL."""
-    app, tg = await start_harness(db_url, clock)
-    try:
-        yield Harness(app, tg)
-    finally:
-        await app.stop()
-        await tg.stop()
 
 
 @pytest.mark.parametrize("command", ["/tiendo", "/xuat"])

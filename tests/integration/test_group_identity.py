@@ -4,8 +4,6 @@ commands, answer forms or press buttons in it, each as who they are."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from telegram import Update
 
@@ -13,7 +11,7 @@ from bot.core import Address, FixedClock
 from storage.models import AuditLog
 from tests.conftest import make_settings
 from tests.fakes.zalo_api import FakeZalo
-from tests.integration.conftest import Harness, start_harness
+from tests.integration.conftest import Harness
 
 GROUP = -1002000
 ADMIN, STRANGER, OFFICER, OTHER = 7001, 7002, 7003, 7004
@@ -21,14 +19,9 @@ STRANGER_SAYS = "chưa liên kết với bot"
 
 
 @pytest.fixture
-async def bot(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
+def bot(on_every_backend: Harness) -> Harness:
     """The whole bot on each backend (the speaker query differs from a private chat's)."""
-    app, tg = await start_harness(db_url, clock)
-    try:
-        yield Harness(app, tg)
-    finally:
-        await app.stop()
-        await tg.stop()
+    return on_every_backend
 
 
 async def _audit(h: Harness, action: str) -> list[AuditLog]:

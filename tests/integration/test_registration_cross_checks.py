@@ -5,19 +5,17 @@ and so does whether the unit belongs to a cụm/khối (Cờ thi đua is asked o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import delete
 
 from bot.core import FixedClock
 from bot.forms.engine import FormEngine
 from bot.rendering.buttons import ShowSubmission
 from storage.models import UnitGroup
-from tests.integration.conftest import Harness, start_harness
+from tests.integration.conftest import Harness
 from tests.integration.test_reports import bot_addr
 from tests.unit.test_form_specs_shipped import ANNUAL_ANSWERS, fill
 
@@ -26,17 +24,6 @@ REGISTERED = {"nam": 2026, "tong_cbcc": 42, "chu_de": "Đoàn kết, kỷ cươn
               "chi_tieu": "100% cán bộ, công chức hoàn thành tốt nhiệm vụ được giao trong năm",
               "dh_tap_the": ["tt_ldtt"], "dk_ldtt": 10, "dk_cstdcs": 2, "dk_cstd_tinh": 0,
               "dk_gia_dinh": 2300, "dk_thon": 12, "nguoi_ky": "Nguyễn Văn An", "tham_quyen_ky": "tm"}
-
-
-@pytest.fixture
-async def both_dbs(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
-    """The bot on SQLite and on PostgreSQL: the registration is read by a query of its own."""
-    app, tg = await start_harness(db_url, clock)
-    try:
-        yield Harness(app, tg)
-    finally:
-        await app.stop()
-        await tg.stop()
 
 
 async def _register(bot: Harness, member_id: int, unit_id: int, answers: dict[str, Any], due: datetime) -> None:
@@ -50,8 +37,8 @@ async def _register(bot: Harness, member_id: int, unit_id: int, answers: dict[st
     await services.periods.close(period.id)
 
 
-async def test_registration_prefills_the_staff_and_warns_above_the_registered_figures(both_dbs: Harness) -> None:
-    bot = both_dbs
+async def test_registration_prefills_the_staff_and_warns_above_the_registered_figures(on_every_backend: Harness) -> None:
+    bot = on_every_backend
     services = bot.app.services
     await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
     member = await services.members.member_at(bot_addr(OFFICER))
@@ -90,10 +77,10 @@ async def test_registration_prefills_the_staff_and_warns_above_the_registered_fi
     assert saved is not None and saved.answers["dh_ldtt"] == 12
 
 
-async def test_the_draft_knows_whether_its_unit_is_in_a_group_when_the_form_asks_by_it(both_dbs: Harness) -> None:
+async def test_the_draft_knows_whether_its_unit_is_in_a_group_when_the_form_asks_by_it(on_every_backend: Harness) -> None:
     """Cờ thi đua is asked only in a cụm/khối: the draft carries the unit's membership (read
     each time, so a unit moved out of its cụm is asked as it now is), only for a form asking by it."""
-    bot, services = both_dbs, both_dbs.app.services
+    bot, services = on_every_backend, on_every_backend.app.services
     await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
     member = await services.members.member_at(bot_addr(OFFICER))
     assert member is not None and member.unit is not None
@@ -120,8 +107,8 @@ async def test_the_draft_knows_whether_its_unit_is_in_a_group_when_the_form_asks
 
 
 
-async def test_the_office_sees_cờ_thi_đua_as_not_asked_of_a_unit_outside_any_group(both_dbs: Harness) -> None:
-    bot, services = both_dbs, both_dbs.app.services
+async def test_the_office_sees_cờ_thi_đua_as_not_asked_of_a_unit_outside_any_group(on_every_backend: Harness) -> None:
+    bot, services = on_every_backend, on_every_backend.app.services
     await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
     await bot.bind(ADMIN, None, role="admin")
     member = await services.members.member_at(bot_addr(OFFICER))
@@ -144,10 +131,10 @@ async def test_the_office_sees_cờ_thi_đua_as_not_asked_of_a_unit_outside_any_
     assert "Cờ thi đua đơn vị được tặng" not in detail and "(chưa trả lời)" not in detail
 
 
-async def test_a_reminder_counts_only_the_questions_asked_of_the_unit(both_dbs: Harness, clock: FixedClock) -> None:
+async def test_a_reminder_counts_only_the_questions_asked_of_the_unit(on_every_backend: Harness, clock: FixedClock) -> None:
     """Out of any cụm/khối the annual report has one question less (Cờ thi đua): the
     reminder's "đã trả lời 1/N câu" says the N the chat says, for the tick and for "Nhắc ngay"."""
-    bot, services = both_dbs, both_dbs.app.services
+    bot, services = on_every_backend, on_every_backend.app.services
     await bot.bind(OFFICER, "X_CAOLOC", name="Nguyễn Thị Lan")
     await bot.bind(OFFICER + 1, "X_DONGMO", name="Lê Văn Tâm")
     outside = await services.members.member_at(bot_addr(OFFICER + 1))

@@ -6,7 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ from bot.app import App
 from bot.core import FixedClock
 from bot.services.calendar import WorkCalendar, parse_holidays
 from storage.models import Delivery, Reminder, Unit
-from tests.integration.conftest import Harness, start_harness
+from tests.integration.conftest import Harness
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
 OFFICER, OFFICER2, ADMIN = 5401, 5402, 9401
@@ -274,17 +273,6 @@ async def test_two_scheduler_processes_on_postgresql_send_each_reminder_once(clo
         assert sent == len(units)
     finally:
         await app.stop()
-
-
-@pytest.fixture
-async def on_every_backend(db_url: str, clock: FixedClock) -> AsyncIterator[Harness]:
-    """The bot through the fake Bot API on SQLite and, when configured, PostgreSQL."""
-    app, tg = await start_harness(db_url, clock)
-    try:
-        yield Harness(app, tg)
-    finally:
-        await app.stop()
-        await tg.stop()
 
 
 async def test_each_sent_reminder_records_how_many_chats_it_was_queued_to(
