@@ -27,6 +27,7 @@ from sqlalchemy import insert
 from bench._common import emit, fresh_database, seed_units
 from bench.export import answers
 from bot.core import SystemClock
+from bot.core.heap import settle_heap
 from bot.forms.spec import load_specs
 from bot.services.registry import Services
 from bot.web import Dashboard
@@ -66,6 +67,7 @@ async def run(url: str, units: int, requests: int) -> dict[str, object]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    settle_heap()  # as `tdkt-bot run` does once it has started
     base = f"http://127.0.0.1:{port}"
     token = await services.web_access.link_for_member(units + 1, actor="bench")
     signed = await services.web_access.sign_in(token, "bench")

@@ -22,6 +22,7 @@ from bot.channels.zalo_oa import ZaloOaChannel
 from bot.config import Settings
 from bot.core import Channel, ChannelUnavailable, Clock, HasWebRoutes, Pacer, Router, SystemClock
 from bot.core.coordination import AlwaysLeader, Leadership
+from bot.core.heap import settle_heap, unsettle_heap
 from bot.demo import DEMO_REMINDERS, demo_period
 from bot.forms.spec import load_specs
 from bot.scheduler import Scheduler
@@ -343,6 +344,7 @@ class App:
                           dashboard: bool = False) -> None:
         """Serve until interrupted (or until the console's input ends, if it is alone)."""
         await self.start(console=console, scheduler=platforms, platforms=platforms, dashboard=dashboard)
+        settle_heap()
         try:
             if console is not None and len(self.channels) == 1:
                 await console.closed.wait()
@@ -355,6 +357,7 @@ class App:
                 await asyncio.Event().wait()
         finally:
             await self.stop()
+            unsettle_heap()
 
 
 STOP_STEP_SECONDS = 15.0

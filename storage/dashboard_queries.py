@@ -1,8 +1,8 @@
 """Reads the web dashboard needs over whole periods of thousands of units, as plain column
 queries (no ORM entities, no answers JSON decoded): a period page of 5000 units stays fast.
 
-Reached as ``uow.dashboard`` by the services (``ReportService.submission_summaries``,
-``ReminderService.last_sent`` / ``planned_between``); like the repositories, they never commit.
+Reached as ``uow.dashboard`` by the services (``ReportService.period_table``,
+``ReminderService.planned_between``); like the repositories, they never commit.
 """
 
 from __future__ import annotations
@@ -10,11 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Reminder, Submission, Unit
-from storage.records import SubmissionRow
+from storage.audience import Audience
+from storage.models import (
+    BindingStatus,
+    ChatBinding,
+    FormSession,
+    Member,
+    Reminder,
+    Submission,
+    Unit,
+    UnitGroup,
+)
+from storage.records import GROUP_SEP, PeriodTableRow
+from storage.repositories.audience import audience_filter
 from storage.repositories.base import plain_rows
 
 
@@ -22,19 +33,29 @@ class DashboardQueries:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def submission_rows(self, period_id: int) -> list[SubmissionRow]:
-        """A period's submissions without their answers."""
-        stmt = select(Submission.id, Submission.unit_id, Submission.status, Submission.revision,
-                      Submission.submitted_at, Submission.late, Submission.receipt_no).where(
-            Submission.period_id == period_id)
-        return [SubmissionRow(*row) for row in await plain_rows(self.session, stmt)]
-
-    async def last_reminders(self, period_id: int) -> dict[int, datetime]:
-        """Unit id → when its latest reminder of the period went out."""
-        stmt = (select(Reminder.unit_id, func.max(Reminder.sent_at)).where(
-            Reminder.period_id == period_id, Reminder.status == "sent", Reminder.sent_at.is_not(None))
-            .group_by(Reminder.unit_id))
-        return {unit_id: at for unit_id, at in await plain_rows(self.session, stmt) if at is not None}
+    async def period_table(self, period_id: int, audience: Audience) -> list[PeriodTableRow]:
+        """Every unit of the period's audience, by code, with its report's state (no answers),
+        whether a draft exists, its groups, its latest reminder and its active chats: one
+        query, each unit's extras looked up by index (its latest reminder by
+        ``ix_reminders_sent``) — a 5000-unit table used to take five queries and three
+        dictionaries joined in Python."""
+        groups = (select(func.aggregate_strings(UnitGroup.name, GROUP_SEP))
+                  .where(UnitGroup.unit_id == Unit.id).scalar_subquery())
+        last = (select(func.max(Reminder.sent_at))
+                .where(Reminder.period_id == period_id, Reminder.status == "sent", Reminder.unit_id == Unit.id)
+                .scalar_subquery())
+        chats = (select(func.aggregate_strings(ChatBinding.channel, ","))
+                 .join(Member, Member.id == ChatBinding.member_id)
+                 .where(Member.unit_id == Unit.id, ChatBinding.status == BindingStatus.ACTIVE).scalar_subquery())
+        stmt = (
+            select(Unit.id, Unit.code, Unit.name, Unit.kind, groups, Submission.status, Submission.late,
+                   FormSession.id.is_not(None), Submission.id, Submission.revision, Submission.submitted_at,
+                   last, chats)
+            .outerjoin(Submission, and_(Submission.unit_id == Unit.id, Submission.period_id == period_id))
+            .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id))
+            .where(audience_filter(audience)).order_by(Unit.code)
+        )
+        return [PeriodTableRow(*row) for row in await plain_rows(self.session, stmt)]
 
     async def planned_reminders(self, start: datetime, end: datetime) -> list[Any]:
         """(period_id, unit code, kind, planned_for, send_at, status) planned in [start, end)."""

@@ -413,6 +413,8 @@ class Reminder(Base):
     __table_args__ = (
         UniqueConstraint("period_id", "unit_id", "kind", name="uq_reminder"),
         Index("ix_reminders_due", "status", "send_at"),
+        # The latest reminder sent to each unit of a period (the dashboard's table).
+        Index("ix_reminders_sent", "period_id", "status", "unit_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,34 @@ class UnitProgressRow:
     drafting: bool
 
 
+class PeriodTableRow(NamedTuple):
+    """One unit of a period's audience with everything a table of the period shows of it, as
+    one query returns it: 5000 of these make the dashboard's period page. A tuple (not a
+    dataclass) because building 5000 of those costs more than the query."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    groups: str | None
+    """Its cụm/khối names joined by ``GROUP_SEP``, in no particular order (None: in none)."""
+    submission_status: str | None
+    late: bool | None
+    drafting: bool
+    submission_id: int | None
+    revision: int | None
+    submitted_at: datetime | None
+    last_reminder: datetime | None
+    """When its latest reminder of the period went out."""
+    channels: str | None
+    """The channel of each active chat of its officers, joined by commas (None: no chat)."""
+
+
+GROUP_SEP = "\x1f"
+"""Between the group names of ``PeriodTableRow.groups``: the ASCII unit separator, which no
+name can hold (imports and the chat refuse control characters)."""
+
+
 @dataclass(frozen=True, slots=True)
 class UnitListingRow:
     """An open unit as a list of units shows it: parent's code, groups and active chats counted."""
@@ -125,23 +153,11 @@ class UnitListingRow:
 @dataclass(frozen=True, slots=True)
 class StateTally:
     """How many units of a period's audience share one combination of the facts a progress
-    state is made of — within one cụm/khối (``group``; None: in none) or over all units."""
+    state is made of and the same set of cụm/khối (``groups``, joined by ``GROUP_SEP``, in no
+    particular order; None: in none)."""
 
-    group: str | None
+    groups: str | None
     submission_status: str | None
     late: bool
     drafting: bool
     units: int
-
-
-@dataclass(frozen=True, slots=True)
-class SubmissionRow:
-    """A submission without its answers: what a table of thousands of units shows of it."""
-
-    id: int
-    unit_id: int
-    status: str
-    revision: int
-    submitted_at: datetime
-    late: bool
-    receipt_no: str

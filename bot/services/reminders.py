@@ -87,11 +87,6 @@ class _DashboardReads:
 
     uow: UnitOfWorkFactory
 
-    async def last_sent(self, period_id: int) -> dict[int, datetime]:
-        """Unit id → when its latest reminder of the period went out."""
-        async with self.uow() as uow:
-            return await uow.dashboard.last_reminders(period_id)
-
     async def planned_between(self, start: datetime, end: datetime) -> list[tuple[int, PlanLine]]:
         """(period id, line) of every reminder still planned in [start, end), soonest first."""
         async with self.uow() as uow:

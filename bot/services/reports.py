@@ -6,11 +6,13 @@ only stores: every answer the moment it is given, every submitted revision forev
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bot.core import Clock
 from bot.core.durations import normalise_duration, parse_duration
@@ -21,7 +23,7 @@ from bot.services.audience import Audience, check_names, describe, resolve_units
 from bot.services.views import UnitView
 from storage.errors import Conflict
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
-from storage.records import PeriodRecord
+from storage.records import GROUP_SEP, PeriodRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -219,17 +221,56 @@ def submission_view(s: Submission, unit: UnitView) -> SubmissionView:
     )
 
 
-@dataclass(frozen=True)
-class SubmissionSummary:
-    """A submission without its answers: what a table of thousands of units shows."""
+class UnitStatusRow(NamedTuple):
+    """One unit of a period as its table shows it: the unit, its state (decided by
+    ``unit_state`` as everywhere), its report if any (without answers), its latest reminder and
+    the chats that reach it. A tuple: a 5000-unit table builds 5000 of them per page, and the
+    dashboard keys its rendered rows by them."""
 
     id: int
-    unit_id: int
-    status: str
-    revision: int
-    submitted_at: datetime
-    late: bool
-    receipt_no: str
+    code: str
+    name: str
+    kind: str
+    groups: tuple[str, ...]
+    state: UnitState
+    submission_id: int | None
+    revision: int | None
+    submitted_at: datetime | None
+    last_reminder: datetime | None
+    chats: tuple[tuple[str, int], ...]
+    """(channel, active chats) by channel name; empty: no chat reaches the unit."""
+
+    @property
+    def missing(self) -> bool:
+        return self.state in MISSING_STATES
+
+
+@dataclass(frozen=True)
+class PeriodTable:
+    """A period with every audience unit's row, and the counts the same rows make."""
+
+    period: PeriodView
+    rows: list[UnitStatusRow]
+    counts: dict[UnitState, int]
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def done(self) -> int:
+        """Units that no longer owe a report."""
+        return self.total - sum(self.counts[s] for s in MISSING_STATES)
+
+
+@lru_cache(maxsize=4096)
+def _groups(joined: str | None) -> tuple[str, ...]:
+    return tuple(sorted(joined.split(GROUP_SEP))) if joined else ()
+
+
+@lru_cache(maxsize=4096)
+def _chats(joined: str | None) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(Counter(joined.split(",")).items())) if joined else ()
 
 
 class _DashboardReads:
@@ -237,13 +278,26 @@ class _DashboardReads:
 
     uow: UnitOfWorkFactory
 
-    async def submission_summaries(self, period_id: int) -> dict[int, SubmissionSummary]:
-        """Unit id → its submission of the period, without the answers (one column query)."""
+    async def period_table(self, period_id: int) -> PeriodTable | None:
+        """Every audience unit of the period with what its table shows, in one query (the
+        dashboard's period page: 5000 rows must stay well under 200 ms). The group and chat
+        lists repeat across units, so each distinct one is split once (``_groups``,
+        ``_chats``: a province has a few dozen combinations)."""
         async with self.uow() as uow:
-            rows = await uow.dashboard.submission_rows(period_id)
-        return {r.unit_id: SubmissionSummary(r.id, r.unit_id, r.status, r.revision, r.submitted_at, r.late,
-                                             r.receipt_no) for r in rows}
-
+            p = await uow.reports.period(period_id)
+            if p is None:
+                return None
+            audience = Audience.of(p.audience)
+            await check_names(uow, audience)
+            found = await uow.dashboard.period_table(period_id, audience)
+        counts = {s: 0 for s in UnitState}
+        rows = []
+        for r in found:
+            state = unit_state(r.submission_status, bool(r.late), r.drafting)
+            counts[state] += 1
+            rows.append(UnitStatusRow(r.id, r.code, r.name, r.kind, _groups(r.groups), state, r.submission_id,
+                                      r.revision, r.submitted_at, r.last_reminder, _chats(r.channels)))
+        return PeriodTable(period_view(p), rows, counts)
 
     async def figures(self, period_id: int) -> ProgressFigures | None:
         """The counts ``progress`` gives, and per cụm/khối, from tallies (no row per unit); the
@@ -254,16 +308,15 @@ class _DashboardReads:
                 return None
             audience = Audience.of(p.audience)
             await check_names(uow, audience)
-            tallies = await uow.reports.state_tallies(period_id, audience, by_group=False)
-            grouped = await uow.reports.state_tallies(period_id, audience, by_group=True)
+            tallies = await uow.reports.state_tallies(period_id, audience)
         counts = {s: 0 for s in UnitState}
-        for t in tallies:
-            counts[unit_state(t.submission_status, t.late, t.drafting)] += t.units
         groups: dict[str | None, dict[UnitState, int]] = {}
-        for t in grouped:
+        for t in tallies:
             state = unit_state(t.submission_status, t.late, t.drafting)
-            per = groups.setdefault(t.group, {s: 0 for s in UnitState})
-            per[state] += t.units
+            counts[state] += t.units
+            for g in _groups(t.groups) or (None,):
+                per = groups.setdefault(g, {s: 0 for s in UnitState})
+                per[state] += t.units
         total = sum(counts.values())
         done = total - sum(counts[s] for s in MISSING_STATES)
         order = sorted(groups, key=lambda g: (g is not None, g or ""))

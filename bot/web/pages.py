@@ -7,6 +7,7 @@ Every figure and every action comes from the services the chat handlers use (/ti
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -19,14 +20,14 @@ from bot.forms.engine import FormEngine, answer_files
 from bot.services.reports import (
     MIN_RETURN_REASON,
     STATE_LABELS,
-    Progress,
     SubmissionView,
     UnitState,
+    UnitStatusRow,
 )
 from bot.services.web_access import WebUser
 from bot.web.guard import Refused, require
 from bot.web.security import see_other
-from bot.web.unit_table import UnitRow, unit_rows_html
+from bot.web.unit_table import UnitRows
 from bot.web.uploads import form_of
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class ReportPages:
     def __init__(self, dash: Dashboard) -> None:
         self.dash = dash
         self.services = dash.services
+        self.unit_rows = UnitRows(ZoneInfo(dash.settings.timezone))
 
     def register(self, r: web.UrlDispatcher) -> None:
         r.add_get("/web", self.overview)
@@ -101,49 +103,37 @@ class ReportPages:
         return self.dash.page("unit_home", user=user, items=items, labels=STATE_LABELS, received=received)
 
     # ---- 3. a period ------------------------------------------------------------------------
-    async def _rows(self, prog: Progress) -> list[UnitRow]:
-        """The period's units (those /tiendo counts, as ``progress`` read them) with what the
-        table shows of each."""
-        chats = await self.services.units.chats_by_channel()
-        subs = await self.services.reports.submission_summaries(prog.period.id)
-        last = await self.services.reminders.last_sent(prog.period.id)
-        return [UnitRow(prog.units[uid], state, subs.get(uid), chats.get(uid, {}), last.get(uid))
-                for uid, state in prog.states.items()]
-
     async def _exists(self, period_id: int) -> None:
         if await self.services.reports.period(period_id) is None:
             raise Refused(404, "not_found")
 
-    async def _progress(self, period_id: int) -> Progress:
-        prog = await self.services.reports.progress(period_id)
-        if prog is None:
-            raise Refused(404, "not_found")
-        return prog
-
     async def period(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, staff=True)
         period_id = _int(request.match_info["id"])
-        prog = await self._progress(period_id)
-        rows = await self._rows(prog)
+        prog = await self.services.reports.period_table(period_id)
+        if prog is None:
+            raise Refused(404, "not_found")
+        rows = prog.rows
         q = request.query
         status, group, kind = q.get("trang_thai", ""), q.get("cum", ""), q.get("loai", "")
         search = q.get("tim", "").strip().casefold()
         sort = q.get("sap_xep", "code") if q.get("sap_xep", "code") in SORTS else "code"
         shown = [r for r in rows
                  if (not status or (status == "missing" and r.missing) or r.state.value == status)
-                 and (not group or group in r.unit.groups)
-                 and (not kind or r.unit.kind == kind)
-                 and (not search or search in r.unit.code.casefold() or search in r.unit.name.casefold())]
+                 and (not group or group in r.groups)
+                 and (not kind or r.kind == kind)
+                 and (not search or search in r.code.casefold() or search in r.name.casefold())]
         order = list(UnitState)
-        keys = {"code": lambda r: r.unit.code, "name": lambda r: r.unit.name.casefold(),
-                "group": lambda r: (r.unit.groups[:1], r.unit.code), "status": lambda r: (order.index(r.state), r.unit.code),
-                "submitted": lambda r: (r.submission is None, r.submission.submitted_at if r.submission else 0)}
+        keys: dict[str, Callable[[UnitStatusRow], Any]] = {
+            "code": lambda r: r.code, "name": lambda r: r.name.casefold(), "group": lambda r: (r.groups[:1], r.code),
+            "status": lambda r: (order.index(r.state), r.code),
+            "submitted": lambda r: (r.submitted_at is None, r.submitted_at or 0)}
         shown.sort(key=keys[sort])
         filters = {"trang_thai": status, "cum": group, "loai": kind, "tim": q.get("tim", ""), "sap_xep": sort}
         return self.dash.page(
             "period", user=user, prog=prog, shown=len(shown), total=len(rows),
-            table=unit_rows_html(shown, self.tz, admin=user.is_admin), labels=STATE_LABELS, states=list(UnitState),
-            groups=sorted({g for r in rows for g in r.unit.groups}), kinds=sorted({r.unit.kind for r in rows}),
+            table=self.unit_rows.html(shown, admin=user.is_admin), labels=STATE_LABELS, states=list(UnitState),
+            groups=sorted({g for r in rows for g in r.groups}), kinds=sorted({r.kind for r in rows}),
             filters=filters, query=urlencode({k: v for k, v in filters.items() if v}),
             reminded=q.get("da_nhac"), unreachable=q.get("khong_lien_lac"), now=self.services.clock.now())
 

@@ -18,6 +18,7 @@ from storage.models import (
     UnitGroup,
 )
 from storage.records import (
+    GROUP_SEP,
     DraftRecord,
     DraftWithContext,
     PeriodRecord,
@@ -97,22 +98,20 @@ class ReportRepository(_Repo):
         return [UnitProgressRow(id_, code, name, kind, closed_on, groups.get(id_, ()), status, bool(late),
                                 bool(drafting)) for id_, code, name, kind, closed_on, status, late, drafting in rows]
 
-    async def state_tallies(self, period_id: int, audience: Audience, *, by_group: bool) -> list[StateTally]:
-        """Units of the audience counted per (submission status, late, drafting) — and per
-        cụm/khối when ``by_group`` (a unit in two groups counts in each; in none: group None).
-        A handful of rows whatever the number of units: what an overview of figures needs."""
+    async def state_tallies(self, period_id: int, audience: Audience) -> list[StateTally]:
+        """Units of the audience counted per (set of cụm/khối, submission status, late,
+        drafting): a few dozen rows whatever the number of units, from which the counts over
+        all units and per cụm/khối both follow exactly (a unit in two groups is one unit
+        overall and one in each) — one query where there were two."""
         drafting = FormSession.id.is_not(None)
-        keys = [Submission.status, Submission.late, drafting]
-        stmt = (select(*([UnitGroup.name] if by_group else []), *keys, func.count(Unit.id)).select_from(Unit)
+        groups = (select(func.aggregate_strings(UnitGroup.name, GROUP_SEP))
+                  .where(UnitGroup.unit_id == Unit.id).scalar_subquery().label("groups"))
+        keys = [groups, Submission.status, Submission.late, drafting]
+        stmt = (select(*keys, func.count(Unit.id)).select_from(Unit)
                 .outerjoin(Submission, and_(Submission.unit_id == Unit.id, Submission.period_id == period_id))
-                .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id)))
-        if by_group:
-            stmt = stmt.outerjoin(UnitGroup, UnitGroup.unit_id == Unit.id)
-        stmt = stmt.where(audience_filter(audience)).group_by(*([UnitGroup.name] if by_group else []), *keys)
-        rows = await plain_rows(self.session, stmt)
-        if by_group:
-            return [StateTally(g, status, bool(late), bool(d), n) for g, status, late, d, n in rows]
-        return [StateTally(None, status, bool(late), bool(d), n) for status, late, d, n in rows]
+                .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id))
+                .where(audience_filter(audience)).group_by(*keys))
+        return [StateTally(g, status, bool(late), bool(d), n) for g, status, late, d, n in await plain_rows(self.session, stmt)]
 
     async def submissions_since(self, period_id: int, since: datetime) -> list[tuple[Submission, Unit]]:
         """The period's submissions made since ``since``, each with its unit: one query."""

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.services.reports import MISSING_STATES, UnitState
-from storage.models import ChatBinding, FormSession, Member, Submission, Unit, UnitGroup
+from storage.models import ChatBinding, FormSession, Member, Reminder, Submission, Unit, UnitGroup
 
 
 async def _seed_states(app: App) -> tuple[int, dict[str, UnitState]]:
@@ -107,3 +107,62 @@ async def test_unit_list_and_unreached_from_plain_rows(app: App) -> None:
     assert [u.code for u in await app.services.units.unreached()] == [c for c, n in chats.items() if n == 0]
     assert reached.code not in {u.code for u in await app.services.units.unreached()}
     assert (await app.services.units.chat_counts())[reached.id] == 2
+
+
+async def test_period_table_says_what_progress_and_the_tables_say(app: App) -> None:
+    """The dashboard's one-query table of a period: each unit's state as ``progress`` decides
+    it, its report's number, revision and time, its latest *sent* reminder, its groups and its
+    active chats per channel — every figure checked against the tables themselves."""
+    period_id, expected = await _seed_states(app)
+    now = app.clock.now()
+    async with app.uow() as uow:
+        units = list(await uow.session.scalars(select(Unit).where(Unit.kind == "xa", Unit.closed_on.is_(None))
+                                               .order_by(Unit.code)))
+        reminded, twice = units[0], units[2]
+        reminders = {(r.unit_id, r.kind): r for r in await uow.session.scalars(
+            select(Reminder).where(Reminder.period_id == period_id))}
+        assert reminders, "opening the period planned its reminders"
+        sent = {}
+        for (unit_id, _), r in sorted(reminders.items(), key=lambda item: item[1].id):
+            if unit_id in (reminded.id, twice.id):
+                r.status, r.sent_at = "sent", now - timedelta(hours=len(sent) + 1)
+                sent[unit_id] = max(sent.get(unit_id, r.sent_at), r.sent_at)
+        # a failed reminder with a time is not "the latest reminder sent"
+        other = next(r for (uid, _), r in reminders.items() if uid == units[4].id)
+        other.status, other.sent_at = "failed", now
+        m = Member(name="Cán bộ hai kênh", role="officer", unit_id=twice.id, created_at=now)
+        uow.session.add(m)
+        await uow.session.flush()
+        uow.session.add_all([
+            ChatBinding(member_id=m.id, channel="telegram", chat_id="8001", status="active", bound_at=now),
+            ChatBinding(member_id=m.id, channel="zalo", chat_id="z8001", status="active", bound_at=now),
+            ChatBinding(member_id=m.id, channel="zalo", chat_id="z8002", status="active", bound_at=now),
+            ChatBinding(member_id=m.id, channel="zalo", chat_id="z8003", status="blocked", bound_at=now)])
+        await uow.commit()
+    async with app.uow() as uow:
+        subs = {s.unit_id: s for s in await uow.session.scalars(
+            select(Submission).where(Submission.period_id == period_id))}
+        chats: dict[int, Counter[str]] = {}
+        for unit_id, channel in (await uow.session.execute(
+                select(Member.unit_id, ChatBinding.channel).join(ChatBinding, ChatBinding.member_id == Member.id)
+                .where(ChatBinding.status == "active"))).all():
+            chats.setdefault(unit_id, Counter())[channel] += 1
+    prog = await app.services.reports.progress(period_id)
+    table = await app.services.reports.period_table(period_id)
+    assert prog is not None and table is not None
+    assert [r.code for r in table.rows] == [u.code for u in prog.units.values()]
+    assert {r.code: r.state for r in table.rows} == expected
+    assert (table.counts, table.total, table.done) == (prog.counts, prog.total, prog.done)
+    assert [(r.id, r.name, r.kind, r.groups) for r in table.rows] == [
+        (u.id, u.name, u.kind, u.groups) for u in prog.units.values()]
+    assert any(len(r.groups) for r in table.rows)
+    for r in table.rows:
+        s = subs.get(r.id)
+        assert (r.submission_id, r.revision, r.submitted_at) == ((s.id, s.revision, s.submitted_at) if s else
+                                                                 (None, None, None))
+        assert r.last_reminder == sent.get(r.id)
+        assert dict(r.chats) == dict(chats.get(r.id, {}))
+    by_id = {r.id: r for r in table.rows}
+    assert dict(by_id[twice.id].chats)["zalo"] >= 2 and by_id[twice.id].last_reminder is not None
+    assert by_id[units[4].id].last_reminder is None
+    assert await app.services.reports.period_table(period_id + 99) is None
