@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import insert
+from sqlalchemy import insert, text, update
 
 from bench._common import emit, fresh_database, seed_units
 from bench.export import answers
@@ -33,13 +33,33 @@ from bot.services.registry import Services
 from bot.web import Dashboard
 from bot.web.dashboard import DashboardSettings
 from storage.db import session_factory
-from storage.models import Member, ReportPeriod, Submission
+from storage.models import Announcement, Delivery, Member, Reminder, ReportPeriod, Submission
 from storage.uow import UnitOfWorkFactory
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+ANNOUNCEMENTS = 8
+"""As many as the overview lists, each sent to every unit: its figures are counted per load."""
+
+
+async def seed_announcements(conn, units: int, now: datetime, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    """``ANNOUNCEMENTS`` decrees, each delivered to every unit's chat (a payload of a
+    decree's size), about half acknowledged, a few failed."""
+    body = "Căn cứ Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022; " * 30
+    await conn.execute(insert(Announcement), [{
+        "id": a + 1, "doc_type": "Công văn", "number": f"{a + 1}/SNV-TĐKT", "issuer": "Sở Nội vụ",
+        "summary": f"Văn bản thử {a + 1}", "body": body, "attachments": [], "audience": {"all": True},
+        "needs_ack": True, "status": "done", "created_at": now, "released_at": now} for a in range(ANNOUNCEMENTS)])
+    for a in range(ANNOUNCEMENTS):
+        await conn.execute(insert(Delivery), [{
+            "kind": "announcement", "announcement_id": a + 1, "binding_id": i + 1, "member_id": i + 1, "unit_id": i + 1,
+            "channel": "telegram", "chat_id": str(100_000 + i), "payload": {"text": body},
+            "status": "failed" if rng.random() < 0.02 else "sent", "next_try_at": now, "created_at": now,
+            "sent_at": now, "acknowledged_at": now if rng.random() < 0.5 else None} for i in range(units)])
 
 
 async def run(url: str, units: int, requests: int) -> dict[str, object]:
@@ -57,8 +77,19 @@ async def run(url: str, units: int, requests: int) -> dict[str, object]:
             "answers": answers(rng), "submitted_at": now, "first_submitted_at": now, "late": False,
             "receipt_no": f"{i:04d}/2026/BC6T", "return_reason": ""} for i in range(0, units, 2)])
         await conn.execute(insert(Member), [{"id": units + 1, "name": "Quản trị", "role": "admin", "created_at": now}])
+        await seed_announcements(conn, units, now, rng)
     services = Services.build(UnitOfWorkFactory(session_factory(engine)), SystemClock(), forms=load_specs())
     await services.plan_reminders(1)
+    async with engine.begin() as conn:  # the first reminder went out to a third of the units
+        await conn.execute(update(Reminder).where(Reminder.unit_id % 3 == 0, Reminder.kind.like("7d%"))
+                           .values(status="sent", sent_at=now - timedelta(hours=1)))
+    if not url.startswith("sqlite"):
+        # What autovacuum does within a minute of a bulk load: statistics (without them the
+        # planner takes these just-filled tables for a few rows and plans nested loops) and the
+        # visibility map (without it an index-only scan still visits every row).
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE"))
     app = web.Application()
     runner = web.AppRunner(app, access_log=None)
     dash = Dashboard(services, DashboardSettings(base_url="http://127.0.0.1"))

@@ -273,7 +273,10 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_due", "channel", "status", "next_try_at"),
-        Index("ix_deliveries_announcement", "announcement_id", "status"),
+        # An announcement's figures (and its rows by status) read from indexes alone: by
+        # status and acknowledged; the routes and receipts that only the OA's copies have.
+        Index("ix_deliveries_figures", "announcement_id", "status", "acknowledged_at"),
+        Index("ix_deliveries_oa_figures", "announcement_id", "channel", "route", "received_at", "seen_at"),
         Index("ix_deliveries_message", "channel", "message_id"),  # receipts name the platform's id
         UniqueConstraint("announcement_id", "binding_id", name="uq_delivery_announcement_binding"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 
@@ -136,6 +137,13 @@ GROUP_SEP = "\x1f"
 name can hold (imports and the chat refuse control characters)."""
 
 
+@lru_cache(maxsize=4096)
+def group_tuple(joined: str | None) -> tuple[str, ...]:
+    """A unit's cụm/khối names as a query joined them (``GROUP_SEP``), sorted. The same few
+    dozen combinations repeat over thousands of units, so each is split once."""
+    return tuple(sorted(joined.split(GROUP_SEP))) if joined else ()
+
+
 @dataclass(frozen=True, slots=True)
 class UnitListingRow:
     """An open unit as a list of units shows it: parent's code, groups and active chats counted."""
@@ -161,3 +169,23 @@ class StateTally:
     late: bool
     drafting: bool
     units: int
+
+
+class DeliveryTally(NamedTuple):
+    """An announcement's copies with one status, and how many of them were acknowledged."""
+
+    announcement_id: int
+    status: str
+    copies: int
+    acknowledged: int
+
+
+class OaTally(NamedTuple):
+    """An announcement's Zalo OA copies sent by one route ("" before it was chosen), and how
+    many of them the OA said were received and seen."""
+
+    announcement_id: int
+    route: str
+    copies: int
+    received: int
+    seen: int

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, ZaloOaContact, ZaloOaToken
@@ -84,20 +84,3 @@ class ZaloOaRepository:
             update(Delivery).where(Delivery.channel == "zalo_oa", Delivery.message_id.in_(ids),
                                    Delivery.seen_at.is_(None)).values(seen_at=at))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    async def receipt_counts(self, announcement_id: int) -> tuple[int, int, int]:
-        """(deliveries on a channel that sends receipts, received, seen) of an announcement:
-        the figures are simply the rows with the timestamp."""
-        stmt = select(func.count(Delivery.id).filter(Delivery.channel == "zalo_oa"),
-                      func.count(Delivery.received_at), func.count(Delivery.seen_at)
-                      ).where(Delivery.announcement_id == announcement_id)
-        row = (await self.session.execute(stmt)).one()
-        return int(row[0]), int(row[1]), int(row[2])
-
-    async def route_counts(self, announcement_id: int) -> dict[str, int]:
-        """How the OA deliveries of an announcement went: consultation, template by user
-        id, template by phone, unreachable."""
-        stmt = (select(Delivery.route, func.count(Delivery.id))
-                .where(Delivery.announcement_id == announcement_id, Delivery.route != "")
-                .group_by(Delivery.route))
-        return {r: int(n) for r, n in (await self.session.execute(stmt)).all()}

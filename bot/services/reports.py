@@ -23,7 +23,7 @@ from bot.services.audience import Audience, check_names, describe, resolve_units
 from bot.services.views import UnitView
 from storage.errors import Conflict
 from storage.models import FormSession, ReportPeriod, Submission, SubmissionRevision, Unit
-from storage.records import GROUP_SEP, PeriodRecord
+from storage.records import PeriodRecord, group_tuple
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -264,11 +264,6 @@ class PeriodTable:
 
 
 @lru_cache(maxsize=4096)
-def _groups(joined: str | None) -> tuple[str, ...]:
-    return tuple(sorted(joined.split(GROUP_SEP))) if joined else ()
-
-
-@lru_cache(maxsize=4096)
 def _chats(joined: str | None) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(Counter(joined.split(",")).items())) if joined else ()
 
@@ -295,7 +290,7 @@ class _DashboardReads:
         for r in found:
             state = unit_state(r.submission_status, bool(r.late), r.drafting)
             counts[state] += 1
-            rows.append(UnitStatusRow(r.id, r.code, r.name, r.kind, _groups(r.groups), state, r.submission_id,
+            rows.append(UnitStatusRow(r.id, r.code, r.name, r.kind, group_tuple(r.groups), state, r.submission_id,
                                       r.revision, r.submitted_at, r.last_reminder, _chats(r.channels)))
         return PeriodTable(period_view(p), rows, counts)
 
@@ -304,23 +299,29 @@ class _DashboardReads:
         state of each tally is decided by ``unit_state`` like every unit's in ``progress``."""
         async with self.uow() as uow:
             p = await uow.reports.period(period_id)
-            if p is None:
-                return None
-            audience = Audience.of(p.audience)
-            await check_names(uow, audience)
-            tallies = await uow.reports.state_tallies(period_id, audience)
-        counts = {s: 0 for s in UnitState}
-        groups: dict[str | None, dict[UnitState, int]] = {}
-        for t in tallies:
-            state = unit_state(t.submission_status, t.late, t.drafting)
-            counts[state] += t.units
-            for g in _groups(t.groups) or (None,):
-                per = groups.setdefault(g, {s: 0 for s in UnitState})
-                per[state] += t.units
-        total = sum(counts.values())
-        done = total - sum(counts[s] for s in MISSING_STATES)
-        order = sorted(groups, key=lambda g: (g is not None, g or ""))
-        return ProgressFigures(period_view(p), counts, total, done, [GroupFigures(g, groups[g]) for g in order])
+            return await _figures(uow, p) if p is not None else None
+
+    async def open_figures(self) -> list[ProgressFigures]:
+        """``figures`` of every open period (the overview), newest first, in one transaction."""
+        async with self.uow() as uow:
+            return [await _figures(uow, p) for p in await uow.reports.periods("open")]
+
+
+async def _figures(uow: UnitOfWork, p: ReportPeriod) -> ProgressFigures:
+    audience = Audience.of(p.audience)
+    await check_names(uow, audience)
+    counts = {s: 0 for s in UnitState}
+    groups: dict[str | None, dict[UnitState, int]] = {}
+    for t in await uow.reports.state_tallies(p.id, audience):
+        state = unit_state(t.submission_status, t.late, t.drafting)
+        counts[state] += t.units
+        for g in group_tuple(t.groups) or (None,):
+            per = groups.setdefault(g, {s: 0 for s in UnitState})
+            per[state] += t.units
+    total = sum(counts.values())
+    done = total - sum(counts[s] for s in MISSING_STATES)
+    order = sorted(groups, key=lambda g: (g is not None, g or ""))
+    return ProgressFigures(period_view(p), counts, total, done, [GroupFigures(g, groups[g]) for g in order])
 
 
 class ReportService(_DashboardReads):

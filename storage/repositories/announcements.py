@@ -14,7 +14,8 @@ from storage.models import (
     Delivery,
     DeliveryStatus,
 )
-from storage.repositories.base import _Repo, rows_matched
+from storage.records import DeliveryTally, OaTally
+from storage.repositories.base import _Repo, plain_rows, rows_matched
 
 
 class AuditRepository(_Repo):
@@ -203,20 +204,20 @@ class DeliveryRepository(_Repo):
         )
         return rows_matched(result)
 
-    async def counts(self, announcement_id: int) -> dict[str, int]:
-        stmt = (
-            select(Delivery.status, func.count(Delivery.id))
-            .where(Delivery.announcement_id == announcement_id)
-            .group_by(Delivery.status)
-        )
-        out = {s: n for s, n in (await self.session.execute(stmt)).all()}
-        acked = await self.session.scalar(
-            select(func.count(Delivery.id)).where(
-                Delivery.announcement_id == announcement_id, Delivery.acknowledged_at.is_not(None)
-            )
-        )
-        out["acknowledged"] = int(acked or 0)
-        return out
+    async def tallies(self, announcement_ids: Sequence[int]) -> tuple[list[DeliveryTally], list[OaTally]]:
+        """The announcements' copies counted by status, and their Zalo OA copies by route: two
+        grouped reads of indexes (``ix_deliveries_figures``, ``ix_deliveries_oa_figures``),
+        never of the rows, which hold the messages."""
+        if not announcement_ids:
+            return [], []
+        ids = Delivery.announcement_id.in_(list(announcement_ids))
+        by_status = (select(Delivery.announcement_id, Delivery.status, func.count(), func.count(Delivery.acknowledged_at))
+                     .where(ids).group_by(Delivery.announcement_id, Delivery.status))
+        oa = (select(Delivery.announcement_id, Delivery.route, func.count(), func.count(Delivery.received_at),
+                     func.count(Delivery.seen_at))
+              .where(ids, Delivery.channel == "zalo_oa").group_by(Delivery.announcement_id, Delivery.route))
+        return ([DeliveryTally(*row) for row in await plain_rows(self.session, by_status)],
+                [OaTally(*row) for row in await plain_rows(self.session, oa)])
 
     async def of_announcement(self, announcement_id: int, statuses: Sequence[str] | None = None) -> list[Delivery]:
         stmt = select(Delivery).where(Delivery.announcement_id == announcement_id)

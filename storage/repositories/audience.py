@@ -3,14 +3,16 @@ queries built on it (who is in it, which chats reach them)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from storage.audience import Audience
 from storage.models import BindingStatus, ChatBinding, Member, ReportPeriod, Role, Unit, UnitGroup
-from storage.records import Recipient
-from storage.repositories.base import _Repo, plain_rows
+from storage.records import GROUP_SEP, Recipient
+from storage.repositories.base import _Repo
 
 
 def audience_filter(audience: Audience) -> ColumnElement[bool]:
@@ -26,15 +28,19 @@ def audience_filter(audience: Audience) -> ColumnElement[bool]:
     return cond & Unit.kind.not_in(["tinh"])
 
 
-async def groups_by_unit(session: AsyncSession, units: ColumnElement[bool]) -> dict[int, tuple[str, ...]]:
-    """Unit id → its cụm/khối names (sorted), for the units matching ``units``: one column query
-    instead of loading every unit's group links as entities."""
-    stmt = (select(UnitGroup.unit_id, UnitGroup.name).join(Unit, Unit.id == UnitGroup.unit_id).where(units)
-            .order_by(UnitGroup.unit_id, UnitGroup.name))
-    found: dict[int, list[str]] = {}
-    for unit_id, name in await plain_rows(session, stmt):
-        found.setdefault(unit_id, []).append(name)
-    return {unit_id: tuple(names) for unit_id, names in found.items()}
+def with_group_names(stmt: Select[Any], session: AsyncSession) -> tuple[Select[Any], ColumnElement[str | None]]:
+    """``stmt`` (over ``Unit``) able to select each unit's cụm/khối names joined by
+    ``GROUP_SEP`` (in no particular order; NULL: in none), and that column.
+
+    Each database gets the form it runs fastest with 5000 units: PostgreSQL aggregates the
+    groups once and hash-joins them (a lookup per unit took three times as long); SQLite looks
+    each unit's up in the ``unit_groups`` primary key, which holds the names (aggregating
+    first and joining took twice as long)."""
+    names = func.aggregate_strings(UnitGroup.name, GROUP_SEP)
+    if session.get_bind().dialect.name == "sqlite":
+        return stmt, select(names).where(UnitGroup.unit_id == Unit.id).scalar_subquery()
+    joined = select(UnitGroup.unit_id, names.label("names")).group_by(UnitGroup.unit_id).subquery()
+    return stmt.outerjoin(joined, joined.c.unit_id == Unit.id), joined.c.names
 
 
 class AudienceRepository(_Repo):

@@ -18,16 +18,16 @@ from storage.models import (
     UnitGroup,
 )
 from storage.records import (
-    GROUP_SEP,
     DraftRecord,
     DraftWithContext,
     PeriodRecord,
     StateTally,
     UnitProgressRow,
     UnitRecord,
+    group_tuple,
     pick,
 )
-from storage.repositories.audience import audience_filter, groups_by_unit
+from storage.repositories.audience import audience_filter, with_group_names
 from storage.repositories.base import _Repo, plain_rows, rows_matched
 from storage.repositories.statements import DRAFT, SAVE_DRAFT
 
@@ -83,20 +83,21 @@ class ReportRepository(_Repo):
 
     async def progress_rows(self, period_id: int, audience: Audience) -> list[UnitProgressRow]:
         """Every unit of the period's audience (by code) with its submission's status and late
-        flag and whether a draft exists: two column queries (the units with both outer joins —
-        each is unique per unit and period — and their groups), however many units there are."""
-        where = audience_filter(audience)
-        stmt = (
-            select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.closed_on, Submission.status, Submission.late,
-                   FormSession.id.is_not(None).label("drafting"))
+        flag and whether a draft exists, and its groups: one column query (both outer joins are
+        unique per unit and period), however many units there are."""
+        base, groups = with_group_names(
+            select(Unit)
             .outerjoin(Submission, and_(Submission.unit_id == Unit.id, Submission.period_id == period_id))
-            .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id))
-            .where(where).order_by(Unit.code)
-        )
-        rows = await plain_rows(self.session, stmt)
-        groups = await groups_by_unit(self.session, where)
-        return [UnitProgressRow(id_, code, name, kind, closed_on, groups.get(id_, ()), status, bool(late),
-                                bool(drafting)) for id_, code, name, kind, closed_on, status, late, drafting in rows]
+            .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id)),
+            self.session)
+        stmt = (base.with_only_columns(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.closed_on, groups,
+                                       Submission.status, Submission.late, FormSession.id.is_not(None),
+                                       maintain_column_froms=False)
+                .where(audience_filter(audience)).order_by(Unit.code))
+        return [UnitProgressRow(id_, code, name, kind, closed_on, group_tuple(names), status, bool(late),
+                                bool(drafting))
+                for id_, code, name, kind, closed_on, names, status, late, drafting
+                in await plain_rows(self.session, stmt)]
 
     async def state_tallies(self, period_id: int, audience: Audience) -> list[StateTally]:
         """Units of the audience counted per (set of cụm/khối, submission status, late,
@@ -104,12 +105,13 @@ class ReportRepository(_Repo):
         all units and per cụm/khối both follow exactly (a unit in two groups is one unit
         overall and one in each) — one query where there were two."""
         drafting = FormSession.id.is_not(None)
-        groups = (select(func.aggregate_strings(UnitGroup.name, GROUP_SEP))
-                  .where(UnitGroup.unit_id == Unit.id).scalar_subquery().label("groups"))
+        base, groups = with_group_names(
+            select(Unit)
+            .outerjoin(Submission, and_(Submission.unit_id == Unit.id, Submission.period_id == period_id))
+            .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id)),
+            self.session)
         keys = [groups, Submission.status, Submission.late, drafting]
-        stmt = (select(*keys, func.count(Unit.id)).select_from(Unit)
-                .outerjoin(Submission, and_(Submission.unit_id == Unit.id, Submission.period_id == period_id))
-                .outerjoin(FormSession, and_(FormSession.unit_id == Unit.id, FormSession.period_id == period_id))
+        stmt = (base.with_only_columns(*keys, func.count(Unit.id), maintain_column_froms=False)
                 .where(audience_filter(audience)).group_by(*keys))
         return [StateTally(g, status, bool(late), bool(d), n) for g, status, late, d, n in await plain_rows(self.session, stmt)]
 

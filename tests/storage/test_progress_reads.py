@@ -81,6 +81,8 @@ async def test_progress_states_and_figures_agree_with_the_rows(app: App) -> None
     assert [(g.total, g.done) for g in figures.groups] == [
         (sum(want[g].values()), sum(n for s, n in want[g].items() if s not in MISSING_STATES)) for g in order]
     assert await app.services.reports.figures(period_id + 99) is None
+    # the overview reads every open period's figures in one go: the same figures
+    assert figures in await app.services.reports.open_figures()
 
 
 async def test_unit_list_and_unreached_from_plain_rows(app: App) -> None:
