@@ -404,6 +404,9 @@ async def test_receipts_reach_the_delivery_report_and_the_dashboard(db_url: str,
         b, _csrf = await dash.signed_in("admin")
         async with b:
             page = await (await b.get(f"{dash.base}/web/van-ban/{a_id}")).text()
+            listing = await (await b.get(f"{dash.base}/web/van-ban")).text()
+        row = listing.split(f'data-announcement="{a_id}"', 1)[1].split("</tr>", 1)[0]
+        assert '<td class="hide-s num">2 / 1</td>' in row  # the list too: received / seen
         assert '<b data-figure="received">2</b>' in page and '<b data-figure="seen">1</b>' in page
         assert '<th class="hide-s">Đã đến máy</th><th class="hide-s">Đã xem</th>' in page
         cells = {unit: (got, saw) for unit, got, saw in RECEIPT_CELLS.findall(page)}
