@@ -212,6 +212,8 @@ async def test_security_headers_and_cookie_flags(dash: Dash) -> None:
             assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
             assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["X-Content-Type-Options"] == "nosniff"
             assert resp.headers["Referrer-Policy"] == "same-origin"
+            # the server's own time (bench/dashboard.py measures by it): a number of ms
+            assert re.fullmatch(r"app;dur=\d+\.\d", resp.headers["Server-Timing"])
         html = await (await b.get(dash.base + "/web")).text()
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), "no inline script (CSP forbids it)"
         assert " style=" not in html and "<style" not in html
