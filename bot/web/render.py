@@ -19,6 +19,10 @@ def local_time(dt: datetime | None, tz: ZoneInfo, fmt: str = "%d/%m/%Y %H:%M") -
     return dt.astimezone(tz).strftime(fmt) if dt else ""
 
 
+CHANNEL_LABELS = {"zalo_oa": "Zalo OA", "zalo": "Zalo", "telegram": "Telegram", "console": "Console"}
+"""The platforms by the names officials know them (Zalo first: the channel they use)."""
+
+
 @cache
 def environment(timezone: str) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]),
@@ -33,6 +37,7 @@ def environment(timezone: str) -> Environment:
 
     env.filters["local"] = local
     env.filters["number"] = number
+    env.filters["channel"] = lambda name: CHANNEL_LABELS.get(name, name)
     return env
 
 

@@ -23,10 +23,8 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from bot.services.reports import MISSING_STATES, STATE_LABELS, UnitStatusRow
-from bot.web.render import local_time
+from bot.web.render import CHANNEL_LABELS, local_time
 
-CHANNEL_LABELS = {"zalo_oa": "Zalo OA", "zalo": "Zalo", "telegram": "Telegram", "console": "Console"}
-"""The platforms by the names officials know them (Zalo first: the channel they use)."""
 CHANNEL_ORDER = {ch: i for i, ch in enumerate(CHANNEL_LABELS)}
 
 MISSING = MISSING_STATES
