@@ -2,19 +2,30 @@
 (TDKT.md review list: "signing date ≥ cut-off (warning)"). Check expressions may therefore name
 the period's dates (``cutoff``, ``period_start``, ``today``…) and compare them with a date answer;
 a period without the date makes the check pass; any other use is refused when the spec is
-loaded."""
+loaded. Both report forms warn on ``ngay_ky`` — taken, confirmed by going on, said again on the
+summary, never blocking."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 import pytest
 
+from bot.forms import flow as f
+from bot.forms.engine import FormContext, FormEngine
 from bot.forms.expressions import DATE_NAMES, ExpressionError, compile_expression, evaluate, names, passes
-from bot.forms.spec import DATE_TOKENS, SpecError, parse_spec
+from bot.forms.flow import Draft, FormFlow
+from bot.forms.spec import DATE_TOKENS, SpecError, load_specs, parse_spec
+from tests.unit.test_form_specs_shipped import ANNUAL, ANNUAL_ANSWERS, SIX_MONTH_ANSWERS, SIX_MONTHS
 
+SPECS = load_specs()
 CUTOFF = date(2026, 6, 14)
+WARNING = (
+    "Ngày ký ({signed}) trước ngày chốt số liệu ({cutoff}): báo cáo ký trước khi số liệu được chốt. "
+    "Đồng chí vui lòng kiểm tra lại ngày ký."
+)
 
 # --- the expression language --------------------------------------------------------------
 
@@ -123,3 +134,72 @@ def test_a_period_date_outside_checks_is_refused_at_load() -> None:
 @pytest.mark.parametrize("qid", sorted(DATE_NAMES))
 def test_no_question_is_called_by_a_period_date(qid: str) -> None:
     assert "là từ dành riêng" in _error({**SIGNED, "id": qid})
+
+
+# --- the two report forms -------------------------------------------------------------------
+
+FORMS = [
+    ("bao-cao-6-thang", SIX_MONTHS, SIX_MONTH_ANSWERS, ("13/6/2026", "13/06/2026"), ("14/6/2026", "17/6/2026")),
+    ("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS, ("10/12", "10/12/2026"), ("14/12/2026", "15/12")),
+]
+
+
+def _answers_before(engine: FormEngine, ctx: FormContext, inputs: dict[str, Any], qid: str) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    while (question := engine.next_question(answers, ctx)) is not None and question.id != qid:
+        raw = inputs[question.id]
+        result = engine.skip(question.id, answers, ctx) if raw is None else engine.answer(question.id, raw, answers, ctx)
+        assert result.ok, f"{question.id}: {result.error}"
+        answers[question.id] = result.value
+    return answers
+
+
+def _finish(engine: FormEngine, ctx: FormContext, inputs: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    done = dict(answers)
+    while (question := engine.next_question(done, ctx)) is not None:
+        raw = inputs[question.id]
+        done[question.id] = None if raw is None else engine.answer(question.id, raw, done, ctx).value
+    return done
+
+
+@pytest.mark.parametrize(("form", "ctx", "inputs", "before", "not_before"), FORMS)
+def test_a_report_signed_before_the_cutoff_is_a_warning_confirmed_by_going_on(
+    form: str, ctx: FormContext, inputs: dict[str, Any], before: tuple[str, str], not_before: tuple[str, ...]
+) -> None:
+    spec = SPECS[form]
+    assert spec.version == 4
+    engine = FormEngine(spec)
+    answers = _answers_before(engine, ctx, inputs, "ngay_ky")
+    typed, shown = before
+    assert ctx.cutoff is not None
+    warning = WARNING.format(signed=shown, cutoff=ctx.cutoff.strftime("%d/%m/%Y"))
+    flow = FormFlow(spec, ctx, buttons=True)
+    step = flow.step(Draft(answers, history=tuple(answers), position="ngay_ky"), f.Typed(typed))
+    assert step.save and step.draft.answers["ngay_ky"] == engine.answer("ngay_ky", typed, answers, ctx).value
+    assert [type(r) for r in step.replies] == [f.Caution, f.Ask]  # taken; the next question follows
+    assert step.replies[0].warnings == (warning,)  # type: ignore[union-attr]
+    # the rest of the form goes through; the warning is said again on the summary, nothing blocks
+    done = _finish(engine, ctx, inputs, dict(step.draft.answers))
+    assert engine.final_errors(done, ctx) == []
+    n = engine.number("ngay_ky", done, ctx)
+    assert f"Câu {n} (Ngày ký): {warning}" in engine.final_warnings(done, ctx)
+    sent, blocked = flow.submission(done)
+    assert blocked is None and sent["ngay_ky"] == step.draft.answers["ngay_ky"]
+
+
+@pytest.mark.parametrize(("form", "ctx", "inputs", "before", "not_before"), FORMS)
+def test_a_report_signed_on_or_after_the_cutoff_or_without_one_has_no_warning(
+    form: str, ctx: FormContext, inputs: dict[str, Any], before: tuple[str, str], not_before: tuple[str, ...]
+) -> None:
+    engine = FormEngine(SPECS[form])
+    checks = SPECS[form].question("ngay_ky").checks
+    assert [(c.rule, c.level) for c in checks] == [("ngay_ky >= cutoff", "warn")]
+    answers = _answers_before(engine, ctx, inputs, "ngay_ky")
+    for typed in not_before:
+        result = engine.answer("ngay_ky", typed, answers, ctx)
+        assert result.ok and result.warnings == (), (typed, result.warnings)
+        done = _finish(engine, ctx, inputs, {**answers, "ngay_ky": result.value})
+        assert not any("Ngày ký" in w for w in engine.final_warnings(done, ctx))
+    no_cutoff = replace(ctx, cutoff=None, report_year=2026)  # a period without a cut-off: not checked
+    result = engine.answer("ngay_ky", before[0], answers, no_cutoff)
+    assert result.ok and result.warnings == ()
