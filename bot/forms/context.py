@@ -37,6 +37,17 @@ class FormContext:
     registration: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
     in_group: bool | None = None
 
+    def dates(self) -> dict[str, date | None]:
+        """The period's dates by token (``today``, ``cutoff``, …): a date question's min/max and
+        the dates check expressions compare with; None for one the period does not have."""
+        return {
+            "today": self.today,
+            "cutoff": self.cutoff,
+            "period_start": self.period_start,
+            "year_start": date(self.year, 1, 1),
+            "year_end": date(self.year, 12, 31),
+        }
+
     @property
     def date_year(self) -> int:
         return self.default_year if self.default_year is not None else self.today.year

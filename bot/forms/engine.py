@@ -559,8 +559,10 @@ class FormEngine:
 
 
 def _checked(walk: Walk, ctx: FormContext) -> Mapping[str, Any]:
-    """What checks and texts see: the answers that count and, under ``dang_ky``, the unit's
-    registration when it has one (without it a check comparing with it passes)."""
-    if ctx.registration is None:
-        return walk.env
-    return {**walk.env, REGISTRATION: ctx.registration}
+    """What checks and texts see: the answers that count, the period's dates (``cutoff``…,
+    None when the period has none: a check comparing with it passes) and, under ``dang_ky``, the
+    unit's registration when it has one (without it a check comparing with it passes)."""
+    env: dict[str, Any] = {**walk.env, **ctx.dates()}
+    if ctx.registration is not None:
+        env[REGISTRATION] = ctx.registration
+    return env

@@ -7,6 +7,13 @@ comparisons (chained too), ``and``/``or``/``not``, ``in``/``not in`` against a l
 or a multichoice answer, and the functions ``sum(a, b, …)`` and ``len(x)``. Nothing is ever
 passed to :func:`eval`.
 
+The period's dates (:data:`DATE_NAMES`: ``cutoff``, ``period_start``, ``today``, ``year_start``,
+``year_end``) may be named too, but only as an operand of ``< <= > >= == !=`` (``ngay_ky >=
+cutoff``): a date is compared with a date answer (stored "YYYY-MM-DD") or a "YYYY-MM-DD" text,
+never computed with. They are not answer ids (no question may be called so) and are not in
+:attr:`Expression.refs`; the caller passes them in ``values`` as :class:`datetime.date` (or
+``None`` when the period has no such date: the comparison is then not applicable).
+
 Evaluation uses three-valued logic: an unanswered or skipped answer is ``None`` and anything
 computed from it is ``None`` ("not applicable"). A check whose result is ``None`` passes; a
 ``when`` whose result is ``None`` does not hold. ``sum()`` ignores ``None`` arguments (a skipped
@@ -18,12 +25,15 @@ from __future__ import annotations
 import ast
 import keyword
 import operator
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 __all__ = [
+    "DATE_NAMES",
     "FUNCTIONS",
     "RESERVED_NAMES",
     "Expression",
@@ -37,7 +47,9 @@ __all__ = [
 ]
 
 FUNCTIONS = frozenset({"sum", "len"})
-RESERVED_NAMES = FUNCTIONS | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+DATE_NAMES = frozenset({"today", "cutoff", "period_start", "year_start", "year_end"})
+"""The period's dates an expression may compare with (the tokens of a date question's min/max)."""
+RESERVED_NAMES = FUNCTIONS | DATE_NAMES | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 MAX_SOURCE_LENGTH = 1000
 
 _ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -52,6 +64,11 @@ _ORDERING: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
 }
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MSG_NOT_A_DATE = (
+    "một ngày (cutoff, period_start, today, year_start, year_end) chỉ so sánh được với câu trả lời "
+    "loại ngày hoặc ngày dạng 'YYYY-MM-DD'"
+)
 
 
 class ExpressionError(ValueError):
@@ -76,6 +93,8 @@ class Expression:
     source: str
     tree: ast.Expression
     refs: tuple[Ref, ...]
+    dates: tuple[str, ...] = ()
+    """The period's dates (:data:`DATE_NAMES`) it compares with, in order of first appearance."""
 
     def names(self) -> list[str]:
         """Referenced answer ids, in order of first appearance, without duplicates."""
@@ -101,9 +120,14 @@ def compile_expression(source: str) -> Expression:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"biểu thức '{source}' sai cú pháp ({exc.msg})") from None
-    refs: list[Ref] = []
-    _Validator(source, refs).check(tree.body)
-    return Expression(source=source, tree=tree, refs=tuple(dict.fromkeys(refs)))
+    validator = _Validator(source)
+    validator.check(tree.body)
+    return Expression(
+        source=source,
+        tree=tree,
+        refs=tuple(dict.fromkeys(validator.refs)),
+        dates=tuple(dict.fromkeys(validator.dates)),
+    )
 
 
 def names(source: str) -> list[str]:
@@ -129,9 +153,10 @@ def passes(result: Any) -> bool:
 class _Validator:
     """Walks the AST and rejects every node outside the whitelist, collecting references."""
 
-    def __init__(self, source: str, refs: list[Ref]) -> None:
+    def __init__(self, source: str) -> None:
         self.source = source
-        self.refs = refs
+        self.refs: list[Ref] = []
+        self.dates: list[str] = []
 
     def fail(self, reason: str) -> ExpressionError:
         return ExpressionError(f"biểu thức '{self.source}' không hợp lệ: {reason}")
@@ -177,6 +202,11 @@ class _Validator:
         raise self.fail(f"không được phép dùng cấu trúc {type(node).__name__}")
 
     def _name(self, name: str) -> None:
+        if name in DATE_NAMES:
+            raise self.fail(
+                f"'{name}' là một ngày của kỳ báo cáo, chỉ dùng làm một vế của phép so sánh "
+                f"(< <= > >= == !=) với câu trả lời loại ngày, ví dụ: ngay_ky >= {name}"
+            )
         if name.startswith("_"):
             raise self.fail(f"tên '{name}' không được bắt đầu bằng '_'")
         if name in FUNCTIONS:
@@ -186,7 +216,11 @@ class _Validator:
 
     def _compare(self, node: ast.Compare) -> None:
         allowed = (*_ORDERING, ast.Eq, ast.NotEq, ast.In, ast.NotIn)
-        self.check(node.left)
+        membership = any(isinstance(op, ast.In | ast.NotIn) for op in node.ops)
+        for operand in (node.left, *node.comparators):
+            if isinstance(operand, ast.Name) and operand.id in DATE_NAMES and not membership:
+                self.dates.append(operand.id)  # a date of the period: compared, so allowed
+        self._operand(node.left, membership)
         for op, right in zip(node.ops, node.comparators, strict=True):
             if not isinstance(op, allowed):
                 raise self.fail("phép so sánh không được phép (dùng == != < <= > >= in)")
@@ -196,7 +230,13 @@ class _Validator:
             elif isinstance(op, ast.In | ast.NotIn) and not isinstance(right, ast.Name | ast.Attribute):
                 raise self.fail("vế phải của 'in' phải là danh sách [..] hoặc một câu trả lời")
             else:
-                self.check(right)
+                self._operand(right, membership)
+
+    def _operand(self, node: ast.AST, membership: bool) -> None:
+        """One side of a comparison: a date of the period is allowed here (not with ``in``)."""
+        if isinstance(node, ast.Name) and node.id in DATE_NAMES and not membership:
+            return
+        self.check(node)
 
     def _call(self, node: ast.Call) -> None:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
@@ -308,6 +348,8 @@ class _Evaluator:
             return (left in right) is isinstance(op, ast.In)
         if left is None or right is None:
             return _NA
+        if isinstance(left, date) or isinstance(right, date):
+            return self._compare_dates(op, left, right)
         if isinstance(op, ast.Eq | ast.NotEq):
             if _is_number(left) != _is_number(right) or isinstance(left, Mapping | list):
                 self.type_error("so sánh bằng giữa hai kiểu giá trị khác nhau")
@@ -319,6 +361,16 @@ class _Evaluator:
             self.type_error("so sánh lớn/nhỏ chỉ dùng với hai số (hoặc hai ngày)")
             return _NA
         return _ORDERING[type(op)](left, right)
+
+    def _compare_dates(self, op: ast.cmpop, left: Any, right: Any) -> bool | None:
+        """A date of the period against a date answer ("YYYY-MM-DD"), a date text or a date."""
+        left_day, right_day = _as_date(left), _as_date(right)
+        if left_day is None or right_day is None:
+            self.type_error(MSG_NOT_A_DATE)
+            return _NA
+        if isinstance(op, ast.Eq | ast.NotEq):
+            return (left_day == right_day) is isinstance(op, ast.Eq)
+        return _ORDERING[type(op)](left_day, right_day)
 
     def _sum(self, args: list[Any]) -> Any:
         items: list[Any] = []
@@ -344,6 +396,20 @@ class _Evaluator:
             return len(value)
         self.type_error("len() dùng cho văn bản hoặc danh sách lựa chọn")
         return _NA
+
+
+def _as_date(value: Any) -> date | None:
+    """The day a value stands for: a date, or an ISO "YYYY-MM-DD" text (a date answer)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _is_number(value: Any) -> bool:

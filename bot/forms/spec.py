@@ -3,7 +3,8 @@
 Forms are data so that the office can adjust a question without a code change — which also means
 a spec can be wrong. Everything that can be checked statically is checked when the spec is loaded
 (unique ids, known types, options for choices, ranges, regexes, and that every `when`, check and
-placeholder only refers to questions asked earlier, with the right types). A broken spec raises
+placeholder only refers to questions asked earlier, with the right types; a check comparing with
+the period's dates compares them with date answers). A broken spec raises
 :class:`SpecError` naming the file, the question and the reason, and the app refuses to start,
 instead of an officer discovering the problem halfway through a report.
 
@@ -46,6 +47,11 @@ A date question's ``min``/``max`` is a date, a token (``today``, ``cutoff``, ``p
 A pair that some day and period could make empty (``min: year_start, max: today`` for a period of
 next year) is refused at load time: the officer would be stuck at that question.
 
+A check may compare a date answer with the same tokens (``rule: ngay_ky >= cutoff``, usually
+``level: warn``): a period without that date makes the check pass. The tokens are only compared,
+only in ``checks``, and only with date answers or ``"YYYY-MM-DD"`` texts (``cutoff + 1`` or
+``tong_cbcc >= cutoff`` is refused at load time); no question may be called by a token.
+
 Placeholders in prompts, hints and check messages: ``{ky}``, ``{cutoff}``, ``{period_start}``,
 ``{today}``, ``{year}``, ``{next_year}``, ``{prev_year}`` (from the period), ``{office}`` (the
 office's name, the OFFICE_NAME setting — never a name written into a prompt), ``{id}`` or
@@ -69,7 +75,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from bot.forms.expressions import RESERVED_NAMES, Expression, ExpressionError, compile_expression
+from bot.forms.expressions import DATE_NAMES, RESERVED_NAMES, Expression, ExpressionError, compile_expression
 from bot.forms.parsers import kind_key
 from bot.forms.types import DEFAULT_ACCEPT, DEFAULT_MAX_SIZE_MB, TYPES
 
@@ -95,7 +101,7 @@ __all__ = [
 
 QUESTION_TYPES = frozenset(TYPES)  # one class each in bot/forms/types.py
 NUMERIC_TYPES = frozenset(name for name, t in TYPES.items() if t.bounds == "number")
-DATE_TOKENS = frozenset({"today", "cutoff", "period_start", "year_start", "year_end"})
+DATE_TOKENS = DATE_NAMES  # a date question's min/max, and the dates checks compare with
 YEAR_TOKENS = frozenset({"year", "next_year", "prev_year"})
 CONTEXT_PLACEHOLDERS = frozenset(
     {"ky", "cutoff", "period_start", "today", "year", "next_year", "prev_year", "office"}
@@ -744,8 +750,13 @@ class _SpecBuilder:
                     raise self.fail(f"{where}: câu '{ref.name}' không có phần '{ref.part}'", qid)
                 if ref.part not in {p.key for p in target.parts}:
                     raise self.fail(f"{where}: câu '{ref.name}' không có phần '{ref.part}'", qid)
+        if expression.dates and where != "checks":
+            raise self.fail(
+                f"{where}: '{expression.dates[0]}' (ngày của kỳ báo cáo) chỉ dùng trong 'checks', "
+                "so sánh với câu trả lời loại ngày", qid)
         try:
             samples: dict[str, Any] = {name: _sample(q) for name, q in visible.items()}
+            samples.update(dict.fromkeys(expression.dates, _SAMPLE_DATE))
             expression.evaluate({**samples, REGISTRATION: registration} if registration else samples, strict=True)
         except ExpressionError as exc:
             raise self.fail(f"{where}: biểu thức '{source}' dùng sai kiểu giá trị ({exc})", qid) from None
@@ -784,6 +795,10 @@ def _is_iso_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_SAMPLE_DATE = date(2026, 1, 1)
+"""What ``cutoff``, ``today``… are when a check is type-checked at load time."""
 
 
 def _sample(question: Question) -> Any:

@@ -407,17 +407,7 @@ def _date_bound(bound: Any, ctx: FormContext, *, earliest: bool) -> tuple[date |
 
 
 def _one_date_bound(bound: str, ctx: FormContext) -> tuple[date | None, str]:
-    resolved = (
-        {
-            "today": ctx.today,
-            "cutoff": ctx.cutoff,
-            "period_start": ctx.period_start,
-            "year_start": date(ctx.year, 1, 1),
-            "year_end": date(ctx.year, 12, 31),
-        }.get(bound)
-        if bound in DATE_TOKEN_NAMES
-        else date.fromisoformat(bound)
-    )
+    resolved = ctx.dates().get(bound) if bound in DATE_TOKEN_NAMES else date.fromisoformat(bound)
     if resolved is None:
         return None, ""
     name = DATE_TOKEN_NAMES.get(bound)

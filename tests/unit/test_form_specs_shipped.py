@@ -160,8 +160,10 @@ def fill(
 
 def test_shipped_specs() -> None:
     assert sorted(SPECS) == ["bao-cao-6-thang", "bao-cao-nam", "dang-ky-thi-dua"]
-    # Version 2: corrected by the 2022 Law and the 2025 decrees (issue 15); 3: signing authority per unit kind.
-    assert all(spec.version == 3 for spec in SPECS.values())
+    # Version 2: corrected by the 2022 Law and the 2025 decrees (issue 15); 3: signing authority per unit kind;
+    # 4 (the reports): a warning when the report is signed before the period's cut-off (issue 15).
+    assert {spec_id: spec.version for spec_id, spec in SPECS.items()} == {
+        "bao-cao-6-thang": 4, "bao-cao-nam": 4, "dang-ky-thi-dua": 3}
     assert SPECS["bao-cao-6-thang"].title == "Báo cáo sơ kết công tác thi đua, khen thưởng 6 tháng đầu năm"
 
 
