@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 
 from bot.documents.tt02 import TABLES, Cells, Table, add_cells, unit_cells
+from bot.documents.xlsx_rows import add_sheet
 from bot.documents.xlsx_safe import cell, value
 
 __all__ = ["NO_GROUP", "TT02Unit", "build_tt02_workbook", "first_row_of_block"]
@@ -78,7 +79,7 @@ def first_row_of_block(table: Table, block: int) -> int:
 
 
 def _layout_sheet(wb: Workbook, table: Table, blocks: Sequence[tuple[str, Cells]], office: str, year: int) -> None:
-    ws = wb.create_sheet(f"Biểu {table.code}")
+    ws = add_sheet(wb, f"Biểu {table.code}")
     fixed = _fixed(table)
     width = len(fixed) + len(table.columns)
     ws.column_dimensions["A"].width = 48
@@ -157,7 +158,7 @@ def _layout_sheet(wb: Workbook, table: Table, blocks: Sequence[tuple[str, Cells]
 
 def _unit_sheet(wb: Workbook, table: Table, units: Sequence[TT02Unit], per_unit: Sequence[Cells],
                 groups: dict[str, Cells], total: Cells) -> None:
-    ws = wb.create_sheet(f"{table.code} theo đơn vị")
+    ws = add_sheet(wb, f"{table.code} theo đơn vị")
     filled = {k for cells in per_unit for k in cells}
     keys = [(r.code, c.key) for r in table.rows if r.code for c in table.columns if (r.code, c.key) in filled]
     labels = {c.key: c.label if not c.group else f"{c.group} – {c.label}" for c in table.columns}

@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from bot.documents.xlsx_rows import add_sheet
 from bot.documents.xlsx_safe import cell, value
 from bot.forms.spec import FormSpec, Question
 from bot.forms.types import export_cell, type_of
@@ -47,7 +48,7 @@ def build_workbook(
 ) -> bytes:
     zone = ZoneInfo(tz)
     wb = Workbook(write_only=True)
-    ws: WriteOnlyWorksheet = wb.create_sheet("Báo cáo đơn vị")  # write-only workbook: write-only sheets
+    ws: WriteOnlyWorksheet = add_sheet(wb, "Báo cáo đơn vị")  # write-only workbook: write-only sheets
     cols = _columns(spec)
     fixed = ["STT", "Mã đơn vị", "Tên đơn vị", "Cụm, khối", "Trạng thái", "Nộp lúc", "Nộp muộn", "Lần nộp",
              "Số tiếp nhận"]
@@ -91,7 +92,7 @@ def build_workbook(
                 cells.append(value(ws, v))
         ws.append(cells)
 
-    ts: WriteOnlyWorksheet = wb.create_sheet("Tổng hợp")
+    ts: WriteOnlyWorksheet = add_sheet(wb, "Tổng hợp")
     groups = sorted(group_totals)
     _set_width(ts, "A", 50)
     _set_width(ts, "B", 14)
