@@ -1,14 +1,15 @@
-"""Write-only sheets whose plain rows are serialized in one piece.
+"""Write-only sheets whose rows are serialized in one piece.
 
 openpyxl's write-only sheet turns every appended value into a ``WriteOnlyCell`` and writes it
-through three nested lxml ``xmlfile`` elements (``openpyxl.cell._writer.lxml_write_cell``): about
-15 µs a cell, which is most of the time of a 5000-unit export (240 000 cells). Here the plain
-values of a row (int, finite float, text openpyxl would store as-is) become the same ``<c>``
-markup as one string, parsed once per row by openpyxl's own XML parser (lxml here);
-everything else in the row (styled cells, dates, formulas, error codes, text that needs
-checking) still goes through openpyxl's own ``write_cell``, cell by cell, in its place. A row openpyxl would annotate (comments,
-hyperlinks, row dimensions) is handed to openpyxl whole. The XML is the same byte for byte
-(tests/unit/test_xlsx_rows.py compares both writers).
+through three nested lxml ``xmlfile`` elements (``openpyxl.cell._writer.lxml_write_cell``):
+about 15 µs a cell, most of the time of a 5000-unit export (240 000 cells). Here a row's cells
+become the same ``<c>`` markup as one string, parsed once per row by openpyxl's own XML parser
+(lxml here): plain values (int, finite float, text openpyxl would store as-is) and ready cells
+whose value is a number, text or date (styled or not, as ``bot.documents.xlsx_safe.cell``
+makes them). Whatever else a row holds (formulas, error codes, bools, empty styled cells) still
+goes through openpyxl's ``write_cell``, cell by cell, in its place, and a row openpyxl would
+annotate (comments, hyperlinks, row dimensions) is handed to openpyxl whole. The XML is the
+same byte for byte (tests/unit/test_xlsx_rows.py compares both writers).
 
 This leans on openpyxl 3.1's write-only internals (``WriteOnlyWorksheet._write_rows``,
 ``WorksheetWriter.write_row``, ``cell._writer.write_cell``, ``Workbook._add_sheet``); the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Iterator
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -26,6 +28,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell._writer import write_cell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.dimensions import ColumnDimension, DimensionHolder, RowDimension
@@ -46,22 +49,46 @@ def _letter(col: int) -> str:
     return _LETTERS[col - 1] if col <= len(_LETTERS) else get_column_letter(col)
 
 
+def _text(ref: str, style: str, text: str) -> str:
+    """An inline string as ``lxml_write_cell`` writes it: ``xml:space="preserve"`` when the
+    text has outer whitespace."""
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text.translate(_ESCAPES)}</t></is></c>'
+
+
 def _plain(item: Any, ref: str) -> str | None:
-    """The ``<c>`` markup openpyxl would write for ``item`` at ``ref``, or None when the item
-    needs openpyxl's own cell (anything with a style, a date, a bool, a formula…).
+    """The ``<c>`` markup openpyxl would write for the bare value ``item`` at ``ref``, or None
+    when it needs openpyxl's own cell (a date, a bool, a formula…).
 
     Mirrors ``Cell._bind_value`` (text: "=…" is a formula, ``ERROR_CODES`` an error, illegal
     control characters raise, longer than ``MAX_TEXT`` is cut) and ``lxml_write_cell`` (numbers
-    as ``"%.16g"``, ``xml:space="preserve"`` on text with outer whitespace)."""
+    as ``"%.16g"``; "" as ``<c …></c>``, which a parsed element would shorten to ``<c …/>``)."""
     kind = type(item)
     if kind is int or (kind is float and math.isfinite(item)):
         return f'<c r="{ref}" t="n"><v>{item:.16g}</v></c>'
     if kind is str:
         if (not item or len(item) > MAX_TEXT or (len(item) > 1 and item[0] == "=") or item in ERROR_CODES
                 or ILLEGAL_CHARACTERS_RE.search(item)):
-            return None  # "" too: openpyxl writes <c …></c>, a parsed element would be <c …/>
-        space = ' xml:space="preserve"' if item != item.strip() else ""
-        return f'<c r="{ref}" t="inlineStr"><is><t{space}>{item.translate(_ESCAPES)}</t></is></c>'
+            return None
+        return _text(ref, "", item)
+    return None
+
+
+def _ready(c: Cell, ref: str, book: Workbook) -> str | None:
+    """The ``<c>`` markup openpyxl would write for the ready cell ``c`` at ``ref`` when its value
+    is text, a finite number or a date (``_set_attributes``: the style's index, then the type;
+    a date as its serial number unless ``book`` writes ISO dates), else None."""
+    value, kind = c._value, c.data_type  # type: ignore[attr-defined]
+    style = f' s="{c.style_id}"' if c.has_style else ""
+    if kind == "s" and type(value) is str and value:
+        return _text(ref, style, value)
+    if kind == "n" and type(value) in (int, float) and math.isfinite(value):
+        return f'<c r="{ref}"{style} t="n"><v>{value:.16g}</v></c>'
+    if kind == "d" and type(value) in (datetime, date) and not book.iso_dates:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return None  # openpyxl refuses it with its own error
+        serial = to_excel(value, book.epoch)  # type: ignore[no-untyped-call]  # openpyxl's own
+        return f'<c r="{ref}"{style} t="n"><v>{serial:.16g}</v></c>'
     return None
 
 
@@ -77,6 +104,9 @@ class RowSheet(WriteOnlyWorksheet):
     def _write_rows(self) -> Generator[None, Any, None]:
         """openpyxl 3.1's ``WriteOnlyWorksheet._write_rows`` with :meth:`_write_row` per row."""
         writer = self._writer  # type: ignore[attr-defined]
+        book = self.parent
+        if book is None:  # only a sheet of a workbook is ever written
+            raise ValueError("a worksheet without its workbook")
         try:
             xf = writer.xf.send(True)
         except StopIteration:
@@ -86,13 +116,13 @@ class RowSheet(WriteOnlyWorksheet):
             try:
                 while True:
                     row = yield
-                    self._write_row(xf, list(row), row_idx)
+                    self._write_row(xf, list(row), row_idx, book)
                     row_idx += 1
             except GeneratorExit:
                 pass
         writer.xf.send(None)
 
-    def _write_row(self, xf: Any, values: list[Any], row_idx: int) -> None:
+    def _write_row(self, xf: Any, values: list[Any], row_idx: int, book: Workbook) -> None:
         r = str(row_idx)
         if row_idx in self.row_dimensions or not any(item is not None for item in values):
             # a row with attributes of its own, or an empty one (openpyxl writes <row …></row>)
@@ -101,13 +131,17 @@ class RowSheet(WriteOnlyWorksheet):
         markup: list[str | None] = []  # per value: its markup, or None for openpyxl's cell
         mixed = False
         for col, item in enumerate(values, 1):
-            text = None if item is None else _plain(item, _letter(col) + r)
-            if text is None and item is not None:
-                if isinstance(item, Cell) and (item.comment is not None or item.hyperlink is not None):
+            if item is None:
+                text = None
+            elif isinstance(item, Cell):
+                if item.comment is not None or item.hyperlink is not None:
                     # recorded beside the row by openpyxl's writer: let it write the whole row
                     self._openpyxl_row(xf, values, row_idx)
                     return
-                mixed = True
+                text = _ready(item, _letter(col) + r, book)
+            else:
+                text = _plain(item, _letter(col) + r)
+            mixed = mixed or (text is None and item is not None)
             markup.append(text)
         try:
             parsed = fromstring(f'<row r="{r}">{"".join(m for m in markup if m)}</row>')

@@ -1,13 +1,14 @@
 """Issue 15: bot.documents.xlsx_rows writes the same sheet XML as openpyxl's own write-only
-sheet, byte for byte — plain numbers and text, and everything it hands to openpyxl (styled
-cells, dates, formulas, error codes, empty rows and strings, illegal characters, comments) —
+sheet, byte for byte — plain numbers and text, ready cells (styled, dates, forced text), and
+everything it hands to openpyxl (formulas, error codes, bools, empty rows and strings, illegal
+characters, comments, zoned datetimes) —
 so the faster exports are the same files. It also reads back with openpyxl."""
 
 from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
@@ -24,6 +25,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.documents.xlsx_rows import add_sheet
+from bot.documents.xlsx_safe import cell
 
 Row = Callable[[WriteOnlyWorksheet], list[Any]]
 
@@ -83,6 +85,39 @@ def _workbook(rows: Sequence[Row]) -> bytes:
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def test_ready_cells_same_bytes_as_openpyxl() -> None:
+    """Cells as bot.documents.xlsx_safe makes them: styled numbers, dates, forced text."""
+
+    def row(ws: WriteOnlyWorksheet) -> list[Any]:
+        return [cell(ws, datetime(2026, 6, 30, 8, 15), number_format="DD/MM/YYYY HH:MM"),
+                cell(ws, date(2026, 6, 5), number_format="DD/MM/YYYY"), cell(ws, date(2026, 1, 1)),
+                cell(ws, "=1+1"), cell(ws, " +84 912 "), cell(ws, "#N/A"), cell(ws, "a & b", font=Font(bold=True)),
+                cell(ws, 7, font=Font(italic=True)), cell(ws, 2.5), cell(ws, ""), cell(ws, None, font=Font(bold=True)),
+                cell(ws, True), cell(ws, float("nan"), font=Font(bold=True)), 4, "x"]
+
+    _same([row, row, _plain([1])])
+
+
+def test_iso_dates_workbook_same_bytes_as_openpyxl() -> None:
+    def sheets(make: Callable[[Workbook, str], WriteOnlyWorksheet]) -> bytes:
+        wb = Workbook(write_only=True, iso_dates=True)
+        ws = make(wb, "Trang 1")
+        ws.append([cell(ws, datetime(2026, 6, 30, 8, 15), number_format="DD/MM/YYYY HH:MM"), 1])
+        buf = BytesIO()
+        wb.save(buf)
+        with zipfile.ZipFile(buf) as z:
+            return z.read("xl/worksheets/sheet1.xml")
+
+    assert sheets(add_sheet) == sheets(lambda wb, title: wb.create_sheet(title))
+
+
+def test_datetime_with_zone_refused_as_openpyxl_does() -> None:
+    wb = Workbook(write_only=True)
+    ws = add_sheet(wb, "Trang 1")
+    with pytest.raises(TypeError, match="timezones"):
+        ws.append([cell(ws, datetime(2026, 6, 30, tzinfo=UTC))])
 
 
 def test_comment_row_goes_to_openpyxl() -> None:
