@@ -45,8 +45,11 @@ _LETTERS = [get_column_letter(i) for i in range(1, 257)]
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
-def _letter(col: int) -> str:
-    return _LETTERS[col - 1] if col <= len(_LETTERS) else get_column_letter(col)
+def _letters(width: int) -> list[str]:
+    """The column letters of a row ``width`` cells wide."""
+    if width <= len(_LETTERS):
+        return _LETTERS[:width]
+    return _LETTERS + [get_column_letter(i) for i in range(len(_LETTERS) + 1, width + 1)]
 
 
 def _text(ref: str, style: str, text: str) -> str:
@@ -128,9 +131,13 @@ class RowSheet(WriteOnlyWorksheet):
             # a row with attributes of its own, or an empty one (openpyxl writes <row …></row>)
             self._openpyxl_row(xf, values, row_idx)
             return
-        markup: list[str | None] = []  # per value: its markup, or None for openpyxl's cell
+        markup: list[str | None] = []  # per value: its markup, or None (none, or openpyxl's cell)
         mixed = False
-        for col, item in enumerate(values, 1):
+        for letter, item in zip(_letters(len(values)), values, strict=True):
+            kind = type(item)
+            if kind is int:  # most of a report's cells: inline here, not a call each
+                markup.append(f'<c r="{letter}{r}" t="n"><v>{item:.16g}</v></c>')
+                continue
             if item is None:
                 text = None
             elif isinstance(item, Cell):
@@ -138,13 +145,13 @@ class RowSheet(WriteOnlyWorksheet):
                     # recorded beside the row by openpyxl's writer: let it write the whole row
                     self._openpyxl_row(xf, values, row_idx)
                     return
-                text = _ready(item, _letter(col) + r, book)
+                text = _ready(item, letter + r, book)
             else:
-                text = _plain(item, _letter(col) + r)
+                text = _plain(item, letter + r)
             mixed = mixed or (text is None and item is not None)
             markup.append(text)
         try:
-            parsed = fromstring(f'<row r="{r}">{"".join(m for m in markup if m)}</row>')
+            parsed = fromstring(f'<row r="{r}">{"".join([m for m in markup if m])}</row>')
         except (SyntaxError, ValueError):  # text XML cannot hold: let openpyxl raise its error
             self._openpyxl_row(xf, values, row_idx)
             return
