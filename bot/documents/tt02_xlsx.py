@@ -104,19 +104,29 @@ def _layout_sheet(wb: Workbook, table: Table, blocks: Sequence[tuple[str, Cells]
     ws.merged_cells.add(CellRange(f"A5:{last}5"))
     ws.append([cell(ws, table.measure, font=ITALIC)] if table.measure else [])
     row = PREAMBLE_ROWS
+    # What every block repeats is made once per table and appended again for each block: a
+    # write-only sheet writes a row out as it is appended, so the same cells can go in again
+    # (one block per cụm/khối: a province's 20 cụm would otherwise remake them 20 times).
+    # Header: the group row, the column row (a column without a group spans both), numbers.
+    top, mid, numbers = [], [], []
+    for i, h in enumerate(fixed):
+        top.append(cell(ws, h, style=HEAD))
+        mid.append(cell(ws, None, style=BOXED))
+        numbers.append(cell(ws, "ABC"[i], style=HEAD))
+    for col in table.columns:
+        top.append(cell(ws, col.group or col.label, style=HEAD))
+        mid.append(cell(ws, col.label if col.group else None, style=HEAD))
+        numbers.append(cell(ws, col.number, style=HEAD))
+    # Each row's label, mã số (and unit) cells.
+    labels: list[list[Any]] = []
+    for r in table.rows:
+        bold = " đậm" if r.bold else ""
+        labels.append([cell(ws, r.label, style="TT02 nhãn" + bold), cell(ws, r.code, style="TT02 mã" + bold)])
+        if table.has_unit_column:
+            labels[-1].append(cell(ws, r.unit, style="TT02 mã" + bold))
     for title, cells in blocks:
         row += 1
         ws.append([cell(ws, title, font=BOLD)])
-        # Header: the group row, the column row (a column without a group spans both), numbers.
-        top, mid, numbers = [], [], []
-        for i, h in enumerate(fixed):
-            top.append(cell(ws, h, style=HEAD))
-            mid.append(cell(ws, None, style=BOXED))
-            numbers.append(cell(ws, "ABC"[i], style=HEAD))
-        for col in table.columns:
-            top.append(cell(ws, col.group or col.label, style=HEAD))
-            mid.append(cell(ws, col.label if col.group else None, style=HEAD))
-            numbers.append(cell(ws, col.number, style=HEAD))
         ws.append(top)
         ws.append(mid)
         ws.append(numbers)
@@ -143,14 +153,10 @@ def _layout_sheet(wb: Workbook, table: Table, blocks: Sequence[tuple[str, Cells]
             merged(h3, start + i, start + j)
             i = j + 1
         row = h3
-        for r in table.rows:
-            bold = " đậm" if r.bold else ""
-            values: list[Any] = [cell(ws, r.label, style="TT02 nhãn" + bold), cell(ws, r.code, style="TT02 mã" + bold)]
-            if table.has_unit_column:
-                values.append(cell(ws, r.unit, style="TT02 mã" + bold))
-            for col in table.columns:
-                values.append(cell(ws, cells.get((r.code, col.key)) if r.code else None, style="TT02 ô" + bold))
-            ws.append(values)
+        for r, label in zip(table.rows, labels, strict=True):
+            style = "TT02 ô đậm" if r.bold else "TT02 ô"
+            ws.append([*label, *(cell(ws, cells.get((r.code, col.key)) if r.code else None, style=style)
+                                 for col in table.columns)])
             row += 1
         ws.append([])
         row += 1
