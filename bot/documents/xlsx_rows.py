@@ -41,8 +41,17 @@ MAX_TEXT = 32767
 # A write-only row is at most this wide in practice; letters beyond are computed on demand.
 _LETTERS = [get_column_letter(i) for i in range(1, 257)]
 # What the text of an element must escape to come back unchanged from lxml's parser: "\r"
-# would otherwise be read as a line break "\n" (XML 1.0 §2.11, end-of-line handling).
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+# would otherwise be read as a line break "\n" (XML 1.0 §2.11, end-of-line handling). "&"
+# first, so the others' entities are not escaped again.
+_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+
+
+def _escape(text: str) -> str:
+    """``text`` as element content (most text has none of these: a look each, no copy)."""
+    for char, entity in _ESCAPES:
+        if char in text:
+            text = text.replace(char, entity)
+    return text
 
 
 def _letters(width: int) -> list[str]:
@@ -56,7 +65,7 @@ def _text(ref: str, style: str, text: str) -> str:
     """An inline string as ``lxml_write_cell`` writes it: ``xml:space="preserve"`` when the
     text has outer whitespace."""
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text.translate(_ESCAPES)}</t></is></c>'
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
 
 
 def _plain(item: Any, ref: str) -> str | None:

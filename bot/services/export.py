@@ -104,7 +104,8 @@ def build_workbook(
                 group = group_totals[g]
                 for key, v in figures:
                     group[key] += v
-        ws.append([_row_item(ws, v) for v in values])
+        # blanks and integers, most of the row, go in without a call each
+        ws.append([v if v is None or type(v) is int else _row_item(ws, v) for v in values])
 
     ts: WriteOnlyWorksheet = add_sheet(wb, "Tổng hợp")
     groups = sorted(group_totals)
