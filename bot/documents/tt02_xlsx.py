@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 
 from bot.documents.tt02 import TABLES, Cells, Table, add_cells, unit_cells
+from bot.documents.xlsx_rows import add_sheet
 from bot.documents.xlsx_safe import cell, value
 
 __all__ = ["NO_GROUP", "TT02Unit", "build_tt02_workbook", "first_row_of_block"]
@@ -78,7 +79,7 @@ def first_row_of_block(table: Table, block: int) -> int:
 
 
 def _layout_sheet(wb: Workbook, table: Table, blocks: Sequence[tuple[str, Cells]], office: str, year: int) -> None:
-    ws = wb.create_sheet(f"Biểu {table.code}")
+    ws = add_sheet(wb, f"Biểu {table.code}")
     fixed = _fixed(table)
     width = len(fixed) + len(table.columns)
     ws.column_dimensions["A"].width = 48
@@ -103,19 +104,29 @@ def _layout_sheet(wb: Workbook, table: Table, blocks: Sequence[tuple[str, Cells]
     ws.merged_cells.add(CellRange(f"A5:{last}5"))
     ws.append([cell(ws, table.measure, font=ITALIC)] if table.measure else [])
     row = PREAMBLE_ROWS
+    # What every block repeats is made once per table and appended again for each block: a
+    # write-only sheet writes a row out as it is appended, so the same cells can go in again
+    # (one block per cụm/khối: a province's 20 cụm would otherwise remake them 20 times).
+    # Header: the group row, the column row (a column without a group spans both), numbers.
+    top, mid, numbers = [], [], []
+    for i, h in enumerate(fixed):
+        top.append(cell(ws, h, style=HEAD))
+        mid.append(cell(ws, None, style=BOXED))
+        numbers.append(cell(ws, "ABC"[i], style=HEAD))
+    for col in table.columns:
+        top.append(cell(ws, col.group or col.label, style=HEAD))
+        mid.append(cell(ws, col.label if col.group else None, style=HEAD))
+        numbers.append(cell(ws, col.number, style=HEAD))
+    # Each row's label, mã số (and unit) cells.
+    labels: list[list[Any]] = []
+    for r in table.rows:
+        bold = " đậm" if r.bold else ""
+        labels.append([cell(ws, r.label, style="TT02 nhãn" + bold), cell(ws, r.code, style="TT02 mã" + bold)])
+        if table.has_unit_column:
+            labels[-1].append(cell(ws, r.unit, style="TT02 mã" + bold))
     for title, cells in blocks:
         row += 1
         ws.append([cell(ws, title, font=BOLD)])
-        # Header: the group row, the column row (a column without a group spans both), numbers.
-        top, mid, numbers = [], [], []
-        for i, h in enumerate(fixed):
-            top.append(cell(ws, h, style=HEAD))
-            mid.append(cell(ws, None, style=BOXED))
-            numbers.append(cell(ws, "ABC"[i], style=HEAD))
-        for col in table.columns:
-            top.append(cell(ws, col.group or col.label, style=HEAD))
-            mid.append(cell(ws, col.label if col.group else None, style=HEAD))
-            numbers.append(cell(ws, col.number, style=HEAD))
         ws.append(top)
         ws.append(mid)
         ws.append(numbers)
@@ -142,14 +153,10 @@ def _layout_sheet(wb: Workbook, table: Table, blocks: Sequence[tuple[str, Cells]
             merged(h3, start + i, start + j)
             i = j + 1
         row = h3
-        for r in table.rows:
-            bold = " đậm" if r.bold else ""
-            values: list[Any] = [cell(ws, r.label, style="TT02 nhãn" + bold), cell(ws, r.code, style="TT02 mã" + bold)]
-            if table.has_unit_column:
-                values.append(cell(ws, r.unit, style="TT02 mã" + bold))
-            for col in table.columns:
-                values.append(cell(ws, cells.get((r.code, col.key)) if r.code else None, style="TT02 ô" + bold))
-            ws.append(values)
+        for r, label in zip(table.rows, labels, strict=True):
+            style = "TT02 ô đậm" if r.bold else "TT02 ô"
+            ws.append([*label, *(cell(ws, cells.get((r.code, col.key)) if r.code else None, style=style)
+                                 for col in table.columns)])
             row += 1
         ws.append([])
         row += 1
@@ -157,7 +164,7 @@ def _layout_sheet(wb: Workbook, table: Table, blocks: Sequence[tuple[str, Cells]
 
 def _unit_sheet(wb: Workbook, table: Table, units: Sequence[TT02Unit], per_unit: Sequence[Cells],
                 groups: dict[str, Cells], total: Cells) -> None:
-    ws = wb.create_sheet(f"{table.code} theo đơn vị")
+    ws = add_sheet(wb, f"{table.code} theo đơn vị")
     filled = {k for cells in per_unit for k in cells}
     keys = [(r.code, c.key) for r in table.rows if r.code for c in table.columns if (r.code, c.key) in filled]
     labels = {c.key: c.label if not c.group else f"{c.group} – {c.label}" for c in table.columns}

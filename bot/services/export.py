@@ -15,9 +15,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from bot.documents.xlsx_rows import add_sheet
 from bot.documents.xlsx_safe import cell, value
 from bot.forms.spec import FormSpec, Question
-from bot.forms.types import export_cell, type_of
+from bot.forms.types import type_of
 from bot.services.reports import STATE_LABELS, PeriodView, ReportService, SubmissionView, UnitState
 from bot.services.views import UnitView
 
@@ -27,6 +28,19 @@ def _cell(ws: WriteOnlyWorksheet, item: Any) -> Cell:
     """A cell whose text can never become a formula and never blocks the workbook: answers,
     unit and group names are people's text (``bot.documents.xlsx_safe`` says how)."""
     return cell(ws, item)
+
+
+def _row_item(ws: WriteOnlyWorksheet, item: Any) -> Any:
+    """What goes into the row for a value: numbers as they are, dates as cells with the date
+    format, text by ``xlsx_safe.value`` (a cell only when the text is risky)."""
+    kind = type(item)
+    if item is None or kind is int or kind is float:
+        return item
+    if isinstance(item, datetime):
+        return cell(ws, item, number_format="DD/MM/YYYY HH:MM")
+    if isinstance(item, date):
+        return cell(ws, item, number_format="DD/MM/YYYY")
+    return value(ws, item)
 
 
 def _set_width(ws: WriteOnlyWorksheet, column: str, width: float) -> None:
@@ -47,7 +61,7 @@ def build_workbook(
 ) -> bytes:
     zone = ZoneInfo(tz)
     wb = Workbook(write_only=True)
-    ws: WriteOnlyWorksheet = wb.create_sheet("Báo cáo đơn vị")  # write-only workbook: write-only sheets
+    ws: WriteOnlyWorksheet = add_sheet(wb, "Báo cáo đơn vị")  # write-only workbook: write-only sheets
     cols = _columns(spec)
     fixed = ["STT", "Mã đơn vị", "Tên đơn vị", "Cụm, khối", "Trạng thái", "Nộp lúc", "Nộp muộn", "Lần nộp",
              "Số tiếp nhận"]
@@ -66,7 +80,9 @@ def build_workbook(
     totals: dict[str, float] = defaultdict(float)
     group_totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     numeric_cols = [(k, h) for k, h, q, _ in cols if type_of(q).totalled]
-    date_fmt = "DD/MM/YYYY"
+    # What the row loop needs of each answer column, looked up once instead of once a cell
+    # (5000 units × 40 columns): the question, its part, its type's export_cell, totalled or not.
+    plan = [(key, q, part, type_of(q).export_cell, type_of(q).totalled) for key, _h, q, part in cols]
     for n, (unit, state, sub) in enumerate(rows, 1):
         answers = sub.answers if sub else {}
         submitted = sub.submitted_at.astimezone(zone).replace(tzinfo=None) if sub else None
@@ -74,24 +90,24 @@ def build_workbook(
                              ("Có" if sub.late else "Không") if sub else None, sub.revision if sub else None,
                              sub.receipt_no if sub else None]
         counted = sub is not None and state is not UnitState.RETURNED
-        for key, _h, q, part in cols:
-            v = export_cell(q, part, answers.get(q.id))
+        figures: list[tuple[str, float]] = []  # this row's totalled numbers, added up below
+        for key, q, part, export, totalled in plan:
+            answer = answers.get(q.id)
+            v = None if answer is None else export(q, part, answer)  # = forms.types.export_cell
             values.append(v)
-            if counted and isinstance(v, int | float) and not isinstance(v, bool) and type_of(q).totalled:
-                totals[key] += v
-                for g in unit.groups or ("(không thuộc cụm, khối)",):
-                    group_totals[g][key] += v
-        cells: list[Any] = []
-        for v in values:
-            if isinstance(v, datetime):
-                cells.append(cell(ws, v, number_format="DD/MM/YYYY HH:MM"))
-            elif isinstance(v, date):
-                cells.append(cell(ws, v, number_format=date_fmt))
-            else:  # plain text and numbers go as they are: no cell object per value on 5000 rows
-                cells.append(value(ws, v))
-        ws.append(cells)
+            if totalled and counted and isinstance(v, int | float) and not isinstance(v, bool):
+                figures.append((key, v))
+        for key, v in figures:
+            totals[key] += v
+        if figures:  # only a row with figures gives its groups a column on the totals sheet
+            for g in unit.groups or ("(không thuộc cụm, khối)",):
+                group = group_totals[g]
+                for key, v in figures:
+                    group[key] += v
+        # blanks and integers, most of the row, go in without a call each
+        ws.append([v if v is None or type(v) is int else _row_item(ws, v) for v in values])
 
-    ts: WriteOnlyWorksheet = wb.create_sheet("Tổng hợp")
+    ts: WriteOnlyWorksheet = add_sheet(wb, "Tổng hợp")
     groups = sorted(group_totals)
     _set_width(ts, "A", 50)
     _set_width(ts, "B", 14)
