@@ -137,6 +137,19 @@ REGISTRATION_ANSWERS: dict[str, str | FileInput | None] = {
 }
 
 
+def answers_before(engine: FormEngine, ctx: FormContext, inputs: dict[str, Any], qid: str) -> dict[str, Any]:
+    """The engine's questions answered in order from ``inputs`` until ``qid`` is next (the
+    answers so far, as a chat would have stored them)."""
+    answers: dict[str, Any] = {}
+    while (question := engine.next_question(answers, ctx)) is not None and question.id != qid:
+        raw = inputs[question.id]
+        result = engine.skip(question.id, answers, ctx) if raw is None else engine.answer(question.id, raw, answers, ctx)
+        assert result.ok, f"{question.id}: {result.error}"
+        answers[question.id] = result.value
+    assert question is not None and question.id == qid, f"{qid} is never asked"
+    return answers
+
+
 def fill(
     spec: FormSpec, ctx: FormContext, inputs: dict[str, Any]
 ) -> tuple[FormEngine, dict[str, Any], list[str]]:

@@ -13,10 +13,17 @@ import pytest
 import yaml
 
 from bot.forms import flow as f
-from bot.forms.engine import FormContext, FormEngine
+from bot.forms.engine import FormEngine
 from bot.forms.flow import Draft, FormFlow
 from bot.forms.spec import SpecError, load_specs, parse_spec
-from tests.unit.test_form_specs_shipped import ANNUAL, ANNUAL_ANSWERS, SIX_MONTH_ANSWERS, SIX_MONTHS, fill
+from tests.unit.test_form_specs_shipped import (
+    ANNUAL,
+    ANNUAL_ANSWERS,
+    SIX_MONTH_ANSWERS,
+    SIX_MONTHS,
+    answers_before,
+    fill,
+)
 
 SPECS = load_specs()
 REGISTERED = {"nam": 2026, "tong_cbcc": 42, "dk_ldtt": 10, "dk_cstdcs": 5, "dk_cstd_tinh": 1,
@@ -24,19 +31,9 @@ REGISTERED = {"nam": 2026, "tong_cbcc": 42, "dk_ldtt": 10, "dk_cstdcs": 5, "dk_c
 WITH_REGISTRATION = replace(ANNUAL, registration=REGISTERED)
 
 
-def _answers_before(engine: FormEngine, ctx: FormContext, qid: str) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-    while (question := engine.next_question(answers, ctx)) is not None and question.id != qid:
-        raw = ANNUAL_ANSWERS[question.id]
-        result = engine.skip(question.id, answers, ctx) if raw is None else engine.answer(question.id, raw, answers, ctx)
-        assert result.ok, f"{question.id}: {result.error}"
-        answers[question.id] = result.value
-    return answers
-
-
 def test_more_lao_dong_tien_tien_than_registered_is_a_warning_naming_the_registered_figure() -> None:
     engine = FormEngine(SPECS["bao-cao-nam"])
-    answers = _answers_before(engine, WITH_REGISTRATION, "dh_ldtt")
+    answers = answers_before(engine, WITH_REGISTRATION, ANNUAL_ANSWERS, "dh_ldtt")
     flow = FormFlow(SPECS["bao-cao-nam"], WITH_REGISTRATION, buttons=True)
     step = flow.step(Draft(answers, history=tuple(answers), position="dh_ldtt"), f.Typed("12"))
     assert step.save and step.draft.answers["dh_ldtt"] == 12  # taken: confirmed by going on
@@ -56,7 +53,7 @@ def test_more_lao_dong_tien_tien_than_registered_is_a_warning_naming_the_registe
 
 def test_without_a_registration_nothing_is_compared() -> None:
     engine = FormEngine(SPECS["bao-cao-nam"])
-    answers = _answers_before(engine, ANNUAL, "dh_ldtt")
+    answers = answers_before(engine, ANNUAL, ANNUAL_ANSWERS, "dh_ldtt")
     assert engine.answer("dh_ldtt", "12", answers, ANNUAL).warnings == ()
     engine, answers, warnings = fill(SPECS["bao-cao-nam"], ANNUAL, {**ANNUAL_ANSWERS, "dh_ldtt": "40"})
     assert not any("đăng ký" in w for w in warnings + engine.final_warnings(answers, ANNUAL))
@@ -69,7 +66,7 @@ def test_without_a_registration_nothing_is_compared() -> None:
 def test_each_result_above_its_registered_figure_is_a_warning(qid: str, typed: str, registered: str) -> None:
     engine = FormEngine(SPECS["bao-cao-nam"])
     inputs_ctx = WITH_REGISTRATION
-    answers = _answers_before(engine, inputs_ctx, qid)
+    answers = answers_before(engine, inputs_ctx, ANNUAL_ANSWERS, qid)
     if qid == "thon_van_hoa":
         answers["thon_tong"] = 20
     result = engine.answer(qid, typed, answers, inputs_ctx)
@@ -197,7 +194,7 @@ def test_only_a_question_asked_of_the_unit_is_prefilled() -> None:
 
 def _warnings_at(qid: str, raw: str, **given: Any) -> tuple[str, ...]:
     engine = FormEngine(SPECS["bao-cao-nam"])
-    answers = {**_answers_before(engine, ANNUAL, qid), **given}
+    answers = {**answers_before(engine, ANNUAL, ANNUAL_ANSWERS, qid), **given}
     result = engine.answer(qid, raw, answers, ANNUAL)
     assert result.ok, result.error
     return result.warnings
@@ -213,7 +210,7 @@ def test_collective_titles_without_any_lao_dong_tien_tien_are_a_warning() -> Non
 def test_a_flag_for_the_unit_with_no_flag_counted_is_a_warning() -> None:
     engine = FormEngine(SPECS["bao-cao-nam"])
     ctx = replace(ANNUAL, in_group=True)
-    answers = _answers_before(engine, ctx, "co_thi_dua_don_vi")
+    answers = answers_before(engine, ctx, ANNUAL_ANSWERS, "co_thi_dua_don_vi")
     flag = next(o for o in engine.spec.question("co_thi_dua_don_vi").options if o.key == "ubnd_tinh")  # type: ignore[union-attr]
     warned = engine.answer("co_thi_dua_don_vi", flag.label, {**answers, "kt_co_thi_dua": 0}, ctx)
     assert warned.ok and any("Cờ thi đua" in w and "đã khai 0" in w for w in warned.warnings)

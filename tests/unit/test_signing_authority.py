@@ -22,6 +22,7 @@ from tests.unit.test_form_specs_shipped import (
     REGISTRATION_ANSWERS,
     SIX_MONTH_ANSWERS,
     SIX_MONTHS,
+    answers_before,
 )
 
 SPECS = load_specs()
@@ -29,18 +30,6 @@ QID = "tham_quyen_ky"
 COMMUNE_KEYS = ["tm", "kt"]
 DEPARTMENT_KEYS = ["thu_truong", "kt_giam_doc", "tl", "tuq", "q"]
 SCHOOL_KEYS = ["thu_truong", "kt_hieu_truong", "tl", "tuq", "q"]
-
-
-def _answer_up_to(engine: FormEngine, ctx: FormContext, inputs: dict[str, Any]) -> dict[str, Any]:
-    """The engine's questions answered in order until the signing authority is next."""
-    answers: dict[str, Any] = {}
-    while (question := engine.next_question(answers, ctx)) is not None and question.id != QID:
-        raw = inputs[question.id]
-        result = engine.skip(question.id, answers, ctx) if raw is None else engine.answer(question.id, raw, answers, ctx)
-        assert result.ok, f"{question.id}: {result.error}"
-        answers[question.id] = result.value
-    assert question is not None and question.id == QID
-    return answers
 
 
 def _finish(engine: FormEngine, ctx: FormContext, inputs: dict[str, Any], answers: dict[str, Any]) -> None:
@@ -62,7 +51,7 @@ FORMS = [("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS), ("bao-cao-6-thang", SIX_MONTHS
 def test_each_kind_is_offered_its_authorities_and_a_button_picks_among_them(form, ctx, inputs, kind, keys) -> None:  # type: ignore[no-untyped-def]
     ctx = replace(ctx, unit_kind=kind)
     flow = FormFlow(SPECS[form], ctx, buttons=True)
-    answers = _answer_up_to(flow.engine, ctx, inputs)
+    answers = answers_before(flow.engine, ctx, inputs, QID)
     draft = Draft(answers, history=tuple(answers), position=QID)
     shown = flow.step(draft, f.Show())
     ask = shown.replies[-1]
@@ -84,7 +73,7 @@ def test_each_kind_is_offered_its_authorities_and_a_button_picks_among_them(form
 def test_typed_authority_is_read_among_the_offered_options(kind: str, typed: str, key: str) -> None:
     ctx = replace(ANNUAL, unit_kind=kind)
     engine = FormEngine(SPECS["bao-cao-nam"])
-    answers = _answer_up_to(engine, ctx, ANNUAL_ANSWERS)
+    answers = answers_before(engine, ctx, ANNUAL_ANSWERS, QID)
     result = engine.answer(QID, typed, answers, ctx)
     assert result.ok and result.value == key
 
@@ -99,7 +88,7 @@ def test_typed_authority_is_read_among_the_offered_options(kind: str, typed: str
 def test_an_authority_not_offered_to_the_kind_is_refused_saying_why(kind: str, typed: str, withheld: str) -> None:
     ctx = replace(ANNUAL, unit_kind=kind)
     flow = FormFlow(SPECS["bao-cao-nam"], ctx, buttons=False)
-    answers = _answer_up_to(flow.engine, ctx, ANNUAL_ANSWERS)
+    answers = answers_before(flow.engine, ctx, ANNUAL_ANSWERS, QID)
     step = flow.step(Draft(answers, history=tuple(answers), position=QID), f.Typed(typed))
     assert not step.save and [type(r) for r in step.replies] == [f.Refused, f.Ask]
     message = step.replies[0].message  # type: ignore[union-attr]
@@ -114,7 +103,7 @@ def test_an_unknown_kind_is_offered_every_authority_and_words_nobody_has_are_not
     for kind in (None, "tinh", "huyen"):  # not a reporting unit since 7/2025: nothing withheld
         assert engine.offered(question, replace(ANNUAL, unit_kind=kind)) is question
     ctx = replace(ANNUAL, unit_kind="so")
-    answers = _answer_up_to(engine, ctx, ANNUAL_ANSWERS)
+    answers = answers_before(engine, ctx, ANNUAL_ANSWERS, QID)
     assert engine.answer(QID, "9", answers, ctx).error.startswith("Chưa nhận ra lựa chọn")  # type: ignore[union-attr]
     assert engine.answer(QID, "ký nháy", answers, ctx).error.startswith("Chưa nhận ra lựa chọn")  # type: ignore[union-attr]
 
@@ -123,7 +112,7 @@ def test_a_stored_authority_the_kind_is_not_offered_blocks_sending() -> None:
     """A draft answered before the unit's kind was corrected (a commune's "TM." kept by a sở)."""
     ctx = replace(ANNUAL, unit_kind="so")
     engine = FormEngine(SPECS["bao-cao-nam"])
-    answers = {**_answer_up_to(engine, ctx, ANNUAL_ANSWERS), QID: "tm"}
+    answers = {**answers_before(engine, ctx, ANNUAL_ANSWERS, QID), QID: "tm"}
     while (question := engine.next_question(answers, ctx)) is not None:
         answers[question.id] = engine.answer(question.id, ANNUAL_ANSWERS[question.id], answers, ctx).value
     n = engine.number(QID, answers, ctx)

@@ -18,7 +18,13 @@ from bot.forms.engine import FormContext, FormEngine
 from bot.forms.expressions import DATE_NAMES, ExpressionError, compile_expression, evaluate, names, passes
 from bot.forms.flow import Draft, FormFlow
 from bot.forms.spec import DATE_TOKENS, SpecError, load_specs, parse_spec
-from tests.unit.test_form_specs_shipped import ANNUAL, ANNUAL_ANSWERS, SIX_MONTH_ANSWERS, SIX_MONTHS
+from tests.unit.test_form_specs_shipped import (
+    ANNUAL,
+    ANNUAL_ANSWERS,
+    SIX_MONTH_ANSWERS,
+    SIX_MONTHS,
+    answers_before,
+)
 
 SPECS = load_specs()
 CUTOFF = date(2026, 6, 14)
@@ -144,16 +150,6 @@ FORMS = [
 ]
 
 
-def _answers_before(engine: FormEngine, ctx: FormContext, inputs: dict[str, Any], qid: str) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-    while (question := engine.next_question(answers, ctx)) is not None and question.id != qid:
-        raw = inputs[question.id]
-        result = engine.skip(question.id, answers, ctx) if raw is None else engine.answer(question.id, raw, answers, ctx)
-        assert result.ok, f"{question.id}: {result.error}"
-        answers[question.id] = result.value
-    return answers
-
-
 def _finish(engine: FormEngine, ctx: FormContext, inputs: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
     done = dict(answers)
     while (question := engine.next_question(done, ctx)) is not None:
@@ -169,7 +165,7 @@ def test_a_report_signed_before_the_cutoff_is_a_warning_confirmed_by_going_on(
     spec = SPECS[form]
     assert spec.version == 4
     engine = FormEngine(spec)
-    answers = _answers_before(engine, ctx, inputs, "ngay_ky")
+    answers = answers_before(engine, ctx, inputs, "ngay_ky")
     typed, shown = before
     assert ctx.cutoff is not None
     warning = WARNING.format(signed=shown, cutoff=ctx.cutoff.strftime("%d/%m/%Y"))
@@ -194,7 +190,7 @@ def test_a_report_signed_on_or_after_the_cutoff_or_without_one_has_no_warning(
     engine = FormEngine(SPECS[form])
     checks = SPECS[form].question("ngay_ky").checks
     assert [(c.rule, c.level) for c in checks] == [("ngay_ky >= cutoff", "warn")]
-    answers = _answers_before(engine, ctx, inputs, "ngay_ky")
+    answers = answers_before(engine, ctx, inputs, "ngay_ky")
     for typed in not_before:
         result = engine.answer("ngay_ky", typed, answers, ctx)
         assert result.ok and result.warnings == (), (typed, result.warnings)
