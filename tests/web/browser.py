@@ -22,6 +22,7 @@ SKIP_REASON = ("no headless browser: needs Debian's chromium and chromium-driver
 
 try:
     from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -73,7 +74,10 @@ class Browser:
         await self.call(lambda: Select(self.driver.find_element(By.CSS_SELECTOR, css)).select_by_value(value))
 
     async def wait(self, condition: Callable[[WebDriver], Any], timeout: float = 10) -> Any:
-        return await self.call(lambda: WebDriverWait(self.driver, timeout).until(condition))
+        """Until ``condition`` holds. An element htmx swapped out between finding it and
+        reading it (the live figures are replaced every few seconds) is looked for again."""
+        return await self.call(lambda: WebDriverWait(
+            self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition))
 
     async def wait_for(self, css: str, timeout: float = 10) -> None:
         await self.wait(lambda d: d.find_elements(By.CSS_SELECTOR, css), timeout)
