@@ -19,13 +19,25 @@ Where a figure comes from (v1 answers feed what they can, v2 adds what v1 lacked
   By recipient (v3, ``kt_nha_nuoc_doi_tuong``, in the "Tổng số" column: the Cờ of the
   Government goes to the unit itself, never a business or a person): 7 trong đó doanh nghiệp,
   11 lãnh đạo cấp sở, 12 doanh nhân, 13 lãnh đạo khác từ phó phòng, 14 người trực tiếp lao động.
+  By method (v5, ``kt_nha_nuoc_phuong_thuc``: the Huân chương and Bằng khen of the Thủ tướng, in
+  the "Tổng số" column too): 15 thường xuyên, 16 chuyên đề, 17 đột xuất, 18 đối ngoại, 19 cống
+  hiến, 20 niên hạn, 21 kháng chiến. The unit's Cờ of the Government is not in that split (the
+  form does not ask its method), so rows 15–21 add up to row 1 less the Cờ thi đua column.
 * 0603 (cấp tỉnh): Bằng khen (``kt_bk_tinh``), Chiến sĩ thi đua cấp tỉnh (``dh_cstd_tinh``, v2),
   Cờ thi đua của UBND tỉnh (``co_thi_dua_don_vi``); by recipient (v3, ``kt_tinh_doi_tuong``,
-  Bằng khen only, so in its column alone) 03 doanh nghiệp, 07–10 as in 0602.
+  Bằng khen only, so in its column alone) 03 doanh nghiệp, 07–10 as in 0602; by method (v5,
+  ``kt_tinh_phuong_thuc``, every Bằng khen, households included, so in its column alone: rows
+  11–17 add up to row 01 of that column) 11–17 in 0602's order.
+
+A unit whose answers are of an earlier version (or that had no award at that level, so was not
+asked) leaves the rows by recipient and by method blank, and the totals count only the units that
+answered.
 
 Still blank, because no question can give them exactly: 0602 row 10 and 0603 row 06 (leaders at
-ministry/province level: not a commune's or department's own staff), the Huy hiệu column, and
-the rows by method (the form's ``phuong_thuc`` splits every award of every level at once).
+ministry/province level: not a commune's or department's own staff), the Huy hiệu column, and the
+rows by method outside the two columns above (by form of award: the Cờ thi đua and the CSTĐ cấp
+tỉnh are not split by method; the form's ``phuong_thuc`` splits every award of every level at once,
+so it gives no figure for one level).
 """
 
 from __future__ import annotations
@@ -72,6 +84,10 @@ class Table:
 
 _METHODS = (("15", "- Thường xuyên"), ("16", "- Chuyên đề"), ("17", "- Đột xuất"), ("18", "- Đối ngoại"),
             ("19", "- Cống hiến"), ("20", "- Niên hạn"), ("21", "- Kháng chiến"))
+"""0602's rows by method (0603's are the same, numbered 4 lower: 11–17)."""
+
+_METHOD_PARTS = ("thuong_xuyen", "chuyen_de", "dot_xuat", "doi_ngoai", "cong_hien", "nien_han", "khang_chien")
+"""The method split's parts (``kt_nha_nuoc_phuong_thuc``, ``kt_tinh_phuong_thuc``), in ``_METHODS``' order."""
 
 T0601 = Table(
     code="0601", form="Biểu số: 0601.N/BNV-TĐKT", title="SỐ PHONG TRÀO THI ĐUA", measure="Đơn vị tính: Phong trào",
@@ -239,6 +255,8 @@ def _cells_0602(a: Mapping[str, Any]) -> Cells:
     cells = _cells_0602_forms(a)
     for part, row, _ in _RECIPIENTS:
         _put(cells, row, "total", _part(a, "kt_nha_nuoc_doi_tuong", part))
+    for part, (row, _) in zip(_METHOD_PARTS, _METHODS, strict=True):
+        _put(cells, row, "total", _part(a, "kt_nha_nuoc_phuong_thuc", part))
     return cells
 
 
@@ -264,6 +282,8 @@ def _cells_0603(a: Mapping[str, Any]) -> Cells:
     _put(cells, "01", "total", _part(a, "kt_bk_tinh", "ho_gia_dinh"))
     for part, _, row in _RECIPIENTS:
         _put(cells, row, "bk", _part(a, "kt_tinh_doi_tuong", part))
+    for part, (row, _) in zip(_METHOD_PARTS, _METHODS, strict=True):
+        _put(cells, f"{int(row) - 4:02d}", "bk", _part(a, "kt_tinh_phuong_thuc", part))
     return cells
 
 

@@ -66,7 +66,7 @@ def test_no_question_about_zero_individuals(form: str) -> None:
               "kt_tham_quyen": "3/0/5", "kt_bk_thu_tuong": "0/0", "kt_cap_tren_khac": "0/0",
               "kt_bk_tinh": "1/0" if form == "bao-cao-6-thang" else "1/0/0",
               "phuong_thuc": "9/0/0/0" if form == "bao-cao-6-thang" else "9/0/0/0/0/0/0",
-              "kt_pt_chuyen_de": "1/0", "kt_tinh_doi_tuong": "0/0/0/0/0"}
+              "kt_pt_chuyen_de": "1/0", "kt_tinh_doi_tuong": "0/0/0/0/0", "kt_tinh_phuong_thuc": "1/0/0/0/0/0/0"}
     engine, answers, _ = fill(SPECS[form], ctx, inputs)
     asked = [q.id for q in engine.applicable(answers, ctx)]
     assert "cbcc_duoc_khen" not in asked and "truc_tiep_ld" not in asked

@@ -106,6 +106,9 @@ ANNUAL_ANSWERS = {
     # Asked since version 3, by recipient for the tables' rows 7, 11–14 (0602) and 03, 07–10 (0603).
     "kt_nha_nuoc_doi_tuong": "0/0/0/0/1",
     "kt_tinh_doi_tuong": "0/1/0/0/2",
+    # Asked since version 5, by method for the tables' rows 15–21 (0602) and 11–17 (0603).
+    "kt_nha_nuoc_phuong_thuc": "1/0/0/0/0/0/0",
+    "kt_tinh_phuong_thuc": "3/1/0/0/0/0/0",
     "dh_cstd_tinh": "1",
     "dh_dang_de_nghi": "1/0",
     "phuong_thuc": "18/6/3/0/0/0/0",
@@ -174,9 +177,10 @@ def fill(
 def test_shipped_specs() -> None:
     assert sorted(SPECS) == ["bao-cao-6-thang", "bao-cao-nam", "dang-ky-thi-dua"]
     # Version 2: corrected by the 2022 Law and the 2025 decrees (issue 15); 3: signing authority per unit kind;
-    # 4 (the reports): a warning when the report is signed before the period's cut-off (issue 15).
+    # 4 (the reports): a warning when the report is signed before the period's cut-off (issue 15);
+    # 5 (the annual report): the state-level and the provincial awards split by method (issue 15).
     assert {spec_id: spec.version for spec_id, spec in SPECS.items()} == {
-        "bao-cao-6-thang": 4, "bao-cao-nam": 4, "dang-ky-thi-dua": 3}
+        "bao-cao-6-thang": 4, "bao-cao-nam": 5, "dang-ky-thi-dua": 3}
     assert SPECS["bao-cao-6-thang"].title == "Báo cáo sơ kết công tác thi đua, khen thưởng 6 tháng đầu năm"
 
 
@@ -204,7 +208,7 @@ def test_six_month_report_table_ids() -> None:
     ("spec_id", "ctx", "inputs", "total"),
     [
         ("bao-cao-6-thang", SIX_MONTHS, SIX_MONTH_ANSWERS, 35),
-        ("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS, 52),  # 50 + the two recipient splits of version 3
+        ("bao-cao-nam", ANNUAL, ANNUAL_ANSWERS, 54),  # 50 + the recipient splits (v3) + the method splits (v5)
         ("dang-ky-thi-dua", REGISTRATION, REGISTRATION_ANSWERS, 19),
     ],
 )
@@ -227,7 +231,7 @@ def test_department_skips_commune_questions() -> None:
     for commune_only in ("dk_gia_dinh", "gd_tong", "gd_van_hoa", "thon_tong", "thon_van_hoa", "xa_tieu_bieu"):
         assert commune_only not in answers
     assert engine.final_errors(answers, DEPARTMENT_ANNUAL) == []
-    assert engine.progress(answers, DEPARTMENT_ANNUAL) == (46, 46)  # the recipient splits are for every kind
+    assert engine.progress(answers, DEPARTMENT_ANNUAL) == (48, 48)  # the recipient and method splits: every kind
 
 
 def test_six_month_sum_by_method_must_match() -> None:
@@ -239,6 +243,47 @@ def test_six_month_sum_by_method_must_match() -> None:
     assert result.error == (
         "Tổng số khen thưởng theo phương thức (26) phải bằng tổng số khen thưởng đã khai ở các câu trên (27)."
     )
+
+
+def test_annual_awards_by_method_per_level_sum_to_what_was_declared() -> None:
+    """Version 5 (issue 15): the state-level and the provincial awards split by method, for the
+    TT 02/2023 tables 0602 rows 15–21 and 0603 rows 11–17."""
+    engine, answers, _ = fill(SPECS["bao-cao-nam"], ANNUAL, ANNUAL_ANSWERS)
+    assert answers["kt_nha_nuoc_phuong_thuc"] == {"thuong_xuyen": 1, "chuyen_de": 0, "dot_xuat": 0, "doi_ngoai": 0,
+                                                  "cong_hien": 0, "nien_han": 0, "khang_chien": 0}
+    assert answers["kt_tinh_phuong_thuc"]["thuong_xuyen"] == 3 and answers["kt_tinh_phuong_thuc"]["chuyen_de"] == 1
+    state = engine.prompt(engine.spec.question("kt_nha_nuoc_phuong_thuc"), ANNUAL, answers)
+    assert ". Trong 1 khen thưởng cấp Nhà nước đã khai (Huân chương, Bằng khen của Thủ tướng" in state
+    assert "thường xuyên / chuyên đề / đột xuất / đối ngoại / cống hiến / niên hạn / kháng chiến?" in state
+    province = engine.prompt(engine.spec.question("kt_tinh_phuong_thuc"), ANNUAL, answers)
+    assert ". Trong 4 Bằng khen của Chủ tịch UBND tỉnh đã khai" in province  # 1/3/0, households counted
+    # a wrong split is refused, with both figures
+    assert engine.answer("kt_nha_nuoc_phuong_thuc", "1/1/0/0/0/0/0", answers, ANNUAL).error == (
+        "Tổng số khen thưởng cấp Nhà nước chia theo phương thức (2) phải bằng số Huân chương, Bằng khen của "
+        "Thủ tướng Chính phủ đã khai (1).")
+    assert engine.answer("kt_tinh_phuong_thuc", "3/0/0/0/0/0/0", answers, ANNUAL).error == (
+        "Tổng số Bằng khen của Chủ tịch UBND tỉnh chia theo phương thức (3) phải bằng số Bằng khen đã khai (4).")
+    with_household = {**answers, "kt_bk_tinh": {"tap_the": 1, "ca_nhan": 3, "ho_gia_dinh": 2}}
+    assert engine.answer("kt_tinh_phuong_thuc", "3/1/0/0/0/0/2", with_household, ANNUAL).ok
+    assert engine.answer("kt_tinh_phuong_thuc", "3/1/0/0/0/0/0", with_household, ANNUAL).error
+    # no award at a level: its split is not asked, and no prompt says "Trong 0"
+    none = {**ANNUAL_ANSWERS, "kt_huan_chuong": "0/0", "kt_bk_thu_tuong": "0/0", "kt_bk_tinh": "0/0/0",
+            "kt_nha_nuoc_phuong_thuc": "x", "kt_tinh_phuong_thuc": "x", "kt_nha_nuoc_doi_tuong": "x",
+            "kt_tinh_doi_tuong": "x", "cbcc_duoc_khen": "12", "truc_tiep_ld": "3",
+            "phuong_thuc": "14/5/3/0/0/0/0", "kt_pt_chuyen_de": "1/5"}
+    engine, answers, _ = fill(SPECS["bao-cao-nam"], ANNUAL, none)
+    asked = [q.id for q in engine.applicable(answers, ANNUAL)]
+    assert "kt_nha_nuoc_phuong_thuc" not in asked and "kt_tinh_phuong_thuc" not in asked
+    assert "kt_nha_nuoc_phuong_thuc" not in answers and "kt_tinh_phuong_thuc" not in answers
+    for q in engine.applicable(answers, ANNUAL):
+        assert "Trong 0 " not in engine.prompt(q, ANNUAL, answers), q.id
+    assert engine.final_errors(answers, ANNUAL) == []
+    # one provincial Bằng khen to a household only: the provincial split is asked again
+    answers["kt_bk_tinh"] = {"tap_the": 0, "ca_nhan": 0, "ho_gia_dinh": 1}
+    asked = [q.id for q in engine.applicable(answers, ANNUAL)]
+    assert "kt_tinh_phuong_thuc" in asked and "kt_nha_nuoc_phuong_thuc" not in asked
+    assert ". Trong 1 Bằng khen của Chủ tịch UBND tỉnh" in engine.prompt(
+        SPECS["bao-cao-nam"].question("kt_tinh_phuong_thuc"), ANNUAL, answers)
 
 
 def test_six_month_checks() -> None:

@@ -163,7 +163,7 @@ def test_a_report_signed_before_the_cutoff_is_a_warning_confirmed_by_going_on(
     form: str, ctx: FormContext, inputs: dict[str, Any], before: tuple[str, str], not_before: tuple[str, ...]
 ) -> None:
     spec = SPECS[form]
-    assert spec.version == 4
+    assert spec.version >= 4  # the check came with version 4
     engine = FormEngine(spec)
     answers = answers_before(engine, ctx, inputs, "ngay_ky")
     typed, shown = before

@@ -18,6 +18,19 @@ def _durations(a: int, b: int, c: int, d: int, e: int) -> dict[str, int]:
     return {"duoi_1_nam": a, "mot_nam": b, "1_3_nam": c, "3_5_nam": d, "tu_5_nam": e}
 
 
+METHOD_KEYS = ("thuong_xuyen", "chuyen_de", "dot_xuat", "doi_ngoai", "cong_hien", "nien_han", "khang_chien")
+
+
+def _methods(*figures: int) -> dict[str, int]:
+    return dict(zip(METHOD_KEYS, figures, strict=True))
+
+
+# Version 5: the state-level (Huân chương + Bằng khen TTg) and the provincial (every Bằng khen
+# UBND tỉnh, households included) awards split by method — X_A (Cụm 1) and P_C (Cụm 2) only.
+X_A_METHODS = {"nn": (2, 1, 0, 0, 1, 0, 0), "tinh": (3, 2, 1, 0, 0, 0, 0)}  # of 1+2+0+1 = 4 and 2+3+1 = 6
+P_C_METHODS = {"nn": (0, 0, 0, 0, 0, 0, 1), "tinh": (1, 0, 0, 0, 2, 1, 0)}  # of 0+1+0+0 = 1 and 0+2+2 = 4
+
+
 UNITS = [
     TT02Unit("X_A", "Xã A", ("Cụm 1",), {
         "pt_thuong_xuyen": 2, "pt_chuyen_de": 1, "pt_huong_ung": 6, "pt_thoi_han": _durations(1, 2, 0, 0, 0),
@@ -28,7 +41,9 @@ UNITS = [
         "kt_nha_nuoc_doi_tuong": {"doanh_nghiep": 1, "lanh_dao_so": 0, "lanh_dao_khac": 1, "doanh_nhan": 0,
                                   "truc_tiep": 2},
         "kt_tinh_doi_tuong": {"doanh_nghiep": 1, "lanh_dao_so": 1, "lanh_dao_khac": 0, "doanh_nhan": 0,
-                              "truc_tiep": 2}}),
+                              "truc_tiep": 2},
+        # version 5: by method, per level
+        "kt_nha_nuoc_phuong_thuc": _methods(*X_A_METHODS["nn"]), "kt_tinh_phuong_thuc": _methods(*X_A_METHODS["tinh"])}),
     TT02Unit("X_B", "Xã B", ("Cụm 1", "Cụm biên giới"), {
         "pt_thuong_xuyen": 3, "pt_chuyen_de": 0, "pt_huong_ung": 2, "pt_thoi_han": _durations(0, 3, 0, 0, 0),
         "kt_huan_chuong": {"tap_the": 0, "ca_nhan": 0}, "kt_bk_thu_tuong": {"tap_the": 1, "ca_nhan": 0},
@@ -40,7 +55,8 @@ UNITS = [
         "kt_bk_tinh": {"tap_the": 0, "ca_nhan": 2, "ho_gia_dinh": 2}, "co_thi_dua_don_vi": "khong",
         "dh_cstd_tinh": 2,
         "kt_tinh_doi_tuong": {"doanh_nghiep": 0, "lanh_dao_so": 0, "lanh_dao_khac": 0, "doanh_nhan": 0,
-                              "truc_tiep": 2}}),
+                              "truc_tiep": 2},
+        "kt_nha_nuoc_phuong_thuc": _methods(*P_C_METHODS["nn"]), "kt_tinh_phuong_thuc": _methods(*P_C_METHODS["tinh"])}),
     # A department whose answers are of the first version of the form: no durations, no
     # households for Bằng khen, no flag question, no CSTĐ cấp tỉnh.
     TT02Unit("S_D", "=HYPERLINK(\"http://x\",\"Sở D\")", (), {
@@ -116,6 +132,22 @@ for _block_name, figures in (("Tổng hợp", (1, 1, 0, 0, 4)), ("Cụm 1", (1, 
     EXPECTED_0603[_block_name].update({(row, "bk"): v for row, v in zip(("03", "07", "08", "09", "10"), figures,
                                                                         strict=True)})
 
+# By method (version 5 answers of X_A, Cụm 1, and P_C, Cụm 2): 0602 rows 15–21 in its "Tổng số"
+# column, 0603 rows 11–17 in the Bằng khen column; blank for the units of an earlier version
+# (X_B, S_D) or without an award at that level (X_E, not asked), so blank in Cụm biên giới and in
+# the units without a cụm, khối — never 0.
+ROWS_0602_METHOD = ("15", "16", "17", "18", "19", "20", "21")
+ROWS_0603_METHOD = ("11", "12", "13", "14", "15", "16", "17")
+METHODS_BY_BLOCK = {
+    "Tổng hợp": {"nn": (2, 1, 0, 0, 1, 0, 1), "tinh": (4, 2, 1, 0, 2, 1, 0)},
+    "Cụm 1": X_A_METHODS,
+    "Cụm 2": P_C_METHODS,
+}
+for _block_name, split in METHODS_BY_BLOCK.items():
+    EXPECTED_0602[_block_name].update(
+        {(row, "total"): v for row, v in zip(ROWS_0602_METHOD, split["nn"], strict=True)})
+    EXPECTED_0603[_block_name].update({(row, "bk"): v for row, v in zip(ROWS_0603_METHOD, split["tinh"], strict=True)})
+
 # Where each column of the printed forms is (A label, B mã số, C đơn vị tính on 0602/0603).
 LETTERS = {
     "0601": dict(zip(["c1", "c2", "c3", "c4"], "CDEF", strict=True)),
@@ -156,6 +188,39 @@ def test_every_cell_equals_the_hand_computed_figure(workbook, table: Table, expe
                 assert got == want, (table.code, block, code, key, got, want)
                 if want is not None:
                     assert type(got) is int  # numbers as numbers
+
+
+@pytest.mark.parametrize(("sheet", "rows", "column", "level"),
+                         [("0602 theo đơn vị", ROWS_0602_METHOD, "Tổng số", "nn"),
+                          ("0603 theo đơn vị", ROWS_0603_METHOD, "Chia ra – Bằng khen", "tinh")], ids=["0602", "0603"])
+def test_the_rows_by_method_per_unit(workbook, sheet: str, rows: tuple[str, ...], column: str, level: str) -> None:  # type: ignore[no-untyped-def]
+    ws = workbook[sheet]
+    head = [c.value for c in ws[1]]
+    cols = [head.index(f"Mã số {row} – {column}") + 1 for row in rows]
+    assert not any(str(h).startswith(f"Mã số {rows[0]} – ") and h != f"Mã số {rows[0]} – {column}" for h in head)
+    got = {ws.cell(r, 3).value: tuple(ws.cell(r, c).value for c in cols) for r in range(2, ws.max_row + 1)}
+    blank = (None,) * 7
+    assert got["Xã A"] == X_A_METHODS[level] and got["Phường C"] == P_C_METHODS[level]
+    assert got["Xã B"] == got["Xã E"] == blank
+    assert next(v for k, v in got.items() if str(k).startswith("=HYPERLINK")) == blank
+    assert got["Cộng Cụm 1"] == X_A_METHODS[level] and got["Cộng Cụm 2"] == P_C_METHODS[level]
+    assert got["Cộng Cụm biên giới"] == got[f"Cộng {NO_GROUP}"] == blank
+    assert got["Tổng cộng"] == METHODS_BY_BLOCK["Tổng hợp"][level]
+
+
+def test_a_unit_of_an_earlier_version_leaves_the_method_rows_blank() -> None:
+    from bot.documents.tt02 import unit_cells
+
+    v4 = {"kt_huan_chuong": {"tap_the": 1, "ca_nhan": 0}, "kt_bk_thu_tuong": {"tap_the": 0, "ca_nhan": 0},
+          "kt_bk_tinh": {"tap_the": 1, "ca_nhan": 0, "ho_gia_dinh": 0}, "phuong_thuc": _methods(2, 0, 0, 0, 0, 0, 0)}
+    assert not any(row in ROWS_0602_METHOD for row, _ in unit_cells(T0602, v4))
+    assert not any(row in ROWS_0603_METHOD for row, _ in unit_cells(T0603, v4))
+    v5 = {**v4, "kt_nha_nuoc_phuong_thuc": _methods(0, 0, 1, 0, 0, 0, 0),
+          "kt_tinh_phuong_thuc": _methods(0, 1, 0, 0, 0, 0, 0)}
+    assert {k: v for k, v in unit_cells(T0602, v5).items() if k[0] in ROWS_0602_METHOD} == {
+        (row, "total"): v for row, v in zip(ROWS_0602_METHOD, (0, 0, 1, 0, 0, 0, 0), strict=True)}
+    assert {k: v for k, v in unit_cells(T0603, v5).items() if k[0] in ROWS_0603_METHOD} == {
+        (row, "bk"): v for row, v in zip(ROWS_0603_METHOD, (0, 1, 0, 0, 0, 0, 0), strict=True)}
 
 
 def test_the_printed_headings_and_merged_header_cells(workbook) -> None:  # type: ignore[no-untyped-def]
