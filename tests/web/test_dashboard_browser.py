@@ -55,6 +55,13 @@ async def test_follow_a_period_remind_the_missing_and_return_a_report(dash: Dash
                     if await browser.attrs(f"table.groups tr[data-group='{g}'] svg.bar rect.s-da_nop", "width")}
     assert submitted_in == (set(caoloc.groups) or {""})
     await browser.screenshot("tong-quan-cum", 1366, 768)
+    # the figures refresh themselves (every 10 s): the list opened stays open across the swap
+    await browser.call(lambda: browser.driver.execute_script(
+        "document.getElementById('overview-figures').setAttribute('data-old', '1');"
+        "htmx.ajax('GET', '/web/tong-quan/so-lieu', {target: '#overview-figures', swap: 'outerHTML'});"))
+    await browser.wait(lambda d: d.find_element(By.ID, "overview-figures").get_attribute("data-old") is None)
+    assert await browser.call(lambda: browser.driver.execute_script(
+        "return document.querySelector('#overview-figures details').open;")) is True
 
     # a period's progress: one unit of the communes has submitted
     await browser.click(f"a[href='/web/ky/{period}']")

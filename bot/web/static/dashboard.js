@@ -12,3 +12,20 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+/* The live figures are replaced every few seconds (htmx, outerHTML): a "Theo cụm/khối" list the
+   reader opened stays open across the swap instead of closing under their eyes. */
+(function () {
+  var open = [];
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    open = Array.prototype.map.call(e.detail.target.querySelectorAll("details[data-details][open]"),
+                                    function (d) { return d.getAttribute("data-details"); });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    open.forEach(function (key) {
+      var d = document.querySelector('details[data-details="' + key + '"]');
+      if (d) { d.open = true; }
+    });
+    open = [];
+  });
+})();
