@@ -105,7 +105,7 @@ async def run(url: str, units: int, requests: int) -> dict[str, object]:
     token = await services.web_access.link_for_member(units + 1, actor="bench")
     signed = await services.web_access.sign_in(token, "bench")
     pages = {"period": "/web/ky/1", "period_missing": "/web/ky/1?trang_thai=missing", "overview": "/web",
-             "submission": "/web/bao-cao/1"}
+             "submission": "/web/bao-cao/1", "announcement": "/web/van-ban/1"}
     figures: dict[str, object] = {"backend": "postgresql" if url.startswith("postgresql") else "sqlite",
                                   "units": units, "requests": requests}
     try:

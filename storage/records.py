@@ -189,3 +189,23 @@ class OaTally(NamedTuple):
     copies: int
     received: int
     seen: int
+
+
+class DeliveryListingRow(NamedTuple):
+    """One copy of an announcement (or a failed message) as a table shows it: its unit's code
+    and name (None: no unit, or one since deleted), the chat, and what became of it — read
+    without the message the copy carries."""
+
+    unit_id: int | None
+    unit_code: str | None
+    unit_name: str | None
+    channel: str
+    chat_id: str
+    status: str
+    attempts: int
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+    last_error: str
+    received_at: datetime | None
+    seen_at: datetime | None
+    route: str

@@ -20,8 +20,8 @@ from bot.services.audience import (
     resolve_units,
 )
 from storage.errors import Conflict
-from storage.models import Announcement, Delivery, DeliveryStatus, Unit
-from storage.records import DeliveryTally, OaTally
+from storage.models import Announcement, Delivery, DeliveryStatus
+from storage.records import DeliveryListingRow, DeliveryTally, OaTally
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 ACK_PREFIX = "ack"
@@ -107,10 +107,18 @@ class DeliveryLine:
     seen_at: datetime | None = None
 
 
-def _delivery_line(d: Delivery, units: dict[int, Unit]) -> DeliveryLine:
-    u = units.get(d.unit_id or -1)
-    return DeliveryLine(u.code if u else "-", u.name if u else "-", d.channel, d.chat_id, d.status, d.attempts,
-                        d.sent_at, d.acknowledged_at, d.last_error, received_at=d.received_at, seen_at=d.seen_at)
+def _delivery_line(r: DeliveryListingRow) -> DeliveryLine:
+    return DeliveryLine(r.unit_code or "-", r.unit_name or "-", r.channel, r.chat_id, r.status, r.attempts,
+                        r.sent_at, r.acknowledged_at, r.last_error, received_at=r.received_at, seen_at=r.seen_at)
+
+
+@dataclass(frozen=True)
+class DeliveryTable:
+    """An announcement's page: every copy (``lines``), and the audience's units no copy
+    reached (``not_reached``: code, name, why) — both from one read of the copies."""
+
+    lines: list[DeliveryLine]
+    not_reached: list[tuple[str, str, str]]
 
 
 def view(a: Announcement) -> AnnouncementView:
@@ -237,9 +245,17 @@ class AnnouncementService:
 
     async def deliveries(self, announcement_id: int, statuses: list[str] | None = None) -> list[DeliveryLine]:
         async with self.uow() as uow:
-            rows = await uow.deliveries.of_announcement(announcement_id, statuses)
-            units = {u.id: u for u in await uow.units.all(include_closed=True)}
-            return [_delivery_line(d, units) for d in rows]
+            return [_delivery_line(r) for r in await uow.deliveries.listing(announcement_id, statuses)]
+
+    async def delivery_table(self, announcement_id: int) -> DeliveryTable:
+        """Every copy of the announcement and the audience's units none reached, in one transaction."""
+        async with self.uow() as uow:
+            a = await uow.announcements.get(announcement_id)
+            if a is None:
+                return DeliveryTable([], [])
+            rows = await uow.deliveries.listing(announcement_id)
+            audience = await uow.audiences.unit_names(Audience.of(a.audience))
+        return DeliveryTable([_delivery_line(r) for r in rows], _not_reached(audience, rows))
 
     async def acknowledge(self, delivery_id: int, member_id: int | None) -> tuple[bool, datetime | None]:
         """Record 'Đã nhận'. Returns (recorded now, when it was first recorded); repeats are harmless."""
@@ -351,9 +367,7 @@ class AnnouncementService:
 
     async def failed_since(self, since: datetime) -> list[DeliveryLine]:
         async with self.uow() as uow:
-            rows = await uow.deliveries.failed_since(since)
-            units = {u.id: u for u in await uow.units.all(include_closed=True)}
-            return [_delivery_line(d, units) for d in rows]
+            return [_delivery_line(r) for r in await uow.deliveries.failed_since(since)]
 
     async def mark_done_if_finished(self, announcement_id: int) -> None:
         counts = await self.counts(announcement_id)
@@ -372,20 +386,33 @@ async def units_not_reached(uow_factory: UnitOfWorkFactory, announcement_id: int
         a = await uow.announcements.get(announcement_id)
         if a is None:
             return []
-        units = await resolve_units(uow, a.audience)
-        rows = await uow.deliveries.of_announcement(announcement_id)
-    by_unit: dict[int, list[Delivery]] = {}
-    for d in rows:
-        by_unit.setdefault(d.unit_id or -1, []).append(d)
+        audience = await uow.audiences.unit_names(Audience.of(a.audience))
+        rows = await uow.deliveries.listing(announcement_id)
+    return _not_reached(audience, rows)
+
+
+COPY_STATUS_LABELS = {"queued": "đang chờ gửi", "sending": "đang gửi", "sent": "đã nhận", "failed": "gửi lỗi",
+                      "blocked": "đã chặn bot", "cancelled": "đã hủy"}
+"""A copy's state as the office reads it (an announcement's table, and why a unit was not reached)."""
+
+
+def _not_reached(audience: list[tuple[int, str, str]], rows: list[DeliveryListingRow]) -> list[tuple[str, str, str]]:
+    """The audience's units (id, code, name) none of whose copies was delivered, each with why:
+    no chat at all, or what its copies' states are. The audience is read as it is now (a unit
+    closed since is left out; a cụm/khối renamed since designates nobody), so the page of an
+    old announcement still opens."""
+    by_unit: dict[int, list[DeliveryListingRow]] = {}
+    for r in rows:
+        by_unit.setdefault(r.unit_id or -1, []).append(r)
     out: list[tuple[str, str, str]] = []
-    labels = {"queued": "đang chờ gửi", "sending": "đang gửi", "failed": "gửi lỗi", "blocked": "đã chặn bot"}
-    for u in units:
-        ds = by_unit.get(u.id, [])
-        if any(d.status == DeliveryStatus.SENT for d in ds):
+    for unit_id, code, name in audience:
+        copies = by_unit.get(unit_id, [])
+        if any(r.status == DeliveryStatus.SENT for r in copies):
             continue
-        why = "chưa liên kết kênh nhắn tin" if not ds else ", ".join(sorted({
-            UNREACHABLE_LABEL if d.route == Route.UNREACHABLE else labels.get(d.status, d.status) for d in ds}))
-        out.append((u.code, u.name, why))
+        why = "chưa liên kết kênh nhắn tin" if not copies else ", ".join(sorted({
+            UNREACHABLE_LABEL if r.route == Route.UNREACHABLE else COPY_STATUS_LABELS.get(r.status, r.status)
+            for r in copies}))
+        out.append((code, name, why))
     return out
 
 
@@ -416,7 +443,7 @@ async def stage_deliveries(uow: UnitOfWork, a: Announcement, now: datetime) -> i
     "sending" (in ``uow``, not committed); how many rows were added."""
     units = await resolve_units(uow, a.audience)
     bindings = await recipient_bindings(uow, [u.id for u in units])
-    existing = {d.binding_id for d in await uow.deliveries.of_announcement(a.id)}
+    existing = await uow.deliveries.binding_ids_of(a.id)
     created = 0
     for b in bindings:
         if b.id in existing:

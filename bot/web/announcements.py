@@ -18,7 +18,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.core import nfc
-from bot.services.announcements import DOC_TYPES, DeliveryLine
+from bot.services.announcements import DOC_TYPES
 from bot.services.audience import AudienceError
 from bot.web.announcement_files import (
     ANNEX_SUFFIXES,
@@ -28,6 +28,7 @@ from bot.web.announcement_files import (
     compose_files,
     keep_token,
 )
+from bot.web.delivery_table import delivery_rows
 from bot.web.guard import Refused, require
 from bot.web.previews import files_preview, telegram_parts, zalo_parts
 from bot.web.security import see_other
@@ -144,20 +145,11 @@ class Draft:
                 "attachments": self.files.stored}
 
 
-@dataclass(frozen=True)
-class UnitLine:
-    """One row of an announcement's table: a chat it went to, or a unit no chat reaches."""
-
-    unit_code: str
-    unit_name: str
-    delivery: DeliveryLine | None
-    why: str = ""
-
-
 class AnnouncementPages:
     def __init__(self, dash: Dashboard) -> None:
         self.dash = dash
         self.services = dash.services
+        self.tz = ZoneInfo(dash.settings.timezone)
 
     def register(self, r: web.UrlDispatcher) -> None:
         r.add_get("/web/van-ban", self.list)
@@ -187,12 +179,13 @@ class AnnouncementPages:
         reason), then the audience's units no chat reaches."""
         user = await require(request, self.dash.access, staff=True)
         a = await self._get(request)
-        deliveries = await self.services.announcements.deliveries(a.id)
-        reached = {d.unit_code for d in deliveries}
-        lines = [UnitLine(d.unit_code, d.unit_name, d) for d in sorted(deliveries, key=lambda d: (d.unit_code, d.channel))]
-        no_chat = [UnitLine(code, name, None, why) for code, name, why in await self.services.announcements.not_reached(a.id)
-                   if code not in reached]
-        return self.dash.page("announcement", user=user, a=a, counts=await self.services.announcements.counts(a.id),
+        table = await self.services.announcements.delivery_table(a.id)
+        reached = {d.unit_code for d in table.lines}
+        lines = sorted(table.lines, key=lambda d: (d.unit_code, d.channel))
+        no_chat = [line for line in table.not_reached if line[0] not in reached]
+        counts = await self.services.announcements.counts(a.id)
+        rows = delivery_rows(lines, no_chat, receipts=bool(counts.receipts), needs_ack=a.needs_ack, tz=self.tz)
+        return self.dash.page("announcement", user=user, a=a, counts=counts, rows=rows,
                               lines=lines, no_chat=no_chat, no_chat_count=len(no_chat),
                               done=request.query.get("xong", ""), n=request.query.get("n", ""))
 

@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from storage.models import (
     Announcement,
     AuditLog,
     Delivery,
     DeliveryStatus,
+    Unit,
 )
-from storage.records import DeliveryTally, OaTally
+from storage.records import DeliveryListingRow, DeliveryTally, OaTally
 from storage.repositories.base import _Repo, plain_rows, rows_matched
 
 
@@ -219,6 +220,22 @@ class DeliveryRepository(_Repo):
         return ([DeliveryTally(*row) for row in await plain_rows(self.session, by_status)],
                 [OaTally(*row) for row in await plain_rows(self.session, oa)])
 
+    async def listing(self, announcement_id: int, statuses: Sequence[str] | None = None) -> list[DeliveryListingRow]:
+        """The announcement's copies as its table shows them, in the order they were queued.
+        Plain columns joined to their units: an announcement to 5000 units has 5000 copies,
+        each holding the decree's text, and loading them as entities (with every unit beside
+        them) took half a second."""
+        stmt = _listing().where(Delivery.announcement_id == announcement_id)
+        if statuses:
+            stmt = stmt.where(Delivery.status.in_(list(statuses)))
+        return [DeliveryListingRow(*r) for r in await plain_rows(self.session, stmt.order_by(Delivery.id))]
+
+    async def binding_ids_of(self, announcement_id: int) -> set[int]:
+        """The chats that already have a copy of the announcement (ids only, no rows loaded)."""
+        stmt = select(Delivery.binding_id).where(Delivery.announcement_id == announcement_id,
+                                                 Delivery.binding_id.is_not(None))
+        return set(await self.session.scalars(stmt))
+
     async def of_announcement(self, announcement_id: int, statuses: Sequence[str] | None = None) -> list[Delivery]:
         stmt = select(Delivery).where(Delivery.announcement_id == announcement_id)
         if statuses:
@@ -248,9 +265,16 @@ class DeliveryRepository(_Repo):
                    Delivery.acknowledged_at.is_(None), Delivery.status == DeliveryStatus.SENT)
             .order_by(Delivery.id.desc()).limit(1))
 
-    async def failed_since(self, since: datetime) -> list[Delivery]:
-        rows = await self.session.scalars(
-            select(Delivery).where(Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.BLOCKED]),
-                                   Delivery.created_at >= since)
-        )
-        return list(rows)
+    async def failed_since(self, since: datetime) -> list[DeliveryListingRow]:
+        """Every message that failed or found the bot blocked, queued since ``since`` (the digest)."""
+        stmt = _listing().where(Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.BLOCKED]),
+                                Delivery.created_at >= since).order_by(Delivery.id)
+        return [DeliveryListingRow(*r) for r in await plain_rows(self.session, stmt)]
+
+
+def _listing() -> Select[*tuple[Any, ...]]:
+    """The columns of a ``DeliveryListingRow``, each copy with its unit (if it still has one)."""
+    return (select(Delivery.unit_id, Unit.code, Unit.name, Delivery.channel, Delivery.chat_id, Delivery.status,
+                   Delivery.attempts, Delivery.sent_at, Delivery.acknowledged_at, Delivery.last_error,
+                   Delivery.received_at, Delivery.seen_at, Delivery.route)
+            .outerjoin(Unit, Unit.id == Delivery.unit_id))

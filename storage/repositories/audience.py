@@ -12,7 +12,7 @@ from sqlalchemy.orm import raiseload
 from storage.audience import Audience
 from storage.models import BindingStatus, ChatBinding, Member, ReportPeriod, Role, Unit, UnitGroup
 from storage.records import GROUP_SEP, Recipient
-from storage.repositories.base import _Repo
+from storage.repositories.base import _Repo, plain_rows
 
 
 def audience_filter(audience: Audience) -> ColumnElement[bool]:
@@ -59,6 +59,12 @@ class AudienceRepository(_Repo):
     async def units(self, audience: Audience) -> list[Unit]:
         """The open units an audience designates, by code."""
         return list(await self.session.scalars(select(Unit).where(audience_filter(audience)).order_by(Unit.code)))
+
+    async def unit_names(self, audience: Audience) -> list[tuple[int, str, str]]:
+        """(id, code, name) of the open units an audience designates, by code: what a table of
+        the audience shows, without loading 5000 units as entities."""
+        stmt = select(Unit.id, Unit.code, Unit.name).where(audience_filter(audience)).order_by(Unit.code)
+        return [(i, c, n) for i, c, n in await plain_rows(self.session, stmt)]
 
     async def unit_in(self, unit_id: int, audience: Audience) -> Unit | None:
         """The unit if the audience includes it: one indexed lookup, for the hot path of a
