@@ -4,7 +4,8 @@ Targets on this machine: the period page p95 < 200 ms, the overview and a submis
 p95 < 50 ms, in server time: what the dashboard reports in each response's ``Server-Timing``
 header (from the request reaching it to the page rendered). ``*_roundtrip_p95_ms`` is the
 time around each request on 127.0.0.1 as the client saw it (plus the local round trip and
-reading the body). Prints one JSON line per backend.
+reading the body). An announcement's page (sent to all 5000 units, one row per copy) is
+measured beside them; the issue sets it no target. Prints one JSON line per backend.
     python bench/dashboard.py [--units 5000] [--requests 30] [--pg postgresql+asyncpg://…]
 """
 

@@ -55,17 +55,29 @@ class Browser:
     async def get(self, url: str) -> None:
         await self.call(self.driver.get, url)
 
+    async def fresh(self, read: Callable[[], Any], tries: int = 5) -> Any:
+        """``read`` (which finds its elements itself), again if htmx swapped an element out
+        between finding and reading it — the live figures are replaced every few seconds."""
+        for attempt in range(tries):
+            try:
+                return await self.call(read)
+            except StaleElementReferenceException:
+                if attempt == tries - 1:
+                    raise
+                await asyncio.sleep(0.1)
+        raise AssertionError("unreachable")
+
     async def click(self, css: str) -> None:
-        await self.call(lambda: self.driver.find_element(By.CSS_SELECTOR, css).click())
+        await self.fresh(lambda: self.driver.find_element(By.CSS_SELECTOR, css).click())
 
     async def text(self, css: str = "body") -> str:
-        return await self.call(lambda: self.driver.find_element(By.CSS_SELECTOR, css).text)
+        return await self.fresh(lambda: self.driver.find_element(By.CSS_SELECTOR, css).text)
 
     async def all_text(self, css: str) -> list[str]:
-        return await self.call(lambda: [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, css)])
+        return await self.fresh(lambda: [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, css)])
 
     async def attrs(self, css: str, name: str) -> list[str]:
-        return await self.call(lambda: [e.get_attribute(name) for e in self.driver.find_elements(By.CSS_SELECTOR, css)])
+        return await self.fresh(lambda: [e.get_attribute(name) for e in self.driver.find_elements(By.CSS_SELECTOR, css)])
 
     async def type(self, css: str, text: str) -> None:
         await self.call(lambda: self.driver.find_element(By.CSS_SELECTOR, css).send_keys(text))
