@@ -251,11 +251,18 @@ class AnnouncementService:
         """Every copy of the announcement and the audience's units none reached, in one transaction."""
         async with self.uow() as uow:
             a = await uow.announcements.get(announcement_id)
-            if a is None:
-                return DeliveryTable([], [])
-            rows = await uow.deliveries.listing(announcement_id)
-            audience = await uow.audiences.unit_names(Audience.of(a.audience))
-        return DeliveryTable([_delivery_line(r) for r in rows], _not_reached(audience, rows))
+            return await _read_table(uow, a) if a else DeliveryTable([], [])
+
+    async def cancel_scheduled(self, announcement_id: int, actor: str) -> bool:
+        """Call off an announcement waiting for its time; False when it is no longer waiting
+        (the scheduler released it first, or it was sent or called off already). One
+        conditional statement, so it cannot cancel what a replica is releasing."""
+        async with self.uow() as uow:
+            cancelled = await uow.announcements.cancel_scheduled(announcement_id)
+            if cancelled:
+                uow.audit.record(self.clock.now(), actor, "announcement.cancel", id=announcement_id)
+            await uow.commit()
+        return cancelled
 
     async def acknowledge(self, delivery_id: int, member_id: int | None) -> tuple[bool, datetime | None]:
         """Record 'Đã nhận'. Returns (recorded now, when it was first recorded); repeats are harmless."""
@@ -355,14 +362,17 @@ class AnnouncementService:
         return await units_not_reached(self.uow, announcement_id)
 
     async def without_chat(self, announcement_id: int) -> int:
-        """How many audience units got no copy at all (no chat reached them): the figure the
-        dashboard refreshes while the announcement goes out, read without loading deliveries."""
+        """How many audience units no chat reaches: the figure the dashboard refreshes while
+        the announcement goes out. Once it is released, the units that got no copy at all
+        (read without loading deliveries); before, the units with no linked chat."""
         async with self.uow() as uow:
             a = await uow.announcements.get(announcement_id)
             if a is None:
                 return 0
             units = await resolve_units(uow, a.audience)
             have = await uow.deliveries.unit_ids_of(announcement_id)
+            if not have and a.status in NOT_SENT_YET:
+                have = {r.unit_id for r in await uow.audiences.recipients([u.id for u in units])}
         return sum(1 for u in units if u.id not in have)
 
     async def failed_since(self, since: datetime) -> list[DeliveryLine]:
@@ -384,23 +394,36 @@ async def units_not_reached(uow_factory: UnitOfWorkFactory, announcement_id: int
     that have no bound chat at all, which is exactly what the office needs to chase."""
     async with uow_factory() as uow:
         a = await uow.announcements.get(announcement_id)
-        if a is None:
-            return []
-        audience = await uow.audiences.unit_names(Audience.of(a.audience))
-        rows = await uow.deliveries.listing(announcement_id)
-    return _not_reached(audience, rows)
+        return (await _read_table(uow, a)).not_reached if a else []
 
 
 COPY_STATUS_LABELS = {"queued": "đang chờ gửi", "sending": "đang gửi", "sent": "đã nhận", "failed": "gửi lỗi",
                       "blocked": "đã chặn bot", "cancelled": "đã hủy"}
 """A copy's state as the office reads it (an announcement's table, and why a unit was not reached)."""
 
+NO_CHAT_LABEL = "chưa liên kết kênh nhắn tin"
 
-def _not_reached(audience: list[tuple[int, str, str]], rows: list[DeliveryListingRow]) -> list[tuple[str, str, str]]:
+NOT_SENT_YET = {"scheduled": "chờ đến giờ gửi", "queued": "đang chuẩn bị gửi", "cancelled": "đã hủy, không gửi"}
+"""An announcement's states before it has any copy, and what they mean for a unit with a chat."""
+
+
+async def _read_table(uow: UnitOfWork, a: Announcement) -> DeliveryTable:
+    """The copies of ``a`` and who was not reached. Before it is released there are no copies
+    yet: a unit with a linked chat is then waiting (or called off), not unreachable."""
+    rows = await uow.deliveries.listing(a.id)
+    audience = await uow.audiences.unit_names(Audience.of(a.audience))
+    waiting = NOT_SENT_YET.get(a.status, "") if not rows else ""
+    linked = {r.unit_id for r in await uow.audiences.recipients([i for i, _, _ in audience])} if waiting else set()
+    return DeliveryTable([_delivery_line(r) for r in rows], _not_reached(audience, rows, linked, waiting))
+
+
+def _not_reached(audience: list[tuple[int, str, str]], rows: list[DeliveryListingRow],
+                 linked: set[int] | None = None, waiting: str = "") -> list[tuple[str, str, str]]:
     """The audience's units (id, code, name) none of whose copies was delivered, each with why:
-    no chat at all, or what its copies' states are. The audience is read as it is now (a unit
-    closed since is left out; a cụm/khối renamed since designates nobody), so the page of an
-    old announcement still opens."""
+    no chat at all, or what its copies' states are — or, for a unit in ``linked`` before the
+    announcement has copies, ``waiting``. The audience is read as it is now (a unit closed
+    since is left out; a cụm/khối renamed since designates nobody), so the page of an old
+    announcement still opens."""
     by_unit: dict[int, list[DeliveryListingRow]] = {}
     for r in rows:
         by_unit.setdefault(r.unit_id or -1, []).append(r)
@@ -409,9 +432,11 @@ def _not_reached(audience: list[tuple[int, str, str]], rows: list[DeliveryListin
         copies = by_unit.get(unit_id, [])
         if any(r.status == DeliveryStatus.SENT for r in copies):
             continue
-        why = "chưa liên kết kênh nhắn tin" if not copies else ", ".join(sorted({
-            UNREACHABLE_LABEL if r.route == Route.UNREACHABLE else COPY_STATUS_LABELS.get(r.status, r.status)
-            for r in copies}))
+        if copies:
+            why = ", ".join(sorted({UNREACHABLE_LABEL if r.route == Route.UNREACHABLE
+                                    else COPY_STATUS_LABELS.get(r.status, r.status) for r in copies}))
+        else:
+            why = waiting if waiting and linked and unit_id in linked else NO_CHAT_LABEL
         out.append((code, name, why))
     return out
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.core import nfc
-from bot.services.announcements import DOC_TYPES
+from bot.services.announcements import DOC_TYPES, NO_CHAT_LABEL
 from bot.services.audience import AudienceError
 from bot.web.announcement_files import (
     ANNEX_SUFFIXES,
@@ -159,6 +159,7 @@ class AnnouncementPages:
         r.add_get("/web/van-ban/{id}/so-lieu", self.figures)
         r.add_post("/web/van-ban/{id}/gui-lai", self.retry)
         r.add_post("/web/van-ban/{id}/nhac-xac-nhan", self.remind)
+        r.add_post("/web/van-ban/{id}/huy-hen", self.cancel)
 
     async def list(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, staff=True)
@@ -186,7 +187,8 @@ class AnnouncementPages:
         counts = await self.services.announcements.counts(a.id)
         rows = delivery_rows(lines, no_chat, receipts=bool(counts.receipts), needs_ack=a.needs_ack, tz=self.tz)
         return self.dash.page("announcement", user=user, a=a, counts=counts, rows=rows,
-                              lines=lines, no_chat=no_chat, no_chat_count=len(no_chat),
+                              lines=lines, no_chat=no_chat,
+                              no_chat_count=sum(1 for _, _, why in no_chat if why == NO_CHAT_LABEL),
                               done=request.query.get("xong", ""), n=request.query.get("n", ""))
 
     async def figures(self, request: web.Request) -> web.Response:
@@ -210,6 +212,14 @@ class AnnouncementPages:
         n = await self.services.announcements.remind_unacknowledged(a.id)
         await self.dash.access.record(user, "web.announcement_remind", announcement=a.id, reminded=n)
         return see_other(f"/web/van-ban/{a.id}?xong=remind&n={n}")
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        """"Hủy hẹn gửi": only while the announcement still waits for its time."""
+        user = await require(request, self.dash.access, admin=True)
+        a = await self._get(request)
+        cancelled = await self.services.announcements.cancel_scheduled(a.id, actor=user.actor)
+        await self.dash.access.record(user, "web.announcement_cancel", announcement=a.id, cancelled=cancelled)
+        return see_other(f"/web/van-ban/{a.id}?xong={'cancelled' if cancelled else 'too_late'}")
 
     async def compose(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, admin=True)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from bot.services.announcements import COPY_STATUS_LABELS, DeliveryLine
+from bot.services.announcements import COPY_STATUS_LABELS, NO_CHAT_LABEL, DeliveryLine
 from bot.web.render import CHANNEL_LABELS, local_time
 
 FAILED = frozenset({"failed", "blocked"})
@@ -30,7 +30,8 @@ def delivery_rows(lines: Iterable[DeliveryLine], no_chat: Iterable[tuple[str, st
                   receipts: bool, needs_ack: bool, tz: ZoneInfo) -> Markup:
     """One ``<tr>`` per copy (``data-unit``/``data-status`` on the row: code, name, channel,
     state, sent at, [received at, seen at], acknowledged at, error), then one per audience
-    unit no copy went to (code, name, why), ``data-status="no_chat"``."""
+    unit no copy went to (code, name, why): ``data-status="no_chat"`` when no chat reaches it,
+    ``"waiting"`` when the announcement has no copies yet (its time has not come)."""
     out = []
     for d in lines:
         failed = d.status in FAILED
@@ -49,8 +50,9 @@ def delivery_rows(lines: Iterable[DeliveryLine], no_chat: Iterable[tuple[str, st
             f'<td class="hide-s small">{escape(d.last_error) if failed else ""}\n')
     blank = '<td class="hide-s"><td class="hide-s">' if receipts else ""
     for code, name, why in no_chat:
-        out.append(f'<tr data-unit="{escape(code)}" data-status="no_chat"><td>{escape(code)}<td>{escape(name)}'
-                   f'<td>–<td class="bad">{escape(why)}<td class="hide-s">{blank}<td><td class="hide-s">\n')
+        status, bad = ("no_chat", ' class="bad"') if why == NO_CHAT_LABEL else ("waiting", "")
+        out.append(f'<tr data-unit="{escape(code)}" data-status="{status}"><td>{escape(code)}<td>{escape(name)}'
+                   f'<td>–<td{bad}>{escape(why)}<td class="hide-s">{blank}<td><td class="hide-s">\n')
     return Markup("".join(out))
 
 

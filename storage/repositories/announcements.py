@@ -59,6 +59,16 @@ class AnnouncementRepository(_Repo):
         )
         return list(rows)
 
+    async def cancel_scheduled(self, announcement_id: int) -> bool:
+        """Mark the announcement "cancelled" if it is still "scheduled": a conditional update,
+        which on PostgreSQL waits for a release holding the row and then finds it queued."""
+        result = await self.session.execute(
+            update(Announcement)
+            .where(Announcement.id == announcement_id, Announcement.status == "scheduled")
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False))
+        return rows_matched(result) == 1
+
     async def due_scheduled(self, now: datetime) -> list[Announcement]:
         rows = await self.session.scalars(
             select(Announcement)

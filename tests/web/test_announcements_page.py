@@ -254,6 +254,51 @@ async def test_send_at_a_time(dash: Dash, clock: FixedClock) -> None:
     assert '<b data-figure="sent">1</b>/1' in figures and 'data-live="0"' in figures
 
 
+async def test_a_scheduled_announcement_waits_and_can_be_called_off(dash: Dash, clock: FixedClock) -> None:
+    """Before its time a linked unit is waiting, not "chưa liên kết"; "Hủy hẹn gửi" calls it
+    off for good (the tick after its time sends nothing), once, and is written in the log."""
+    await dash.bind(CAOLOC, "X_CAOLOC")
+    await dash.drain()
+    before = len(dash.tg.messages_to(CAOLOC))
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=compose_form(csrf, "hen", gui_luc="2026-06-08T14:30"),
+                         allow_redirects=False)
+        page_url = dash.base + r.headers["Location"].split("?")[0]
+        ann_id = int(page_url.rsplit("/", 1)[1])
+        page = await (await b.get(page_url)).text()
+        rows = dict(ROW.findall(page))
+        assert rows == {"X_CAOLOC": "waiting", "X_DONGDANG": "no_chat", "X_CHILANG": "no_chat"}
+        assert re.search(r'data-unit="X_CAOLOC" data-status="waiting">.*chờ đến giờ gửi', page)
+        assert re.search(r'data-unit="X_DONGDANG" data-status="no_chat">.*chưa liên kết kênh nhắn tin', page)
+        assert '<b data-figure="no_chat">2</b>' in page and 'id="cancel-scheduled"' in page
+        figures = await (await b.get(page_url + "/so-lieu")).text()
+        assert '<b data-figure="no_chat">2</b>' in figures
+        r = await b.post(page_url + "/huy-hen", data={"csrf": "sai"}, allow_redirects=False)
+        assert r.status == 403
+        r = await b.post(page_url + "/huy-hen", data={"csrf": csrf}, allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"].endswith("xong=cancelled")
+        page = await (await b.get(dash.base + r.headers["Location"])).text()
+        assert "Đã hủy hẹn gửi" in page and 'id="cancelled"' in page and 'id="cancel-scheduled"' not in page
+        assert re.search(r'data-unit="X_CAOLOC" data-status="waiting">.*đã hủy, không gửi', page)
+        r = await b.post(page_url + "/huy-hen", data={"csrf": csrf}, allow_redirects=False)
+        assert r.headers["Location"].endswith("xong=too_late")
+        listing = await (await b.get(f"{dash.base}/web/van-ban")).text()
+        assert "(đã hủy hẹn gửi)" in listing
+    clock.advance(hours=6)
+    assert (await dash.app.services.tick())["released"] == 0
+    await dash.drain()
+    assert len(dash.tg.messages_to(CAOLOC)) == before
+    async with dash.app.uow() as uow:
+        actions = [a.action for a in await uow.session.scalars(select(AuditLog).order_by(AuditLog.id))]
+    assert actions.count("announcement.cancel") == 1 and actions.count("web.announcement_cancel") == 2
+    # a viewer may not call one off
+    v, vcsrf = await dash.signed_in("viewer")
+    async with v:
+        r = await v.post(f"{dash.base}/web/van-ban/{ann_id}/huy-hen", data={"csrf": vcsrf}, allow_redirects=False)
+        assert r.status == 403
+
+
 def test_file_ways_are_the_oa_adapters() -> None:
     from bot.channels import zalo_oa
     from bot.web import previews
