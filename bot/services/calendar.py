@@ -53,6 +53,10 @@ class WorkCalendar:
         start, end = self.quiet
         return (t >= start or t < end) if start > end else (start <= t < end)
 
+    def quiet_at(self, dt: datetime) -> bool:
+        """Whether ``dt`` falls in the quiet hours (whatever the day)."""
+        return self._quiet(dt.astimezone(self.tz).time())
+
     def allowed(self, dt: datetime) -> bool:
         local = dt.astimezone(self.tz)
         return not self.is_rest_day(local.date()) and not self._quiet(local.time())

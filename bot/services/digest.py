@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.core import Clock
 from bot.rendering.templates import render
 from bot.services.announcements import AnnouncementService
+from bot.services.calendar import WorkCalendar
 from bot.services.members import MemberService
 from bot.services.notices import NoticeService
 from bot.services.reminders import ReminderService
@@ -19,7 +20,7 @@ class DigestService:
     def __init__(self, clock: Clock, reports: ReportService, announcements: AnnouncementService,
                  members: MemberService, notices: NoticeService, reminders: ReminderService, *,
                  office_name: str = "Phòng Nội vụ", timezone: str = "Asia/Ho_Chi_Minh",
-                 digest_time: str = "08:00") -> None:
+                 digest_time: str = "08:00", calendar: WorkCalendar | None = None) -> None:
         self.clock = clock
         self.reports = reports
         self.announcements = announcements
@@ -29,15 +30,18 @@ class DigestService:
         self.office_name = office_name
         self.timezone = timezone
         self.digest_time = digest_time
+        self.calendar = calendar or WorkCalendar(timezone)
 
     async def send_if_due(self) -> bool:
         """Once a day at DIGEST_TIME (local), the admins get where things stand. The day's
         claim (``claim_job``) is taken before the message is queued: a crash between the two
-        loses that day's digest rather than sending it twice."""
+        loses that day's digest rather than sending it twice. Not in the quiet hours: a bot
+        started (or back) late in the evening leaves that day's morning digest out instead of
+        waking the office at night; the next morning's covers the day."""
         now = self.clock.now()
         local = now.astimezone(ZoneInfo(self.timezone))
         hh, mm = (int(x) for x in self.digest_time.split(":"))
-        if (local.hour, local.minute) < (hh, mm):
+        if (local.hour, local.minute) < (hh, mm) or self.calendar.quiet_at(now):
             return False
         if not await self.reminders.claim_job(f"digest:{local:%Y-%m-%d}"):
             return False

@@ -83,12 +83,14 @@ class Services:
         notices = NoticeService(uow, clock, on_queued=on_queued, files=files)
         submissions = SubmissionService(uow, clock, notices, office_name=office_name)
         reports = ReportService(uow, clock, {k: v.version for k, v in forms.items()}, submissions, forms=forms)
-        reminders = ReminderService(uow, clock, calendar or WorkCalendar(timezone), overdue_days=overdue_days)
+        calendar = calendar or WorkCalendar(timezone)
+        reminders = ReminderService(uow, clock, calendar, overdue_days=overdue_days)
         wording = ReminderWording(clock, forms, office_name=office_name, timezone=timezone,
                                   escalate_after_days=escalate_after_days)
         sender = ReminderSender(reminders, wording, members, notices, reports)
         digest = DigestService(clock, reports, announcements, members, notices, reminders,
-                               office_name=office_name, timezone=timezone, digest_time=digest_time)
+                               office_name=office_name, timezone=timezone, digest_time=digest_time,
+                               calendar=calendar)
         chat_memory = ChatMemory(uow, clock)
         return cls(
             clock=clock,

@@ -179,6 +179,13 @@ async def test_daily_digest_once_with_counts_missing_and_failures(bot: Harness, 
     assert "Xã Đồng Đăng" in digest and "X_CAOLOC (đã chặn bot)" in digest
     clock.at = hn(2026, 6, 16, 8, 5).astimezone(UTC)
     assert (await app.services.tick())["digest"] == 1                          # next day again
+    # a bot first ticking that day in the quiet hours (started, or back, at 21:12) waits for the morning
+    clock.at = hn(2026, 6, 17, 21, 12).astimezone(UTC)
+    assert (await app.services.tick())["digest"] == 0
+    clock.at = hn(2026, 6, 18, 6, 59).astimezone(UTC)
+    assert (await app.services.tick())["digest"] == 0
+    clock.at = hn(2026, 6, 18, 8, 0).astimezone(UTC)
+    assert (await app.services.tick())["digest"] == 1
 
 
 async def test_scheduled_announcement_released_by_tick(bot: Harness, clock: FixedClock) -> None:
