@@ -114,6 +114,10 @@ async def test_random_bytes_named_xlsx_get_a_vietnamese_message_and_nothing_is_a
         page = await r.text()
         assert r.status == 400 and 'id="import-error"' in page
         assert "Tệp don_vi.xlsx không phải bảng tính Excel (.xlsx)" in page and "Chưa có thay đổi nào" in page
+        assert "không đúng định dạng.</p>" in page  # the message ends its sentence before the next one
+        r = await b.post(dash.base + "/web/don-vi/nhap", data=upload(csrf, "code,name\n".encode("utf-16"), "u16.csv"))
+        page = await r.text()
+        assert r.status == 400 and "(Comma delimited)”.</p>" in page
         assert 'id="confirm-import"' not in page
         # neither a file of another type, nor one too big, nor a hash the server does not keep
         r = await b.post(dash.base + "/web/don-vi/nhap", data=upload(csrf, b"%PDF-1.4", "quyet_dinh.pdf"))
