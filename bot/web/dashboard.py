@@ -93,6 +93,8 @@ class Dashboard:
             response = await handler(request)
         except Refused as exc:
             response = self.page("refused", status=exc.status, why=exc.why, user=None)
+            if exc.redirect and "HX-Request" in request.headers:
+                response.headers["HX-Redirect"] = exc.redirect
         except FormTooLarge:
             response = self.page("refused", status=413, why="too_big", user=None)
         except web.HTTPException as exc:

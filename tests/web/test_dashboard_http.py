@@ -196,7 +196,18 @@ async def test_an_idle_session_ends(dash: Dash) -> None:
         dash.app.clock.advance(hours=1, minutes=50)  # type: ignore[attr-defined]
         assert (await b.get(dash.base + "/web", allow_redirects=False)).status == 200
         dash.app.clock.advance(hours=2, minutes=1)  # type: ignore[attr-defined]
-        assert (await b.get(dash.base + "/web", allow_redirects=False)).status == 303
+        r = await b.get(dash.base + "/web", allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"] == "/web/dang-nhap?loi=het_phien"
+        page = await (await b.get(dash.base + r.headers["Location"])).text()
+        assert "Phiên làm việc đã kết thúc" in page
+        # the live figures, polling: told where to go, instead of stopping on a bare 403
+        r = await b.get(dash.base + "/web/tong-quan/so-lieu", headers={"HX-Request": "true"}, allow_redirects=False)
+        assert r.status == 403 and r.headers["HX-Redirect"] == "/web/dang-nhap?loi=het_phien"
+    async with dash.browser() as fresh:  # no cookie at all: the plain sign-in page
+        r = await fresh.get(dash.base + "/web", allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"] == "/web/dang-nhap"
+        r = await fresh.get(dash.base + "/web/tong-quan/so-lieu", headers={"HX-Request": "true"}, allow_redirects=False)
+        assert r.status == 403 and r.headers["HX-Redirect"] == "/web/dang-nhap"
 
 
 async def test_security_headers_and_cookie_flags(dash: Dash) -> None:
