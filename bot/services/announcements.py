@@ -113,6 +113,26 @@ def _delivery_line(r: DeliveryListingRow) -> DeliveryLine:
 
 
 @dataclass(frozen=True)
+class ReceivedAnnouncement:
+    """An announcement as one recipient unit has it: its body (the Markdown its chats were
+    sent under the header), the attached files, and the unit's own copies."""
+
+    announcement: AnnouncementView
+    body: str
+    files: list[dict[str, Any]]
+    copies: list[DeliveryLine]
+
+    @property
+    def acknowledged_at(self) -> datetime | None:
+        """When the unit first acknowledged it (any of its chats), if it did."""
+        return min((c.acknowledged_at for c in self.copies if c.acknowledged_at), default=None)
+
+    @property
+    def delivered(self) -> bool:
+        return any(c.status == DeliveryStatus.SENT for c in self.copies)
+
+
+@dataclass(frozen=True)
 class DeliveryTable:
     """An announcement's page: every copy (``lines``), and the audience's units no copy
     reached (``not_reached``: code, name, why) — both from one read of the copies."""
@@ -252,6 +272,35 @@ class AnnouncementService:
         async with self.uow() as uow:
             a = await uow.announcements.get(announcement_id)
             return await _read_table(uow, a) if a else DeliveryTable([], [])
+
+    async def received_by(self, announcement_id: int, unit_id: int) -> ReceivedAnnouncement | None:
+        """The announcement as the unit received it; None if none of its chats was sent a
+        copy (an officer may open only what reached their unit)."""
+        async with self.uow() as uow:
+            a = await uow.announcements.get(announcement_id)
+            copies = await uow.deliveries.listing(announcement_id, unit_id=unit_id) if a else []
+            if a is None or not copies:
+                return None
+            return ReceivedAnnouncement(view(a), a.body.strip(), list(a.attachments or []),
+                                        [_delivery_line(r) for r in copies])
+
+    async def attachments(self, announcement_id: int) -> list[dict[str, Any]]:
+        """The files attached to the announcement, as stored (name, mime, size, path)."""
+        async with self.uow() as uow:
+            a = await uow.announcements.get(announcement_id)
+            return list(a.attachments or []) if a else []
+
+    async def acknowledge_for_unit(self, announcement_id: int, unit_id: int, member_id: int) -> int:
+        """"Đã nhận" for the whole unit (from the dashboard): each delivered copy to its chats
+        not yet acknowledged is, so none of them is reminded again; how many."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            n = await uow.deliveries.acknowledge_unit(announcement_id, unit_id, member_id, now)
+            if n:
+                uow.audit.record(now, f"member:{member_id}", "announcement.acknowledge", id=announcement_id,
+                                 unit=unit_id, copies=n)
+            await uow.commit()
+        return n
 
     async def cancel_scheduled(self, announcement_id: int, actor: str) -> bool:
         """Call off an announcement waiting for its time; False when it is no longer waiting

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from markupsafe import Markup
 from multidict import MultiDictProxy
 
 from bot.core import nfc
-from bot.services.announcements import DOC_TYPES, NO_CHAT_LABEL
+from bot.rendering.markup import markdown_to_telegram_html
+from bot.services.announcements import DOC_TYPES, NO_CHAT_LABEL, ReceivedAnnouncement
 from bot.services.audience import AudienceError
 from bot.web.announcement_files import (
     ANNEX_SUFFIXES,
@@ -29,6 +31,7 @@ from bot.web.announcement_files import (
     keep_token,
 )
 from bot.web.delivery_table import delivery_rows
+from bot.web.downloads import stored_file
 from bot.web.guard import Refused, require
 from bot.web.previews import files_preview, telegram_parts, zalo_parts
 from bot.web.security import see_other
@@ -160,6 +163,8 @@ class AnnouncementPages:
         r.add_post("/web/van-ban/{id}/gui-lai", self.retry)
         r.add_post("/web/van-ban/{id}/nhac-xac-nhan", self.remind)
         r.add_post("/web/van-ban/{id}/huy-hen", self.cancel)
+        r.add_post("/web/van-ban/{id}/xac-nhan", self.acknowledge)
+        r.add_get("/web/van-ban/{id}/tep/{n}", self.file)
 
     async def list(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, staff=True)
@@ -177,9 +182,12 @@ class AnnouncementPages:
 
     async def announcement(self, request: web.Request) -> web.Response:
         """Every chat the announcement went to (delivered, acknowledged at, failed with the
-        reason), then the audience's units no chat reaches."""
-        user = await require(request, self.dash.access, staff=True)
+        reason), then the audience's units no chat reaches. An officer sees instead the
+        announcement as their unit received it, if it did."""
+        user = await require(request, self.dash.access)
         a = await self._get(request)
+        if not user.sees_all:
+            return await self._received(request, user, a.id)
         table = await self.services.announcements.delivery_table(a.id)
         reached = {d.unit_code for d in table.lines}
         lines = sorted(table.lines, key=lambda d: (d.unit_code, d.channel))
@@ -187,9 +195,46 @@ class AnnouncementPages:
         counts = await self.services.announcements.counts(a.id)
         rows = delivery_rows(lines, no_chat, receipts=bool(counts.receipts), needs_ack=a.needs_ack, tz=self.tz)
         return self.dash.page("announcement", user=user, a=a, counts=counts, rows=rows,
+                              a_files=await self.services.announcements.attachments(a.id),
                               lines=lines, no_chat=no_chat,
                               no_chat_count=sum(1 for _, _, why in no_chat if why == NO_CHAT_LABEL),
                               done=request.query.get("xong", ""), n=request.query.get("n", ""))
+
+    async def _received(self, request: web.Request, user: Any, announcement_id: int) -> web.Response:
+        got = await self._of_unit(user, announcement_id)
+        return self.dash.page("announcement_received", user=user, r=got, a=got.announcement,
+                              body=Markup(markdown_to_telegram_html(got.body)) if got.body else "",
+                              done=request.query.get("xong", ""))
+
+    async def _of_unit(self, user: Any, announcement_id: int) -> ReceivedAnnouncement:
+        """The announcement as the officer's unit received it; 404 (as for one that does not
+        exist) when it never reached the unit, so ids cannot be probed."""
+        got = await self.services.announcements.received_by(announcement_id, user.unit.id) if user.unit else None
+        if got is None:
+            raise Refused(404, "not_found")
+        return got
+
+    async def acknowledge(self, request: web.Request) -> web.Response:
+        """"Đã nhận" pressed on the dashboard by an officer of a unit the announcement reached."""
+        user = await require(request, self.dash.access)
+        a = await self._get(request)
+        if user.sees_all or user.unit is None:
+            raise Refused(403, "role")
+        await self._of_unit(user, a.id)
+        n = await self.services.announcements.acknowledge_for_unit(a.id, user.unit.id, user.member_id)
+        await self.dash.access.record(user, "web.announcement_acknowledge", announcement=a.id, copies=n)
+        return see_other(f"/web/van-ban/{a.id}?xong=acked")
+
+    async def file(self, request: web.Request) -> web.Response:
+        """An attached file: for the office, and for an officer of a unit it reached."""
+        user = await require(request, self.dash.access)
+        a = await self._get(request)
+        files = (await self._of_unit(user, a.id)).files if not user.sees_all else \
+            await self.services.announcements.attachments(a.id)
+        raw = request.match_info["n"]
+        if not raw.isascii() or not raw.isdigit() or int(raw) >= len(files):
+            raise Refused(404, "not_found")
+        return await stored_file(self.services.files, files[int(raw)])
 
     async def figures(self, request: web.Request) -> web.Response:
         """The figures alone, for the page to refresh itself while the announcement goes out."""

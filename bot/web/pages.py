@@ -26,6 +26,7 @@ from bot.services.reports import (
     UnitStatusRow,
 )
 from bot.services.web_access import WebUser
+from bot.web.downloads import stored_file
 from bot.web.guard import Refused, require
 from bot.web.security import see_other
 from bot.web.unit_table import UnitRows
@@ -219,16 +220,8 @@ class ReportPages:
         if n >= len(files):
             raise Refused(404, "not_found")
         f = files[n]
-        try:
-            content = await self.services.files.read({"path": f["file_ref"]})
-        except OSError:
-            raise Refused(404, "not_found") from None
-        mime = f.get("mime") or mimetypes.guess_type(f.get("name", ""))[0] or "application/octet-stream"
-        inline = mime.startswith("image/") or mime == "application/pdf"
-        disposition = "inline" if inline else "attachment"
-        return web.Response(body=content, content_type=mime if inline else "application/octet-stream", headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(f.get('name', 'tep'))}",
-            "Content-Security-Policy": "default-src 'none'; img-src 'self'; frame-ancestors 'none'"})
+        return await stored_file(self.services.files, {"path": f["file_ref"], "name": f.get("name", ""),
+                                                       "mime": f.get("mime", "")})
 
     async def return_submission(self, request: web.Request) -> web.Response:
         """"Trả lại" with a reason; the unit is told in chat at once (same use case as the chat's)."""

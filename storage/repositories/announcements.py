@@ -230,7 +230,8 @@ class DeliveryRepository(_Repo):
         return ([DeliveryTally(*row) for row in await plain_rows(self.session, by_status)],
                 [OaTally(*row) for row in await plain_rows(self.session, oa)])
 
-    async def listing(self, announcement_id: int, statuses: Sequence[str] | None = None) -> list[DeliveryListingRow]:
+    async def listing(self, announcement_id: int, statuses: Sequence[str] | None = None,
+                      unit_id: int | None = None) -> list[DeliveryListingRow]:
         """The announcement's copies as its table shows them, in the order they were queued.
         Plain columns joined to their units: an announcement to 5000 units has 5000 copies,
         each holding the decree's text, and loading them as entities (with every unit beside
@@ -238,7 +239,21 @@ class DeliveryRepository(_Repo):
         stmt = _listing().where(Delivery.announcement_id == announcement_id)
         if statuses:
             stmt = stmt.where(Delivery.status.in_(list(statuses)))
+        if unit_id is not None:
+            stmt = stmt.where(Delivery.unit_id == unit_id)
         return [DeliveryListingRow(*r) for r in await plain_rows(self.session, stmt.order_by(Delivery.id))]
+
+    async def acknowledge_unit(self, announcement_id: int, unit_id: int, member_id: int, now: datetime) -> int:
+        """Mark every delivered, unacknowledged copy of the announcement to the unit's chats
+        acknowledged (by ``member_id``, at ``now``); how many. One conditional statement: an
+        acknowledgement pressed in chat at the same moment keeps its own time."""
+        result = await self.session.execute(
+            update(Delivery)
+            .where(Delivery.announcement_id == announcement_id, Delivery.unit_id == unit_id,
+                   Delivery.status == DeliveryStatus.SENT, Delivery.acknowledged_at.is_(None))
+            .values(acknowledged_at=now, acknowledged_by=member_id)
+            .execution_options(synchronize_session=False))
+        return rows_matched(result)
 
     async def binding_ids_of(self, announcement_id: int) -> set[int]:
         """The chats that already have a copy of the announcement (ids only, no rows loaded)."""

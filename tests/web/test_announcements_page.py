@@ -305,3 +305,57 @@ def test_file_ways_are_the_oa_adapters() -> None:
 
     assert previews.ZALO_OA_FILE_TYPES == zalo_oa.UPLOADABLE
     assert (previews.ZALO_OA_MAX_FILE, previews.ZALO_OA_MAX_IMAGE) == (zalo_oa.MAX_UPLOAD_FILE, zalo_oa.MAX_UPLOAD_IMAGE)
+
+
+async def test_an_officer_opens_what_reached_their_unit_and_acknowledges_it(dash: Dash) -> None:
+    """The officer's dashboard links each announcement their unit received: the body, the
+    files (the PDF shown in the browser), and "Đã nhận" for the whole unit. Another unit's
+    officer can open none of it by changing the URL; the office sees the acknowledgement."""
+    for chat, unit in ((CAOLOC, "X_CAOLOC"), (DONGDANG, "X_DONGDANG")):
+        await dash.bind(chat, unit)
+    files = dash.app.services.files
+    decree = await files.store("12-CT-UBND.pdf", "application/pdf", PDF)
+    annex = await files.store("bieu-mau.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                              b"PK\x03\x04 bieu mau")
+    a = await dash.app.services.announcements.create(
+        doc_type="Chỉ thị", number="12/CT-UBND", summary="Về thi đua năm 2026", body="Các đơn vị **triển khai** ngay.",
+        attachments=[decree, annex], audience={"units": ["X_CAOLOC"]}, needs_ack=True)
+    await dash.drain()
+    url = f"{dash.base}/web/van-ban/{a.id}"
+    b, csrf = await dash.signed_in(unit="X_CAOLOC")
+    async with b:
+        home = await (await b.get(f"{dash.base}/web")).text()
+        assert f'<a href="/web/van-ban/{a.id}">Chỉ thị 12/CT-UBND</a>' in home
+        page = await (await b.get(url)).text()
+        assert "<b>triển khai</b>" in page and 'id="acknowledge"' in page and 'id="deliveries"' not in page
+        assert f'href="/web/van-ban/{a.id}/tep/0">12-CT-UBND.pdf' in page and "bieu-mau.xlsx" in page
+        r = await b.get(f"{url}/tep/0")
+        assert r.status == 200 and r.content_type == "application/pdf" and await r.read() == PDF
+        assert r.headers["Content-Disposition"].startswith("inline")
+        r = await b.get(f"{url}/tep/1")
+        assert r.status == 200 and r.headers["Content-Disposition"].startswith("attachment")
+        for bad in ("2", "-1", "x", "٣"):
+            assert (await b.get(f"{url}/tep/{bad}")).status == 404, bad
+        assert (await b.post(f"{url}/xac-nhan", data={"csrf": "sai"}, allow_redirects=False)).status == 403
+        r = await b.post(f"{url}/xac-nhan", data={"csrf": csrf}, allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"].endswith("xong=acked")
+        page = await (await b.get(dash.base + r.headers["Location"])).text()
+        assert 'id="acknowledged"' in page and 'id="acknowledge"' not in page
+        r = await b.post(f"{url}/xac-nhan", data={"csrf": csrf}, allow_redirects=False)  # again: harmless
+        assert r.status == 303
+    assert (await dash.app.services.announcements.counts(a.id)).acknowledged == 1
+    other, other_csrf = await dash.signed_in(unit="X_DONGDANG")
+    async with other:
+        for path in ("", "/tep/0"):
+            r = await other.get(url + path)
+            assert r.status == 404 and "triển khai" not in await r.text(), path
+        assert (await other.post(f"{url}/xac-nhan", data={"csrf": other_csrf}, allow_redirects=False)).status == 404
+    v, vcsrf = await dash.signed_in("viewer")
+    async with v:
+        page = await (await v.get(url)).text()
+        assert 'id="deliveries"' in page and '<b data-figure="acknowledged">1</b>' in page
+        assert (await v.get(f"{url}/tep/0")).status == 200
+        assert (await v.post(f"{url}/xac-nhan", data={"csrf": vcsrf}, allow_redirects=False)).status == 403
+    async with dash.app.uow() as uow:
+        actions = [x.action for x in await uow.session.scalars(select(AuditLog).order_by(AuditLog.id))]
+    assert actions.count("announcement.acknowledge") == 1 and actions.count("web.announcement_acknowledge") == 2
