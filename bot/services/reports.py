@@ -51,6 +51,9 @@ STATE_LABELS = {s: TEMPLATE_STATE_LABELS[s.value] for s in UnitState}
 """Each state's words, from the one table the templates use too."""
 MIN_RETURN_REASON = 5
 """A reason the unit can act on is at least this long (the chat and the dashboard both ask it)."""
+MAX_RETURN_REASON = 2000
+"""And at most this long: the unit reads it in one chat message. The dashboard refuses a longer
+one (rather than cutting it, which would send the unit half a sentence)."""
 FORM_CODES = {"bao-cao-6-thang": "BC6T", "bao-cao-nam": "BCN", "dang-ky-thi-dua": "ĐKTĐ"}
 
 

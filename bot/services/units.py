@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 from bot.core import Clock, nfc
 from bot.services.phones import normalise_phone
 from bot.services.views import UnitView
-from storage.models import Unit, UnitGroup, declared_length
+from storage.models import Unit, UnitGroup, UnitKind, declared_length
 from storage.records import UnitListingRow
 from storage.uow import UnitOfWorkFactory
 
@@ -31,6 +31,9 @@ KIND_ALIASES = {
     "khoi": "khoi", "khối": "khoi",
     "khac": "khac", "khác": "khac",
 }
+KIND_LABELS = UnitKind.LABELS
+"""A kind's words ("xa" → "Xã") for pages that may not import storage: staff read the
+words, the stored code stays the value of a filter."""
 COLUMNS = ("code", "name", "kind", "parent_code", "groups")
 REQUIRED = ("code", "name", "kind")
 DELIMITERS = (",", ";")

@@ -17,14 +17,17 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.core.callbacks import number
+from bot.core.text import fold, name_key, vietnamese_order
 from bot.forms.engine import FormEngine, answer_files
 from bot.services.reports import (
+    MAX_RETURN_REASON,
     MIN_RETURN_REASON,
     STATE_LABELS,
     SubmissionView,
     UnitState,
     UnitStatusRow,
 )
+from bot.services.units import KIND_LABELS
 from bot.services.web_access import WebUser
 from bot.web.downloads import stored_file
 from bot.web.guard import Refused, require
@@ -43,6 +46,11 @@ def _int(value: str) -> int:
     if not value.isascii() or not value.isdigit() or len(value) > 9:
         raise Refused(404, "not_found")
     return int(value)
+
+
+def _kind_order(kind: str) -> tuple[str, str]:
+    """The "Loại" filter lists kinds by the words it shows ("Phường" before "Xã")."""
+    return vietnamese_order(KIND_LABELS.get(kind, kind))
 
 
 class ReportPages:
@@ -121,16 +129,16 @@ class ReportPages:
         rows = prog.rows
         q = request.query
         status, group, kind = q.get("trang_thai", ""), q.get("cum", ""), q.get("loai", "")
-        search = q.get("tim", "").strip().casefold()
+        search = fold(q.get("tim", ""))  # "cao loc" finds "Xã Cao Lộc": both sides folded
         sort = q.get("sap_xep", "code") if q.get("sap_xep", "code") in SORTS else "code"
         shown = [r for r in rows
                  if (not status or (status == "missing" and r.missing) or r.state.value == status)
                  and (not group or group in r.groups)
                  and (not kind or r.kind == kind)
-                 and (not search or search in r.code.casefold() or search in r.name.casefold())]
+                 and (not search or search in name_key(r.code) or search in name_key(r.name))]
         order = list(UnitState)
         keys: dict[str, Callable[[UnitStatusRow], Any]] = {
-            "code": lambda r: r.code, "name": lambda r: r.name.casefold(), "group": lambda r: (r.groups[:1], r.code),
+            "code": lambda r: r.code, "name": lambda r: vietnamese_order(r.name), "group": lambda r: (r.groups[:1], r.code),
             "status": lambda r: (order.index(r.state), r.code),
             "submitted": lambda r: (r.submitted_at is None, r.submitted_at or 0)}
         shown.sort(key=keys[sort])
@@ -138,9 +146,10 @@ class ReportPages:
         return self.dash.page(
             "period", user=user, prog=prog, shown=len(shown), total=len(rows),
             table=self.unit_rows.html(shown, admin=user.is_admin), labels=STATE_LABELS, states=list(UnitState),
-            groups=sorted({g for r in rows for g in r.groups}), kinds=sorted({r.kind for r in rows}),
+            groups=sorted({g for r in rows for g in r.groups}), kinds=sorted({r.kind for r in rows}, key=_kind_order),
             filters=filters, query=urlencode({k: v for k, v in filters.items() if v}),
-            reminded=q.get("da_nhac"), unreachable=q.get("khong_lien_lac"), now=self.services.clock.now())
+            reminded=q.get("da_nhac"), none_picked=q.get("chua_chon") == "1",
+            unreachable=q.get("khong_lien_lac"), now=self.services.clock.now())
 
     async def period_figures(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, staff=True)
@@ -159,12 +168,14 @@ class ReportPages:
         only = None
         if form.get("pham_vi") != "tat_ca":
             only = {n for v in form.getall("don_vi", []) if (n := number(str(v))) is not None}
-        reached, unreachable = await self.services.remind_missing_now(period_id, only=only)
-        await self.dash.access.record(user, "web.remind_now", period=period_id,
-                                      scope="all" if only is None else sorted(only), reached=reached)
         back = str(form.get("quay_lai", ""))
         back = back if back.startswith("?") or not back else ""
         sep = "&" if back else "?"
+        if only is not None and not only:  # "đã chọn" with no box ticked: say so, send nothing
+            return see_other(f"/web/ky/{period_id}{back}{sep}chua_chon=1")
+        reached, unreachable = await self.services.remind_missing_now(period_id, only=only)
+        await self.dash.access.record(user, "web.remind_now", period=period_id,
+                                      scope="all" if only is None else sorted(only), reached=reached)
         return see_other(f"/web/ky/{period_id}{back}{sep}da_nhac={reached}&khong_lien_lac={len(unreachable)}")
 
     async def excel(self, request: web.Request) -> web.Response:
@@ -186,6 +197,13 @@ class ReportPages:
     async def submission(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access)
         sub = await self._submission(request, user)
+        error = request.query.get("loi", "")  # a too-long reason is shown by the POST itself, with its length
+        return await self._submission_page(user, sub, error=error if error in ("reason", "state") else "",
+                                           done=request.query.get("xong", ""))
+
+    async def _submission_page(self, user: WebUser, sub: SubmissionView, *, error: str = "", done: str = "",
+                               reason: str = "", length: int = 0, status: int = 200) -> web.Response:
+        """The submission page; after a refused "Trả lại", with the reason typed kept in its box."""
         period = await self.services.reports.period(sub.period_id)
         assert period is not None
         engine = FormEngine(self.services.forms[period.form_id])
@@ -205,7 +223,8 @@ class ReportPages:
                  for n, f in enumerate(self._files(sub))]
         return self.dash.page("submission", user=user, s=sub, period=period, sections=sections, changed=changed,
                               revisions=revisions, files=files, min_reason=MIN_RETURN_REASON,
-                              error=request.query.get("loi", ""), done=request.query.get("xong", ""))
+                              max_reason=MAX_RETURN_REASON, error=error, done=done, reason=reason, length=length,
+                              status=status)
 
     @staticmethod
     def _files(sub: SubmissionView) -> list[dict[str, Any]]:
@@ -227,10 +246,13 @@ class ReportPages:
         """"Trả lại" with a reason; the unit is told in chat at once (same use case as the chat's)."""
         user = await require(request, self.dash.access, admin=True)
         sub = await self._submission(request, user)
-        reason = " ".join(str((await form_of(request)).get("ly_do", "")).split())
-        if len(reason) < MIN_RETURN_REASON:
-            return see_other(f"/web/bao-cao/{sub.id}?loi=reason")
-        returned = await self.services.reports.return_submission(sub.id, reason[:2000], user.member_id)
+        typed = str((await form_of(request)).get("ly_do", ""))
+        reason = " ".join(typed.split())
+        if len(reason) < MIN_RETURN_REASON or len(reason) > MAX_RETURN_REASON:
+            # refused, not cut: the page again with what was typed, and nothing returned
+            return await self._submission_page(user, sub, error="reason" if len(reason) < MIN_RETURN_REASON
+                                               else "reason_long", reason=typed, length=len(reason), status=400)
+        returned = await self.services.reports.return_submission(sub.id, reason, user.member_id)
         if returned is None:
             return see_other(f"/web/bao-cao/{sub.id}?loi=state")
         period = await self.services.reports.period(returned.period_id)

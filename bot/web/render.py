@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from bot.services.units import KIND_LABELS
+
 TEMPLATES = Path(__file__).with_name("templates")
 
 
@@ -38,6 +40,7 @@ def environment(timezone: str) -> Environment:
     env.filters["local"] = local
     env.filters["number"] = number
     env.filters["channel"] = lambda name: CHANNEL_LABELS.get(name, name)
+    env.filters["kind"] = lambda code: KIND_LABELS.get(code, code)
     return env
 
 

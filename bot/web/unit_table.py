@@ -6,9 +6,10 @@ look-ups and a dozen autoescape calls — 70–90 ms a page, most of the period 
 Here a row is one f-string with three escapes (the only free text: code, name, cụm/khối);
 every other cell is a number, a fixed state value, or a time formatted by the same function
 the templates' ``local`` filter uses. The state's words come from the templates' own table
-(``STATE_LABELS``). The table's head, the empty case and every other word stay in
-``period.html.j2``; the columns here follow its header, and dashboard.css picks the phone's
-hidden and right-aligned columns by position.
+(``STATE_LABELS``), and a unit without a chat says ``NO_CHAT`` as the Đơn vị page does. The
+table's head, the empty case and every other word stay in ``period.html.j2``; the columns
+here follow its header, and dashboard.css picks the phone's hidden and right-aligned
+columns by position.
 
 Between two loads of a page most rows have not changed, so ``UnitRows`` keeps each row's
 HTML keyed by the row itself (every value it shows): a row that changed is a new key and is
@@ -29,6 +30,9 @@ CHANNEL_ORDER = {ch: i for i, ch in enumerate(CHANNEL_LABELS)}
 
 MISSING = MISSING_STATES
 """The units still owing a report: the only ones a tick box can pick for "Nhắc ngay"."""
+
+NO_CHAT = "chưa có"
+"""The Kênh cell of a unit no chat reaches: the words the Đơn vị page shows for it."""
 
 KEPT_ROWS = 50_000
 """Rows kept rendered (ten periods of 5000 units, for admins and viewers); past it the whole
@@ -60,7 +64,7 @@ class UnitRows:
         """One ``<tr>``, a line, without the closing tags HTML does not need: ``data-unit``/
         ``data-state`` on the row, a tick box (admins; only missing units can be ticked), code,
         name (linked to the report when there is one), cụm/khối, state, submitted at,
-        revision, last reminder, active chats (marked when none)."""
+        revision, last reminder, active chats ("chưa có", marked, when none)."""
         state = r.state
         code, name = escape(r.code), escape(r.name)
         tick = (f'<td><input type="checkbox" name="don_vi" value="{r.id}"{"" if state in MISSING else " disabled"}>'
@@ -71,7 +75,7 @@ class UnitRows:
         else:
             name_cell, submitted = name, "<td><td>"
         last = local_time(r.last_reminder, self.tz, "%d/%m %H:%M")
-        chats = f"<td>{channels_text(dict(r.chats))}" if r.chats else '<td class="bad">0'
+        chats = f"<td>{channels_text(dict(r.chats))}" if r.chats else f'<td class="bad">{NO_CHAT}'
         return (f'<tr data-unit="{code}" data-state="{state.value}">{tick}<td>{code}<td>{name_cell}'
                 f'<td>{escape(", ".join(r.groups))}<td><b class="s-{state.value}">{self.labels[state]}</b>'
                 f"{submitted}<td>{last}{chats}\n")
@@ -83,4 +87,4 @@ def channels_text(chats: Mapping[str, int]) -> str:
                      for ch, n in sorted(chats.items(), key=lambda item: CHANNEL_ORDER.get(item[0], 9)))
 
 
-__all__ = ["CHANNEL_LABELS", "MISSING", "UnitRows", "channels_text"]
+__all__ = ["CHANNEL_LABELS", "MISSING", "NO_CHAT", "UnitRows", "channels_text"]

@@ -18,6 +18,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.core.callbacks import number
+from bot.core.text import fold, name_key
 from bot.web.guard import require
 from bot.web.unit_import import UnitImportPages
 from bot.web.unit_table import channels_text
@@ -49,8 +50,12 @@ class UnitPages:
         user = await require(request, self.dash.access, staff=True)
         only_unbound = request.query.get("chua_lien_ket") == "1"
         chats = await self.services.units.chats_by_channel()
-        rows = [(u, chats.get(u.id, {})) for u, n in await self.services.units.list() if not only_unbound or n == 0]
-        return self.dash.page("units", user=user, rows=rows, only_unbound=only_unbound, channels=channels_text)
+        search = fold(request.query.get("tim", ""))  # "cao loc" finds "Xã Cao Lộc"
+        rows = [(u, chats.get(u.id, {})) for u, n in await self.services.units.list()
+                if (not only_unbound or n == 0)
+                and (not search or search in name_key(u.code) or search in name_key(u.name))]
+        return self.dash.page("units", user=user, rows=rows, only_unbound=only_unbound, channels=channels_text,
+                              search=request.query.get("tim", ""))
 
     async def invite_sheet(self, request: web.Request) -> web.Response:
         """New invite codes for the ticked units (or all without a chat), as a sheet to print."""

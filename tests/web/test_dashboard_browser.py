@@ -136,7 +136,7 @@ async def test_the_invite_sheet_renders_its_qr_codes(dash: Dash, browser: Browse
     await browser.wait_for("#overview-figures")
     await browser.get(f"{dash.base}/web/don-vi?chua_lien_ket=1")
     await browser.wait_for("#invite-unbound")
-    shown = await browser.attrs("#units tbody tr", "data-unit")
+    shown = await browser.attrs("#unit-list tbody tr", "data-unit")
     await browser.click("#invite-unbound")
     await browser.wait_for("#invite-sheet")
     assert await browser.attrs("#invite-sheet article", "data-unit") == shown
@@ -144,6 +144,42 @@ async def test_the_invite_sheet_renders_its_qr_codes(dash: Dash, browser: Browse
                                                                                       "#invite-sheet svg.segno")])
     assert len(sizes) == len(shown) and all(s["width"] >= 100 and s["height"] >= 100 for s in sizes)
     await browser.screenshot("phieu-moi", 1366, 768)
+    assert await browser.console_errors() == []
+
+
+async def test_the_units_page_on_a_phone_shows_code_name_and_channels(dash: Dash, browser: Browser) -> None:
+    """At 390 px the Đơn vị table keeps code, name and linked channels (the period table's
+    phone rules, picked by column position, once hid all but the code)."""
+    await dash.bind(CAOLOC, "X_CAOLOC")
+    await browser.get(await dash.link("admin"))
+    await browser.click("#sign-in")
+    await browser.wait_for("#overview-figures")
+    await browser.get(f"{dash.base}/web/don-vi?tim=cao loc")
+    await browser.wait_for("#unit-list")
+
+    def cells_shown() -> dict[str, bool]:
+        browser.driver.set_window_size(390, 844)
+        row = browser.driver.find_element(By.CSS_SELECTOR, "#unit-list tr[data-unit='X_CAOLOC']")
+        cells = row.find_elements(By.TAG_NAME, "td")
+        heads = browser.driver.find_elements(By.CSS_SELECTOR, "#unit-list thead th")
+        return {(h.get_attribute("textContent") or "tick"): c.is_displayed() for h, c in zip(heads, cells, strict=True)}
+
+    shown = await browser.call(cells_shown)
+    assert shown == {"tick": True, "Mã": True, "Tên đơn vị": True, "Loại": False, "Cụm/khối": False,
+                     "Kênh đã liên kết": True}, shown
+    assert "Xã Cao Lộc" in await browser.text("#unit-list tr[data-unit='X_CAOLOC']")
+    await browser.get(f"{dash.base}/web/don-vi")
+    await browser.wait_for("#unit-list")
+    await browser.screenshot("don-vi", 390, 844)
+    await browser.screenshot("don-vi", 1366, 768)
+
+    def table_on_a_phone() -> None:  # the table itself, scrolled to, at the phone's size
+        browser.driver.set_window_size(390, 844)
+        browser.driver.execute_script("document.getElementById('unit-list').scrollIntoView()")
+        browser.driver.save_screenshot(str(browser.shots / "don-vi-bang-390x844.png"))
+        browser.driver.set_window_size(1366, 768)
+
+    await browser.call(table_on_a_phone)
     assert await browser.console_errors() == []
 
 

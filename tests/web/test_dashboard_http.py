@@ -357,3 +357,60 @@ async def test_units_and_the_printable_invite_sheet(dash: Dash) -> None:
         assert re.findall(r'data-unit="([^"]+)">', await r.text()) == ["X_CAOLOC"]
     from_web = [a for a in await audit(dash, "invite.create") if a.actor.startswith("member:")]
     assert len(from_web) == len(unbound) + 1  # the harness's own /start invite was made by "cli"
+
+
+async def test_a_too_long_or_empty_return_reason_is_refused_and_kept(dash: Dash) -> None:
+    """Not cut to the limit in silence: the page again with the reason typed, nothing returned."""
+    import html as html_lib
+
+    await dash.bind(OFFICER_CHAT, "X_CAOLOC")
+    period = await dash.open_period()
+    sub = await dash.submit(period, "X_CAOLOC")
+    await dash.drain()
+    before = len(dash.tg.messages_to(OFFICER_CHAT))
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        long_reason = ("Thiếu số liệu khen thưởng <cấp tỉnh> & cấp xã. " * 120)[:5000]
+        r = await b.post(f"{dash.base}/web/bao-cao/{sub}/tra-lai", data={"csrf": csrf, "ly_do": long_reason},
+                         allow_redirects=False)
+        page = await r.text()
+        assert r.status == 400
+        error = page.split('id="action-error">', 1)[1].split("</p>", 1)[0]
+        assert "5.000 ký tự" in error and "2.000 ký tự" in error and "chưa bị trả lại" in error
+        box = page.split('id="reason"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
+        assert html_lib.unescape(box) == long_reason
+        for empty in ("", "   "):
+            r = await b.post(f"{dash.base}/web/bao-cao/{sub}/tra-lai", data={"csrf": csrf, "ly_do": empty},
+                             allow_redirects=False)
+            assert r.status == 400 and "ít nhất 5 ký tự" in await r.text()
+        view = await dash.app.services.reports.submission_by_id(sub)
+        assert view is not None and view.status == "submitted"
+        await dash.drain()
+        assert len(dash.tg.messages_to(OFFICER_CHAT)) == before, "the unit was told nothing"
+        assert await audit(dash, "web.return") == []
+        # at the limit exactly: returned, the whole reason kept
+        reason = "Đề nghị bổ sung số liệu. " + "x" * 1975
+        assert len(reason) == 2000
+        r = await b.post(f"{dash.base}/web/bao-cao/{sub}/tra-lai", data={"csrf": csrf, "ly_do": reason},
+                         allow_redirects=False)
+        assert r.status == 303 and "xong=returned" in r.headers["Location"]
+    view = await dash.app.services.reports.submission_by_id(sub)
+    assert view is not None and view.status == "returned" and view.return_reason == reason
+
+
+async def test_remind_the_chosen_units_with_none_chosen_says_so_and_sends_nothing(dash: Dash) -> None:
+    await dash.bind(OFFICER_CHAT, "X_DONGDANG")
+    period = await dash.open_period()
+    await dash.drain()
+    before = len(dash.tg.messages_to(OFFICER_CHAT))
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        r = await b.post(f"{dash.base}/web/ky/{period}/nhac-ngay",
+                         data={"csrf": csrf, "pham_vi": "da_chon", "quay_lai": "?trang_thai=missing"})
+        page = await r.text()
+        assert r.status == 200 and "trang_thai=missing" in str(r.url), "the filter is kept"
+        result = page.split('id="remind-result">', 1)[1].split("</p>", 1)[0]
+        assert "Đồng chí chưa chọn đơn vị nào để nhắc" in result and "Đã gửi nhắc tới" not in page
+    await dash.drain()
+    assert len(dash.tg.messages_to(OFFICER_CHAT)) == before
+    assert await audit(dash, "web.remind_now") == []
