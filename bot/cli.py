@@ -283,6 +283,8 @@ async def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"  + {code}")
             for code in report.updated:
                 print(f"  ~ {code}")
+            if report.reminders_planned:
+                print(f"Đã lên lịch {report.reminders_planned} lời nhắc hạn nộp cho các đơn vị mới vào kỳ báo cáo đang mở")
             return 0
         rows = await app.services.units.list()
         print(f"{'MÃ':<16} {'LOẠI':<8} {'CẤP TRÊN':<12} {'KÊNH':>4}  TÊN  [NHÓM]")

@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 
 from bot.core import Clock, nfc
 from bot.services.phones import normalise_phone
+from bot.services.reminders import ReminderService
 from bot.services.views import UnitView
 from storage.models import Unit, UnitGroup, declared_length
 from storage.records import UnitListingRow
@@ -89,6 +90,8 @@ class ImportReport:
     changes: dict[str, list[str]] = field(default_factory=dict)
     """Code of an updated unit → what changes: ``name``, ``kind``, ``groups``, ``phone``, ``parent``."""
     applied: bool = True
+    reminders_planned: int = 0
+    """Reminders of open periods planned for the units added or moved into their audience."""
 
     @property
     def rejected_lines(self) -> list[int]:
@@ -295,9 +298,10 @@ def check_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> tuple[lis
 
 
 class UnitService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, reminders: ReminderService) -> None:
         self.uow = uow
         self.clock = clock
+        self.reminders = reminders
 
     async def import_file(self, path: Path, actor: str = "cli", *, name: str | None = None, apply: bool = True,
                           partial: bool = False) -> ImportReport:
@@ -312,7 +316,11 @@ class UnitService:
         ``partial`` false (the CLI): all or nothing — any bad row raises ``UnitImportError``.
         ``partial`` true (the dashboard): bad rows are reported in ``rejected`` and the rest
         go ahead. ``apply`` false runs exactly the same steps and rolls them back, so the
-        dashboard's preview is what confirming will do, not a second guess at it."""
+        dashboard's preview is what confirming will do, not a second guess at it.
+
+        Units added, or changed into an open period's audience, get that period's reminders
+        in the same transaction (units changed out of it lose the ones not sent): a period
+        promises to remind every unit still missing, not only those there when it opened."""
         now = self.clock.now()
         report = ImportReport(applied=apply)
         async with self.uow() as uow:
@@ -358,10 +366,14 @@ class UnitService:
                     if row.code not in report.created and row.code not in report.updated:
                         report.unchanged.remove(row.code)
                         report.updated.append(row.code)
+            await uow.flush()
+            touched = [by_code[c].id for c in (*report.created, *report.updated)]
+            report.reminders_planned = await self.reminders.stage_units_changed(uow, touched)
             if not apply:
                 return report  # leaving the block without a commit rolls every change back
             uow.audit.record(now, actor, "units.import", source=source, created=len(report.created),
-                             updated=len(report.updated), rejected=len(report.rejected))
+                             updated=len(report.updated), rejected=len(report.rejected),
+                             reminders=report.reminders_planned)
             await uow.commit()
         return report
 
