@@ -43,6 +43,9 @@ MAX_NAME = declared_length(Unit, "name")
 MAX_GROUP = declared_length(UnitGroup, "name")
 _FOLD = re.compile(r"[\t\n\r\v\f]+")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CODE_PATTERN = re.compile(r"[A-Z0-9_-]+")
+"""A unit code, upper-cased: chat commands split on spaces (``/moi X LOWER`` reads the code
+``X``), and officers type codes on phone keyboards, so letters without diacritics only."""
 
 
 class UnitImportError(Exception):
@@ -269,6 +272,9 @@ def check_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> tuple[lis
             problems.append((i, "thiếu mã đơn vị (code)"))
         elif len(code) > MAX_CODE:
             problems.append((i, f"mã đơn vị dài {len(code)} ký tự, tối đa {MAX_CODE}"))
+        elif not CODE_PATTERN.fullmatch(code):
+            problems.append((i, f"mã đơn vị “{code}” không hợp lệ: chỉ dùng chữ không dấu, số, dấu gạch dưới "
+                                "hoặc gạch ngang, không có dấu cách"))
         elif code in seen:
             problems.append((i, f"mã {code} trùng với dòng {seen[code]}"))
         if not name:
