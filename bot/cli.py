@@ -283,6 +283,8 @@ async def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"  + {code}")
             for code in report.updated:
                 print(f"  ~ {code}")
+            if report.reminders_planned:
+                print(f"Đã lên lịch {report.reminders_planned} lời nhắc hạn nộp cho các đơn vị mới vào kỳ báo cáo đang mở")
             return 0
         rows = await app.services.units.list()
         print(f"{'MÃ':<16} {'LOẠI':<8} {'CẤP TRÊN':<12} {'KÊNH':>4}  TÊN  [NHÓM]")
@@ -305,7 +307,7 @@ async def telegram_username(settings: Settings) -> str | None:
 
 
 async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services.members import InviteError
+    from bot.services.members import ROLE_LABELS, InviteError
 
     if args.role == "officer" and not args.unit and not args.zalo_oa_all:
         raise CliError("cần mã đơn vị: tdkt-bot invite MÃ_ĐƠN_VỊ (hoặc --role admin)")
@@ -337,7 +339,8 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
         username = await telegram_username(settings)
         unit = f"{inv.unit.name} ({inv.unit.code})" if inv.unit else "-"
         print(f"Mã mời: {inv.code}")
-        print(f"Vai trò: {inv.role}   Đơn vị: {unit}   Hết hạn: {inv.expires_at.astimezone().strftime('%d/%m/%Y %H:%M')}")
+        role = ROLE_LABELS.get(inv.role, inv.role)
+        print(f"Vai trò: {role}   Đơn vị: {unit}   Hết hạn: {fmt(inv.expires_at, settings.timezone)}")
         link = f"https://t.me/{username}?start={inv.code}" if username else f"https://t.me/<tên_bot>?start={inv.code}"
         print(f"Liên kết Telegram: {link}")
         print(f"Hoặc gửi cho bot: /start {inv.code}")

@@ -7,11 +7,10 @@ import re
 from bot.core import Choice, InboundKind, Router, rows
 from bot.core.callbacks import decode
 from bot.rendering.buttons import LinkAnotherChannel, ReceiveOn
-from bot.services.members import InviteError, RedeemOutcome
+from bot.services.members import ROLE_LABELS, InviteError, RedeemOutcome
 from handlers.broadcasts import ack_typed
 from handlers.context import Ctx, Handler, open_to_group_strangers, requires
 
-ROLE_LABELS = {"officer": "cán bộ phụ trách thi đua – khen thưởng", "admin": "quản trị (cơ quan Nội vụ)"}
 CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA (Official Account)",
                   "console": "Console (máy tính)"}
 STATUS_LABELS = {"active": "đang hoạt động", "blocked": "đã chặn bot", "left": "đã rời"}

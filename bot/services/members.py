@@ -15,6 +15,8 @@ from storage.errors import Conflict
 from storage.models import BindingStatus, ChatBinding, Invite, Member, Role
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
+ROLE_LABELS = {"officer": "cán bộ phụ trách thi đua – khen thưởng", "admin": "quản trị (cơ quan Nội vụ)"}
+"""A role as chat and the CLI name it to people (the stored value is English)."""
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 
 

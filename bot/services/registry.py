@@ -95,7 +95,7 @@ class Services:
         return cls(
             clock=clock,
             members=members,
-            units=UnitService(uow, clock),
+            units=UnitService(uow, clock, reminders),
             conversations=ConversationService(uow, clock),
             announcements=announcements,
             reports=reports,

@@ -10,13 +10,13 @@ PostgreSQL never send the same reminder twice, and a crash between ticks loses n
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.core import Clock
-from bot.services.audience import recipient_bindings, resolve_units
+from bot.services.audience import Audience, recipient_bindings, resolve_units
 from bot.services.calendar import WorkCalendar
 from bot.services.notices import ChoiceRows, NoticeText, notice_row
 from bot.services.reports import SubmissionStatus, answers_in_progress, offset_delta
@@ -26,7 +26,7 @@ from storage.records import PlannedReminder
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 STATUS_LABELS = {"planned": "dự kiến", "sent": "đã gửi", "skipped": "bỏ qua (đơn vị đã nộp)",
-                 "cancelled": "hủy (kỳ đã đóng/đổi)", "claimed": "đang gửi",
+                 "cancelled": "hủy (kỳ đã đóng/đổi, hoặc đơn vị không còn thuộc đối tượng)", "claimed": "đang gửi",
                  "merged": "gộp với lời nhắc cùng lúc"}
 
 
@@ -154,11 +154,37 @@ class ReminderService(_DashboardReads):
             return 0
         units = await resolve_units(uow, p.audience)
         existing = await uow.reminders.kinds_of(p.id)
+        return await self._add(uow, p, [u.id for u in units], existing, now)
+
+    async def stage_units_changed(self, uow: UnitOfWork, unit_ids: Collection[int]) -> int:
+        """Units were added or changed (an import) inside ``uow`` (flushed, not committed): in
+        every open period, those its audience now includes get the period's reminders they do
+        not have yet, planned as ``stage_plan`` plans them — times already behind us left out
+        the same way, and never a second reminder of a kind a unit has or was sent — and those
+        it no longer includes lose the ones not sent. Without this a unit added after a period
+        opened would never be reminded, though the period's table lists it as missing.
+        How many reminders were planned."""
+        if not unit_ids:
+            return 0
+        now = self.clock.now()
+        ids = sorted(unit_ids)
+        planned = 0
+        for p in await uow.reports.periods(status="open"):
+            inside = await uow.audiences.ids_in(Audience.of(p.audience), ids)
+            await uow.reminders.drop_planned_for(p.id, [i for i in ids if i not in inside])
+            members = [i for i in ids if i in inside]
+            if members:
+                planned += await self._add(uow, p, members, await uow.reminders.kinds_of(p.id, members), now)
+        return planned
+
+    async def _add(self, uow: UnitOfWork, p: ReportPeriod, unit_ids: list[int], existing: set[tuple[int, str]],
+                   now: datetime) -> int:
+        """Store ``schedule(p)`` for these units, leaving out the (unit, kind) in ``existing``."""
         rows = []
         for kind, planned, send_at in self.schedule(p, now):
-            for u in units:
-                if (u.id, kind) not in existing:
-                    rows.append({"period_id": p.id, "unit_id": u.id, "kind": kind, "planned_for": planned,
+            for unit_id in unit_ids:
+                if (unit_id, kind) not in existing:
+                    rows.append({"period_id": p.id, "unit_id": unit_id, "kind": kind, "planned_for": planned,
                                  "send_at": send_at, "status": "planned", "deliveries": 0, "created_at": now})
         await uow.reminders.add_planned(rows)
         return len(rows)
@@ -197,9 +223,13 @@ class ReminderService(_DashboardReads):
             reminded: set[tuple[int, int]] = set()
             counts: dict[int, int] = {}
             rows: list[dict[str, Any]] = []
+            # a unit closed, or moved out of the period's cụm/khối or kind, since it was planned
+            audience_of = {pid: await uow.audiences.ids_in(Audience.of(p.audience),
+                                                           {r.unit_id for r in claimed if r.period_id == pid})
+                           for pid, p in periods.items() if p.status == "open"}
             for r in claimed:
                 p = periods[r.period_id]
-                if p.status != "open":
+                if p.status != "open" or r.unit_id not in audience_of[r.period_id]:
                     by_status["cancelled"].append(r.id)
                     continue
                 if (r.period_id, r.unit_id) in done:

@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 
 from bot.core import Clock, nfc
 from bot.services.phones import normalise_phone
+from bot.services.reminders import ReminderService
 from bot.services.views import UnitView
 from storage.models import Unit, UnitGroup, UnitKind, declared_length
 from storage.records import UnitListingRow
@@ -45,6 +46,9 @@ MAX_NAME = declared_length(Unit, "name")
 MAX_GROUP = declared_length(UnitGroup, "name")
 _FOLD = re.compile(r"[\t\n\r\v\f]+")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CODE_PATTERN = re.compile(r"[A-Z0-9_-]+")
+"""A unit code, upper-cased: chat commands split on spaces (``/moi X LOWER`` reads the code
+``X``), and officers type codes on phone keyboards, so letters without diacritics only."""
 
 
 class UnitImportError(Exception):
@@ -92,6 +96,8 @@ class ImportReport:
     changes: dict[str, list[str]] = field(default_factory=dict)
     """Code of an updated unit → what changes: ``name``, ``kind``, ``groups``, ``phone``, ``parent``."""
     applied: bool = True
+    reminders_planned: int = 0
+    """Reminders of open periods planned for the units added or moved into their audience."""
 
     @property
     def rejected_lines(self) -> list[int]:
@@ -269,6 +275,9 @@ def check_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> tuple[lis
             problems.append((i, "thiếu mã đơn vị (code)"))
         elif len(code) > MAX_CODE:
             problems.append((i, f"mã đơn vị dài {len(code)} ký tự, tối đa {MAX_CODE}"))
+        elif not CODE_PATTERN.fullmatch(code):
+            problems.append((i, f"mã đơn vị “{code}” không hợp lệ: chỉ dùng chữ không dấu, số, dấu gạch dưới "
+                                "hoặc gạch ngang, không có dấu cách"))
         elif code in seen:
             problems.append((i, f"mã {code} trùng với dòng {seen[code]}"))
         if not name:
@@ -298,9 +307,10 @@ def check_rows(raw: list[dict[str, str]], existing_codes: set[str]) -> tuple[lis
 
 
 class UnitService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, reminders: ReminderService) -> None:
         self.uow = uow
         self.clock = clock
+        self.reminders = reminders
 
     async def import_file(self, path: Path, actor: str = "cli", *, name: str | None = None, apply: bool = True,
                           partial: bool = False) -> ImportReport:
@@ -315,7 +325,11 @@ class UnitService:
         ``partial`` false (the CLI): all or nothing — any bad row raises ``UnitImportError``.
         ``partial`` true (the dashboard): bad rows are reported in ``rejected`` and the rest
         go ahead. ``apply`` false runs exactly the same steps and rolls them back, so the
-        dashboard's preview is what confirming will do, not a second guess at it."""
+        dashboard's preview is what confirming will do, not a second guess at it.
+
+        Units added, or changed into an open period's audience, get that period's reminders
+        in the same transaction (units changed out of it lose the ones not sent): a period
+        promises to remind every unit still missing, not only those there when it opened."""
         now = self.clock.now()
         report = ImportReport(applied=apply)
         async with self.uow() as uow:
@@ -361,10 +375,14 @@ class UnitService:
                     if row.code not in report.created and row.code not in report.updated:
                         report.unchanged.remove(row.code)
                         report.updated.append(row.code)
+            await uow.flush()
+            touched = [by_code[c].id for c in (*report.created, *report.updated)]
+            report.reminders_planned = await self.reminders.stage_units_changed(uow, touched)
             if not apply:
                 return report  # leaving the block without a commit rolls every change back
             uow.audit.record(now, actor, "units.import", source=source, created=len(report.created),
-                             updated=len(report.updated), rejected=len(report.rejected))
+                             updated=len(report.updated), rejected=len(report.rejected),
+                             reminders=report.reminders_planned)
             await uow.commit()
         return report
 

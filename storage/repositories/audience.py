@@ -3,6 +3,7 @@ queries built on it (who is in it, which chats reach them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -13,6 +14,8 @@ from storage.audience import Audience
 from storage.models import BindingStatus, ChatBinding, Member, ReportPeriod, Role, Unit, UnitGroup
 from storage.records import GROUP_SEP, Recipient
 from storage.repositories.base import _Repo, plain_rows
+
+_CHUNK = 5000  # stays under the backends' bind-parameter limits
 
 
 def audience_filter(audience: Audience) -> ColumnElement[bool]:
@@ -59,6 +62,15 @@ class AudienceRepository(_Repo):
     async def units(self, audience: Audience) -> list[Unit]:
         """The open units an audience designates, by code."""
         return list(await self.session.scalars(select(Unit).where(audience_filter(audience)).order_by(Unit.code)))
+
+    async def ids_in(self, audience: Audience, unit_ids: Iterable[int]) -> set[int]:
+        """Which of these units the audience designates now (open ones only)."""
+        ids = list(unit_ids)
+        out: set[int] = set()
+        for chunk in range(0, len(ids), _CHUNK):
+            stmt = select(Unit.id).where(audience_filter(audience), Unit.id.in_(ids[chunk:chunk + _CHUNK]))
+            out |= set(await self.session.scalars(stmt))
+        return out
 
     async def unit_names(self, audience: Audience) -> list[tuple[int, str, str]]:
         """(id, code, name) of the open units an audience designates, by code: what a table of

@@ -23,11 +23,24 @@ class ReminderRepository(_Repo):
         await self.session.execute(
             delete(Reminder).where(Reminder.period_id == period_id, Reminder.status == "planned"))
 
-    async def kinds_of(self, period_id: int) -> set[tuple[int, str]]:
-        """(unit id, kind) of every reminder the period still has (sent ones are never planned again)."""
-        rows = await self.session.execute(
-            select(Reminder.unit_id, Reminder.kind).where(Reminder.period_id == period_id))
-        return {(u, k) for u, k in rows.all()}
+    async def drop_planned_for(self, period_id: int, unit_ids: Sequence[int]) -> None:
+        """Forget the period's reminders not sent yet to these units (they left its audience)."""
+        for chunk in range(0, len(unit_ids), _CHUNK):
+            await self.session.execute(delete(Reminder).where(
+                Reminder.period_id == period_id, Reminder.status == "planned",
+                Reminder.unit_id.in_(list(unit_ids[chunk:chunk + _CHUNK]))))
+
+    async def kinds_of(self, period_id: int, unit_ids: Sequence[int] | None = None) -> set[tuple[int, str]]:
+        """(unit id, kind) of every reminder the period still has (sent ones are never planned
+        again); with ``unit_ids``, of those units only."""
+        stmt = select(Reminder.unit_id, Reminder.kind).where(Reminder.period_id == period_id)
+        if unit_ids is None:
+            return {(u, k) for u, k in (await self.session.execute(stmt)).all()}
+        out: set[tuple[int, str]] = set()
+        for chunk in range(0, len(unit_ids), _CHUNK):
+            rows = await self.session.execute(stmt.where(Reminder.unit_id.in_(list(unit_ids[chunk:chunk + _CHUNK]))))
+            out |= {(u, k) for u, k in rows.all()}
+        return out
 
     async def add_planned(self, rows: list[dict[str, Any]]) -> None:
         if rows:

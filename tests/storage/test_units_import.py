@@ -195,3 +195,29 @@ async def test_the_office_name_of_a_kept_upload_decides_its_type_and_its_message
     with pytest.raises(UnitFileError) as refused:
         await app.services.units.import_file(f, name="Danh sách.xlsx", apply=False, partial=True)
     assert str(refused.value).startswith("Tệp Danh sách.xlsx không phải bảng tính Excel")
+
+
+BAD_CODE = "không hợp lệ: chỉ dùng chữ không dấu, số, dấu gạch dưới hoặc gạch ngang, không có dấu cách"
+
+
+async def test_a_code_a_chat_command_cannot_carry_is_refused_with_its_row(app: App, tmp_path: Path) -> None:
+    """``/moi X LOWER`` reads the code ``X``: a code with a space (or a diacritic, or a dot)
+    could never be invited from chat, so the import refuses it; the rest still goes ahead."""
+    f = tmp_path / "units.csv"
+    f.write_text(HEADER + "x lower,Xã Thấp,xa,,\nx_ok-1,Xã Tốt,xa,,\nXã_A,Xã A,xa,,\nX.B,Xã B,xa,,\n", encoding="utf-8")
+    with pytest.raises(UnitImportError) as err:
+        await app.services.units.import_file(f)
+    assert err.value.problems == [(2, f"mã đơn vị “X LOWER” {BAD_CODE}"), (4, f"mã đơn vị “XÃ_A” {BAD_CODE}"),
+                                  (5, f"mã đơn vị “X.B” {BAD_CODE}")]
+    report = await app.services.units.import_file(f, partial=True)
+    assert report.created == ["X_OK-1"] and report.rejected_lines == [2, 4, 5]
+    async with app.uow() as uow:
+        assert await uow.units.by_code("X LOWER") is None
+
+
+def test_cli_refuses_a_code_with_a_space(cli_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "units.csv"
+    f.write_text(HEADER + "X_OK,Xã Tốt,xa,,\nx lower,Xã Thấp,xa,,\n", encoding="utf-8")
+    assert main(["units", "import", str(f)]) == 1
+    err = capsys.readouterr().err
+    assert f"dòng 3: mã đơn vị “X LOWER” {BAD_CODE}" in err and "chưa nạp đơn vị nào" in err

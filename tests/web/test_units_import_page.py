@@ -105,6 +105,20 @@ async def test_an_xlsx_is_previewed_by_its_own_row_numbers(dash: Dash) -> None:
     assert "X_EXCEL" in await units(dash)
 
 
+async def test_a_code_with_a_space_is_a_refused_row_and_the_rest_is_previewed(dash: Dash) -> None:
+    content = "code,name,kind,parent_code,groups\nX_TOT,Xã Tốt,xa,TINH_LS,\nx lower,Xã Thấp,xa,TINH_LS,\n"
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        r = await b.post(dash.base + "/web/don-vi/nhap", data=upload(csrf, content.encode(), "don_vi.csv"))
+        preview = await r.text()
+    assert r.status == 200 and "Chưa áp dụng gì" in preview
+    rejected = dict(re.findall(r'<tr data-line="(\d+)"><td class="num">\d+</td><td>([^<]+)</td>', preview))
+    assert list(rejected) == ["3"] and "mã đơn vị “X LOWER” không hợp lệ" in rejected["3"]
+    assert "không có dấu cách" in rejected["3"]
+    assert 'data-unit="X_TOT"' in preview.split('id="created"', 1)[1] and "Áp dụng 1 thay đổi" in preview
+    assert "X LOWER" not in await units(dash)
+
+
 async def test_random_bytes_named_xlsx_get_a_vietnamese_message_and_nothing_is_applied(dash: Dash) -> None:
     before = await units(dash)
     b, csrf = await dash.signed_in("admin")
