@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.forms.context import FormContext
 from bot.forms.parsers import (
+    IMAGE_EXTENSIONS,
     MSG_EMPTY,
     MSG_FILE_TEXT,
     MSG_NOT_TEXT,
@@ -456,9 +457,12 @@ class File(QuestionType):
         return shown if len(files) == 1 else f"{len(files)} tệp: {shown}"
 
     def hint(self, question: Question, ctx: FormContext, buttons: bool) -> str:
-        accept = describe_accept(question.accept or DEFAULT_ACCEPT)
+        """What to send; the advice on photographed pages only where photos are accepted
+        (an Excel list is not photographed)."""
+        accept = question.accept or DEFAULT_ACCEPT
         limit = format_decimal(question.max_size_mb or DEFAULT_MAX_SIZE_MB)
-        return f"Gửi tệp {accept}, dung lượng tối đa {limit} MB. Báo cáo chụp thành nhiều ảnh thì gửi lần lượt từng trang."
+        photos = " Báo cáo chụp thành nhiều ảnh thì gửi lần lượt từng trang." if set(accept) & IMAGE_EXTENSIONS else ""
+        return f"Gửi tệp {describe_accept(accept)}, dung lượng tối đa {limit} MB.{photos}"
 
     def sample(self, question: Question) -> Any:
         return {"name": "a.pdf", "mime": "application/pdf", "size": 1, "file_ref": "x", "sha256": ""}

@@ -14,7 +14,7 @@ from bot.forms import types
 from bot.forms.engine import FormContext, FormEngine
 from bot.forms.flow import Draft, FormFlow
 from bot.forms.parsers import InvalidAnswer, format_decimal, parse_decimal
-from bot.forms.spec import QUESTION_TYPES, Question, parse_spec
+from bot.forms.spec import QUESTION_TYPES, Question, load_specs, parse_spec
 from bot.services.export import _columns
 
 CTX = FormContext(unit_kind="xa", today=date(2026, 6, 20))
@@ -81,3 +81,12 @@ def test_export_cells_keep_their_types(qtype: str, stored: Any, cell: Any) -> No
     question = Question(id="q", prompt="?", type=qtype)
     assert types.export_cell(question, None, stored) == cell
     assert types.TYPES[qtype].totalled is (qtype in {"integer", "decimal"})
+
+
+def test_the_advice_on_photographed_pages_only_where_photos_are_accepted() -> None:
+    """The annual form's Excel list (xlsx/xls) is not photographed; its signed report is."""
+    spec = load_specs()["bao-cao-nam"]
+    ctx = FormContext(unit_kind="xa", today=date(2026, 12, 3), cutoff=date(2026, 11, 14))
+    hints = {tuple(q.accept): types.File().hint(q, ctx, False) for q in spec.questions if q.type == "file"}
+    assert hints[("xlsx", "xls")] == "Gửi tệp XLSX hoặc XLS, dung lượng tối đa 20 MB."
+    assert hints[("pdf", "docx", "jpg", "jpeg", "png")].endswith("Báo cáo chụp thành nhiều ảnh thì gửi lần lượt từng trang.")
