@@ -3,7 +3,7 @@ look at, return or accept submissions, export to Excel (/xuat)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import Attachment, Choice, Outbound, Router, rows
@@ -27,6 +27,7 @@ from bot.rendering.buttons import (
     UnitReportCopy,
 )
 from bot.services.audience import AudienceError, describe
+from bot.services.periods import check_cutoff
 from bot.services.reports import MIN_RETURN_REASON, STATE_LABELS, PeriodError, UnitState, parse_offsets
 from handlers.context import Ctx, Handler, requires
 from handlers.documents import send_office_document, send_unit_report
@@ -257,6 +258,7 @@ async def open_input(ctx: Ctx) -> None:
             due = datetime.strptime(text, "%d/%m/%Y %H:%M").replace(tzinfo=tz)
             if due <= ctx.services.clock.now():
                 raise PeriodError("Hạn nộp phải ở tương lai.")
+            check_cutoff(date.fromisoformat(data["cutoff"]) if data.get("cutoff") else None, due)
             data.update(due=due.isoformat(), step="audience")
         elif step == "audience":
             from bot.services.audience import parse_audience
@@ -291,8 +293,6 @@ async def open_input(ctx: Ctx) -> None:
 
 
 async def _open(ctx: Ctx, data: dict) -> None:  # type: ignore[type-arg]
-    from datetime import date
-
     try:
         period = await ctx.services.periods.open(
             form_id=data["form_id"], label=data["label"], due_at=datetime.fromisoformat(data["due"]),

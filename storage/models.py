@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import JSONType, UTCDateTime
@@ -317,6 +317,10 @@ class ReportPeriod(Base):
     """A reporting round: which form, for whom, data cut-off, deadline, reminder offsets."""
 
     __tablename__ = "report_periods"
+    # One open period per form and label: a double-clicked "Mở kỳ" (or two admins at once)
+    # cannot open the same period twice; closed ones may share a label with a new one.
+    __table_args__ = (Index("uq_periods_open_label", "form_id", "label", unique=True,
+                            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     form_id: Mapped[str] = mapped_column(String(60))

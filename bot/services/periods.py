@@ -8,8 +8,9 @@ reminders, which somebody would have to plan again by hand.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.core import Clock
@@ -19,6 +20,7 @@ from bot.services.announcements import stage_announcement, stage_deliveries
 from bot.services.audience import Audience, AudienceLike, resolve_units
 from bot.services.reminders import PlannedTime, ReminderService
 from bot.services.reports import PeriodError, PeriodView, period_view
+from storage.errors import Conflict
 from storage.models import ReportPeriod
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -26,26 +28,76 @@ DEFAULT_OFFSETS = ("7d", "3d", "1d", "2h")
 
 
 @dataclass(frozen=True)
+class LeavingUnit:
+    """A unit a new audience would take out of the period, and what it has in it already:
+    ``"submission"`` (a report sent, accepted or returned), ``"draft"`` or None."""
+
+    code: str
+    name: str
+    work: str | None = None
+
+
+@dataclass(frozen=True)
 class PlanPreview:
     """What opening (or changing) a period would plan, computed without storing anything:
-    how many units it reaches and each unit's reminder times."""
+    how many units it reaches, each unit's reminder times and — for a change of audience —
+    the units that would leave the period."""
 
     units: int
     times: list[PlannedTime]
+    leaving: list[LeavingUnit] = field(default_factory=list)
 
     @property
     def reminders(self) -> int:
         return self.units * len(self.times)
 
+    @property
+    def leaving_with_work(self) -> list[LeavingUnit]:
+        """The leaving units that have a report or a draft in the period (kept, but hidden)."""
+        return [u for u in self.leaving if u.work is not None]
+
+    @property
+    def leaving_key(self) -> str:
+        """A short digest of which units leave: the dashboard's confirm form carries it, so a
+        change that drops units is saved only after its warning was shown for those units."""
+        codes = sorted(u.code for u in self.leaving)
+        return hashlib.sha256(",".join(codes).encode()).hexdigest()[:16] if codes else ""
+
+
+def check_cutoff(cutoff: date | None, due_at: datetime) -> None:
+    """The figures are counted up to the cut-off and reported by the deadline, so a cut-off
+    after the deadline's day is a typing mistake (chốt 30/06/2027, hạn 10/01/2027)."""
+    if cutoff is not None and cutoff > due_at.date():
+        raise PeriodError(f"Ngày chốt số liệu ({cutoff:%d/%m/%Y}) phải trước hoặc trùng ngày hạn nộp "
+                          f"({due_at:%d/%m/%Y}).")
+
+
+def duplicate_message(p: ReportPeriod) -> str:
+    return (f"Đã có kỳ “{p.label}” đang mở (số {p.id}) cho mẫu báo cáo này. Đồng chí xem kỳ đó trong danh sách "
+            "Kỳ báo cáo, hoặc đặt tên kỳ khác.")
+
+
+async def check_not_open_already(uow: UnitOfWork, form_id: str, label: str) -> None:
+    """A second open period with the same form and label is a repeat (a double click, the
+    chat and the dashboard at once): officers would see the period twice."""
+    existing = await uow.reports.open_period_named(form_id, label.strip())
+    if existing is not None:
+        raise PeriodError(duplicate_message(existing))
+
 
 async def check_open(uow: UnitOfWork, now: datetime, form_versions: dict[str, int], *, form_id: str,
-                     due_at: datetime, audience: AudienceLike | None) -> int:
-    """The checks opening a period makes (the form, the deadline, the audience's names);
-    ``PeriodError``/``AudienceError`` otherwise. How many units the audience reaches."""
+                     due_at: datetime, audience: AudienceLike | None, label: str | None = None,
+                     cutoff: date | None = None) -> int:
+    """The checks opening a period makes (the form, the deadline, the cut-off before it, no
+    open period of the same form and label, the audience's names); ``PeriodError``/
+    ``AudienceError`` otherwise. How many units the audience reaches."""
     if form_id not in form_versions:
         raise PeriodError(f"Không có mẫu báo cáo “{form_id}”. Có: {', '.join(sorted(form_versions))}")
     if due_at <= now:
         raise PeriodError("Hạn nộp phải ở tương lai.")
+    check_cutoff(cutoff, due_at)
+    if label is not None:
+        await check_not_open_already(uow, form_id, label)
     return len(await resolve_units(uow, Audience.of(audience)))
 
 
@@ -56,7 +108,8 @@ async def stage_open(
 ) -> ReportPeriod:
     """Add an open period to ``uow`` (flushed, audited, not committed) after checking the form,
     the deadline and the audience's names; ``PeriodError``/``AudienceError`` otherwise."""
-    await check_open(uow, now, form_versions, form_id=form_id, due_at=due_at, audience=audience)
+    await check_open(uow, now, form_versions, form_id=form_id, due_at=due_at, audience=audience, label=label,
+                     cutoff=cutoff)
     aud = Audience.of(audience)
     p = ReportPeriod(
         form_id=form_id, form_version=form_versions[form_id], label=label.strip(), cutoff=cutoff,
@@ -80,6 +133,7 @@ async def stage_change(uow: UnitOfWork, now: datetime, period_id: int, *, due_at
     if due_at is not None:
         if due_at <= now and p.status == "open" and status is None:
             raise PeriodError("Hạn nộp phải ở tương lai.")
+        check_cutoff(p.cutoff, due_at)
         p.due_at = due_at
     if audience is not None:
         aud = Audience.of(audience)
@@ -109,28 +163,39 @@ class PeriodService:
         return {k: v.version for k, v in self.forms.items()}
 
     async def preview_open(self, *, form_id: str, due_at: datetime, audience: AudienceLike,
-                           remind_offsets: list[str]) -> PlanPreview:
+                           remind_offsets: list[str], label: str | None = None,
+                           cutoff: date | None = None) -> PlanPreview:
         """The reminder plan ``open`` would store, after the same checks, storing nothing: the
         dashboard shows it (times moved for quiet hours, rest days, holidays) before confirming."""
         async with self.uow() as uow:
             units = await check_open(uow, self.clock.now(), self.form_versions, form_id=form_id, due_at=due_at,
-                                     audience=audience)
+                                     audience=audience, label=label, cutoff=cutoff)
         draft = ReportPeriod(due_at=due_at, remind_offsets=list(remind_offsets or DEFAULT_OFFSETS), status="open")
         return PlanPreview(units, self.reminders.preview(draft))
 
     async def preview_change(self, period_id: int, *, due_at: datetime | None = None,
                              audience: AudienceLike | None = None) -> PlanPreview:
-        """The plan ``change`` would store for a new deadline or audience, storing nothing."""
+        """The plan ``change`` would store for a new deadline or audience, storing nothing; with
+        a new audience, the units it would take out of the period and what they have in it
+        (their reports stay stored, hidden while the unit is outside the audience)."""
         now = self.clock.now()
         async with self.uow() as uow:
             p = await uow.reports.period(period_id)
             if p is None:
                 raise PeriodError(f"Không có kỳ báo cáo số {period_id}.")
-            if due_at is not None and due_at <= now:
-                raise PeriodError("Hạn nộp phải ở tương lai.")
-            units = len(await resolve_units(uow, Audience.of(audience if audience is not None else p.audience)))
+            if due_at is not None:
+                if due_at <= now:
+                    raise PeriodError("Hạn nộp phải ở tương lai.")
+                check_cutoff(p.cutoff, due_at)
+            units = await resolve_units(uow, Audience.of(audience if audience is not None else p.audience))
+            leaving: list[LeavingUnit] = []
+            if audience is not None:
+                kept = {u.id for u in units}
+                gone = [u for u in await resolve_units(uow, Audience.of(p.audience)) if u.id not in kept]
+                work = await uow.reports.work_of_units(p.id, (u.id for u in gone))
+                leaving = [LeavingUnit(u.code, u.name, work.get(u.id)) for u in sorted(gone, key=lambda u: u.code)]
             draft = ReportPeriod(due_at=due_at or p.due_at, remind_offsets=list(p.remind_offsets), status="open")
-        return PlanPreview(units, self.reminders.preview(draft))
+        return PlanPreview(len(units), self.reminders.preview(draft), leaving)
 
     async def open(
         self, *, form_id: str, label: str, due_at: datetime, cutoff: date | None, audience: AudienceLike,
@@ -138,6 +203,21 @@ class PeriodService:
     ) -> PeriodView:
         """Open a reporting period, announce it to its audience through the outbox and plan its
         reminders — one transaction."""
+        try:
+            return await self._open(form_id=form_id, label=label, due_at=due_at, cutoff=cutoff, audience=audience,
+                                    remind_offsets=remind_offsets, created_by=created_by, actor=actor,
+                                    announce=announce)
+        except Conflict:
+            # Another open of the same form and label committed between our check and our
+            # write (``uq_periods_open_label``): the same refusal as when it came first.
+            async with self.uow() as uow:
+                await check_not_open_already(uow, form_id, label)
+            raise
+
+    async def _open(
+        self, *, form_id: str, label: str, due_at: datetime, cutoff: date | None, audience: AudienceLike,
+        remind_offsets: list[str], created_by: int | None, actor: str, announce: bool,
+    ) -> PeriodView:
         now = self.clock.now()
         async with self.uow() as uow:
             p = await stage_open(uow, now, self.form_versions, form_id=form_id, label=label, due_at=due_at,

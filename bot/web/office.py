@@ -4,7 +4,8 @@ and the audit log (Nhật ký).
 Opening and changing go through ``PeriodService.open``/``.change`` — the use cases the chat's
 /kybaocao and ``tdkt-bot periods`` call — after a preview of the reminder plan computed by the
 same planning code without storing anything (``preview_open``/``preview_change``). Closing goes
-through ``Services.change_period``; the log is read back through ``AuditService``.
+through ``Services.change_period`` from a confirm page that says what closing does (it cannot be
+undone); the log is read back through ``AuditService``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class OfficePages:
     def register(self, r: web.UrlDispatcher) -> None:
         r.add_get("/web/ky", self.periods)
         r.add_post("/web/ky/mo", self.open)
+        r.add_get("/web/ky/{id}/dong", self.close_page)
         r.add_post("/web/ky/{id}/dong", self.close)
         r.add_get("/web/ky/{id}/doi-han", self.change_page)
         r.add_post("/web/ky/{id}/doi-han", self.change)
@@ -78,7 +80,8 @@ class OfficePages:
         try:
             if action != "mo":
                 preview = await self.services.periods.preview_open(
-                    form_id=draft.form_id, due_at=due_at, audience=draft.audience.to_json(), remind_offsets=offsets)
+                    form_id=draft.form_id, due_at=due_at, audience=draft.audience.to_json(), remind_offsets=offsets,
+                    label=draft.label, cutoff=draft.cutoff_date())
                 return self.dash.page("period_confirm", user=user, d=draft, preview=preview, due_at=due_at,
                                       title=self.services.forms[draft.form_id].title, **await self._choices())
             period = await self.services.periods.open(
@@ -118,7 +121,11 @@ class OfficePages:
     async def change(self, request: web.Request) -> web.Response:
         """"Xem lịch nhắc" previews the new plan; "Lưu thay đổi" changes the period and plans its
         reminders again (``PeriodService.change``, one transaction), announcing a new deadline
-        when asked."""
+        when asked.
+
+        An audience that takes units out of the period is saved only from a preview that named
+        them (the form carries ``da_xem``, the preview's ``leaving_key``): otherwise the
+        preview with its warning is shown instead, and nothing changes."""
         user = await require(request, self.dash.access, admin=True)
         period = await self._period(request)
         form = await form_of(request)
@@ -133,8 +140,13 @@ class OfficePages:
         new_due = due_at if due_at != period.due_at else None
         new_audience = audience if audience != period.audience else None
         try:
-            if form.get("hanh_dong", "xem") != "luu":
+            preview = None
+            if form.get("hanh_dong", "xem") != "luu" or new_audience is not None:
                 preview = await self.services.periods.preview_change(period.id, due_at=new_due, audience=new_audience)
+            if form.get("hanh_dong", "xem") != "luu":
+                return await self._change_form(user, period, draft, preview=preview)
+            if preview is not None and preview.leaving and form.get("da_xem", "") != preview.leaving_key:
+                draft.unseen = True
                 return await self._change_form(user, period, draft, preview=preview)
             if new_due is not None or new_audience is not None:
                 await self.services.periods.change(period.id, due_at=new_due, audience=new_audience,
@@ -144,14 +156,25 @@ class OfficePages:
             return await self._change_form(user, period, draft, status=400)
         return see_other(f"/web/ky/{period.id}/doi-han?xong=1")
 
-    async def close(self, request: web.Request) -> web.Response:
+    async def close_page(self, request: web.Request) -> web.Response:
+        """What closing does, before it is done: closing is for good (officers can no longer
+        submit or correct, reminders stop), so the list's "Đóng kỳ" leads here first."""
         user = await require(request, self.dash.access, admin=True)
-        raw = request.match_info["id"]
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-            raise Refused(404, "not_found")
-        period = await self.services.reports.period(int(raw))
-        if period is None:
-            raise Refused(404, "not_found")
+        period = await self._period(request)
+        if not period.is_open:
+            return see_other(f"/web/ky?da_dong={period.id}")
+        figures = await self.services.reports.figures(period.id)
+        missing = figures.total - figures.done if figures else 0
+        return self.dash.page("period_close", user=user, p=period, figures=figures, missing=missing)
+
+    async def close(self, request: web.Request) -> web.Response:
+        """Close the period — only from the confirm page (``xac_nhan=1``); a POST without it
+        (an old list page, a stray click) is sent to that page and closes nothing."""
+        user = await require(request, self.dash.access, admin=True)
+        period = await self._period(request)
+        form = await form_of(request)
+        if form.get("xac_nhan") != "1":
+            return see_other(f"/web/ky/{period.id}/dong")
         if period.is_open:
             await self.services.change_period(period.id, status="closed", actor=user.actor)
         return see_other(f"/web/ky?da_dong={period.id}")

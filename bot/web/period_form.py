@@ -160,6 +160,8 @@ class ChangeDraft:
     announce: bool = False
     errors: list[str] = field(default_factory=list)
     problem: str = ""
+    unseen: bool = False
+    """"Lưu thay đổi" was pressed for an audience that drops units whose warning was not shown."""
 
     @classmethod
     def from_form(cls, form: MultiDictProxy[Any]) -> ChangeDraft:

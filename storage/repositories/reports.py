@@ -44,6 +44,28 @@ class ReportRepository(_Repo):
             stmt = stmt.where(ReportPeriod.status == status)
         return list(await self.session.scalars(stmt))
 
+    async def open_period_named(self, form_id: str, label: str) -> ReportPeriod | None:
+        """The open period of this form with this label, if any (``uq_periods_open_label``
+        allows one)."""
+        return await self.session.scalar(
+            select(ReportPeriod).where(ReportPeriod.form_id == form_id, ReportPeriod.label == label,
+                                       ReportPeriod.status == "open").order_by(ReportPeriod.id).limit(1))
+
+    async def work_of_units(self, period_id: int, unit_ids: Iterable[int]) -> dict[int, str]:
+        """Which of these units have something in the period: ``"submission"`` (a report sent,
+        whatever its status) or ``"draft"`` (one being written); units with neither are left out."""
+        ids = list(unit_ids)
+        if not ids:
+            return {}
+        found: dict[int, str] = {}
+        for (unit_id,) in await self.session.execute(
+                select(FormSession.unit_id).where(FormSession.period_id == period_id, FormSession.unit_id.in_(ids))):
+            found[unit_id] = "draft"
+        for (unit_id,) in await self.session.execute(
+                select(Submission.unit_id).where(Submission.period_id == period_id, Submission.unit_id.in_(ids))):
+            found[unit_id] = "submission"
+        return found
+
     async def session_for(self, unit_id: int, period_id: int, *, for_update: bool = False) -> FormSession | None:
         stmt = select(FormSession).where(FormSession.unit_id == unit_id, FormSession.period_id == period_id)
         if for_update:

@@ -142,7 +142,7 @@ async def test_a_reminder_counts_only_the_questions_asked_of_the_unit(on_every_b
     async with bot.app.uow() as uow:
         await uow.session.execute(delete(UnitGroup).where(UnitGroup.unit_id == outside.unit.id))
         await uow.commit()
-    period = await services.open_period(form_id="bao-cao-nam", label="Tổng kết năm 2026", cutoff=date(2026, 12, 14),
+    period = await services.open_period(form_id="bao-cao-nam", label="Tổng kết năm 2026", cutoff=date(2026, 6, 1),
                                         due_at=datetime(2026, 6, 12, 10, tzinfo=UTC),
                                         audience={"units": ["X_CAOLOC", "X_DONGMO"]}, remind_offsets=["1d"],
                                         announce=False)

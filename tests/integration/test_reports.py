@@ -37,7 +37,8 @@ ANSWERS_6T = [
 
 async def open_period(app: App, due: datetime = datetime(2026, 6, 20, 10, 0, tzinfo=UTC), **kw: object) -> int:
     p = await app.services.open_period(form_id="bao-cao-6-thang", label="Sơ kết 6 tháng đầu năm 2026", due_at=due,
-                                       cutoff=date(2026, 6, 14), audience=kw.get("audience", {"kinds": ["xa"]}),  # type: ignore[arg-type]
+                                       cutoff=min(date(2026, 6, 14), due.date()),  # never after the deadline
+                                       audience=kw.get("audience", {"kinds": ["xa"]}),  # type: ignore[arg-type]
                                        remind_offsets=["7d", "3d", "1d", "2h"])
     return p.id
 
@@ -320,6 +321,41 @@ async def test_admin_opens_a_period_in_chat_with_preview(bot: Harness) -> None:
     assert stored
     sends = {fmt_local(line.send_at, "Asia/Ho_Chi_Minh") for line in stored if line.unit_code == "X_CAOLOC"}
     assert sends == {ln.split(": ", 1)[1].split(" (")[0] for ln in lines}  # the preview said what was stored
+
+
+async def _open_in_chat(bot: Harness, cutoff: str = "14/06/2026", due: str = "20/06/2026 17:00") -> list[str]:
+    await bot.say(ADMIN, "/kybaocao")
+    await bot.press_label(ADMIN, "sơ kết công tác thi đua")
+    await bot.say(ADMIN, "Sơ kết 6 tháng đầu năm 2026")
+    await bot.say(ADMIN, cutoff)
+    return [m.text for m in await bot.say(ADMIN, due)]
+
+
+async def test_chat_refuses_a_second_open_period_of_the_same_name(bot: Harness) -> None:
+    """The same use case as the dashboard's "Mở kỳ", so the same refusal: no second period,
+    no second announcement."""
+    await bot.bind(ADMIN, None, role="admin")
+    await bot.bind(OFFICER, "X_CAOLOC")
+    for _ in range(2):
+        await _open_in_chat(bot)
+        await bot.say(ADMIN, "kind:xa")
+        await bot.say(ADMIN, "7d,3d,1d")
+        done = await bot.press_label(ADMIN, "Mở kỳ")
+    periods = await bot.app.services.reports.periods()
+    assert len(periods) == 1
+    assert f"Đã có kỳ “Sơ kết 6 tháng đầu năm 2026” đang mở (số {periods[0].id})" in done[-1].text
+    await bot.drain()
+    assert sum("/baocao" in m.text for m in bot.tg.messages_to(OFFICER)) == 1  # one announcement
+
+
+async def test_chat_refuses_a_cutoff_after_the_deadline(bot: Harness) -> None:
+    await bot.bind(ADMIN, None, role="admin")
+    replies = await _open_in_chat(bot, cutoff="30/06/2027", due="10/01/2027 17:00")
+    assert any("Ngày chốt số liệu (30/06/2027) phải trước hoặc trùng ngày hạn nộp (10/01/2027)." in t
+               for t in replies), replies
+    state = await bot.app.services.conversations.get(bot_addr(ADMIN))
+    assert state is not None and state.data["step"] == "due"  # asked again; the cut-off typed is kept
+    assert state.data["cutoff"] == "2027-06-30"
 
 
 async def test_same_chat_in_order_other_chats_concurrently(bot: Harness) -> None:

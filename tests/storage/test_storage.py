@@ -36,6 +36,33 @@ async def test_schema_matches_models(app: App) -> None:
     assert changes == []
 
 
+async def test_migration_0018_keeps_open_duplicates_under_their_numbers(tmp_path: Path) -> None:
+    """Open duplicates made before the unique index (a double-clicked "Mở kỳ") stay open, the
+    later ones named by their number, so the index can be built; closed ones are untouched."""
+    from sqlalchemy import text
+
+    from storage.db import create_engine
+    from storage.migrate import upgrade
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        await upgrade(engine, "0017")
+        async with engine.begin() as conn:
+            for status in ("closed", "open", "open", "open"):
+                await conn.execute(text(
+                    "INSERT INTO report_periods (form_id, form_version, label, opens_at, due_at, audience, "
+                    "remind_offsets, status, created_at) VALUES ('bao-cao-6-thang', 1, 'Sơ kết', "
+                    "'2026-06-01 00:00:00', '2026-06-20 10:00:00', '{}', '[]', :status, '2026-06-01 00:00:00')"),
+                    {"status": status})
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, label, status FROM report_periods ORDER BY id"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "Sơ kết", "closed"), (2, "Sơ kết", "open"), (3, "Sơ kết (số 3)", "open"),
+                                        (4, "Sơ kết (số 4)", "open")]
+
+
 async def test_demo_units_loaded_with_groups(app: App) -> None:
     rows = await app.services.units.list()
     codes = {u.code: u for u, _ in rows}

@@ -108,7 +108,7 @@ async def test_open_periods_of_a_unit_and_new_submissions_take_fixed_queries(app
 
     async def open_one(n: int, audience: dict[str, object]) -> None:
         await app.services.periods.open(form_id="bao-cao-nam", label=f"Kỳ {n}", due_at=DUE,
-                                        cutoff=date(2026, 12, 14), audience=audience, remind_offsets=[],
+                                        cutoff=date(2026, 7, 14), audience=audience, remind_offsets=[],
                                         announce=False)
 
     await open_one(0, {"kinds": ["xa"]})

@@ -304,7 +304,8 @@ async def test_periods_list_closing_and_the_audit_log(dash: Dash) -> None:
         assert (await b.post(f"{dash.base}/web/ky/{period}/dong", allow_redirects=False)).status == 403
         p = await dash.app.services.reports.period(period)
         assert p is not None and p.is_open
-        r = await b.post(f"{dash.base}/web/ky/{period}/dong", data={"csrf": csrf}, allow_redirects=False)
+        r = await b.post(f"{dash.base}/web/ky/{period}/dong", data={"csrf": csrf, "xac_nhan": "1"},
+                         allow_redirects=False)
         assert r.status == 303
         p = await dash.app.services.reports.period(period)
         assert p is not None and not p.is_open
@@ -318,6 +319,54 @@ async def test_periods_list_closing_and_the_audit_log(dash: Dash) -> None:
         assert '<tr data-action="web.signin"' in everything and "Lãnh đạo (xem)" in everything
     updates = await audit(dash, "period.update")
     assert len(updates) == 1 and updates[0].actor.startswith("member:") and updates[0].detail["status"] == "closed"
+
+
+async def test_the_periods_page_title_is_just_its_name(dash: Dash) -> None:
+    b, _ = await dash.signed_in("admin")
+    async with b:
+        page = await (await b.get(dash.base + "/web/ky")).text()
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title and title.group(1).startswith("Kỳ báo cáo — ") and len(title.group(1)) < 80, title
+    assert "<" not in title.group(1) and page.count('id="open-form"') == 1
+
+
+async def test_closing_a_period_asks_first_and_says_how_many_have_not_reported(dash: Dash) -> None:
+    period = await dash.open_period()  # kinds: xa
+    await dash.submit(period, "X_CAOLOC")
+    figures = await dash.app.services.reports.figures(period)
+    assert figures is not None and figures.done == 1
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        listing = await (await b.get(dash.base + "/web/ky")).text()
+        assert f'<a class="button close-period" href="/web/ky/{period}/dong">Đóng kỳ</a>' in listing
+        r = await b.get(f"{dash.base}/web/ky/{period}/dong")
+        page = await r.text()
+        assert r.status == 200, page
+        missing = re.search(r'<li id="close-missing">(.*?)</li>', page, re.S)
+        assert missing and f"{figures.total - 1} đơn vị chưa nộp báo cáo" in missing.group(1)
+        assert "không nộp hay sửa báo cáo" in page and "lượt nhắc chưa gửi được hủy" in page
+        assert 'name="xac_nhan" value="1"' in page and 'id="close-back"' in page
+        # a POST without the confirmation (an old page, a stray click) closes nothing
+        r = await b.post(f"{dash.base}/web/ky/{period}/dong", data={"csrf": csrf}, allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"] == f"/web/ky/{period}/dong"
+        p = await dash.app.services.reports.period(period)
+        assert p is not None and p.is_open
+        r = await b.post(f"{dash.base}/web/ky/{period}/dong", data={"csrf": csrf, "xac_nhan": "1"},
+                         allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"] == f"/web/ky?da_dong={period}"
+        p = await dash.app.services.reports.period(period)
+        assert p is not None and not p.is_open
+        # the confirm page of a closed period goes back to the list
+        r = await b.get(f"{dash.base}/web/ky/{period}/dong", allow_redirects=False)
+        assert r.status == 303
+        log = await (await b.get(dash.base + "/web/nhat-ky?hanh_dong=period.update")).text()
+        assert '<tr data-action="period.update"' in log
+    viewer, _ = await dash.signed_in("viewer")
+    async with viewer:
+        assert (await viewer.get(f"{dash.base}/web/ky/{period}/dong")).status == 403
+    updates = await audit(dash, "period.update")
+    assert len(updates) == 1 and updates[0].detail == {**updates[0].detail, "id": period, "status": "closed"}
+    assert updates[0].actor.startswith("member:")
 
 
 async def test_units_and_the_printable_invite_sheet(dash: Dash) -> None:

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from storage.models import AuditLog, Reminder, ReportPeriod
+from bot.services.reports import UnitState
+from storage.models import Announcement, AuditLog, Reminder, ReportPeriod
 from tests.web.conftest import Dash
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -192,15 +193,141 @@ async def test_changing_the_deadline_replans_the_reminders(dash: Dash) -> None:
     assert len(updates) == 1 and updates[0].actor.startswith("member:") and updates[0].detail["due_at"]
 
 
-async def test_changing_the_audience_replans_for_the_new_units(dash: Dash) -> None:
-    period = await dash.open_period()
+async def test_narrowing_the_audience_warns_of_the_units_leaving_and_keeps_their_reports(dash: Dash) -> None:
+    period = await dash.open_period()  # kinds: xa
+    sub = await dash.submit(period, "X_DONGDANG")
+    await dash.app.services.reports.accept(sub, None)
+    await dash.app.services.web_access.link_for_unit("X_TANTHANH")
+    tanthanh = next(u for u, _ in await dash.app.services.units.list() if u.code == "X_TANTHANH")
+    started = await dash.app.services.reports.start(await dash._officer(tanthanh.id), tanthanh.id, period)
+    assert started.draft is not None  # a draft being written
+    narrow = {"han": "2026-06-20T17:00", "doi_tuong": "units", "ma_dv": "X_CAOLOC"}
     b, csrf = await dash.signed_in("admin")
     async with b:
+        r = await b.post(f"{dash.base}/web/ky/{period}/doi-han", data={**narrow, "csrf": csrf, "hanh_dong": "xem"})
+        page = html.unescape(await r.text())
+        assert r.status == 200, page
+        warning = re.search(r'<section class="alert warn" id="leaving-warning">.*?</section>', page, re.S)
+        assert warning, page
+        text = warning.group(0)
+        assert "1 đơn vị đã nộp báo cáo, 1 đơn vị đang soạn báo cáo sẽ không còn trong kỳ" in text
+        assert 'data-leaving="X_DONGDANG">Xã Đồng Đăng (đã nộp)' in text
+        assert 'data-leaving="X_TANTHANH">Xã Tân Thành (đang soạn)' in text
+        assert "Xã Hoàng Văn Thụ (X_HOANGVANTHU)" in text and "X_CAOLOC" not in text
+        assert "Báo cáo vẫn được lưu, sẽ hiện lại nếu đưa đơn vị trở lại." in text
+        seen = re.search(r'name="da_xem" value="([0-9a-f]+)"', page)
+        assert seen, "the confirm form carries the preview it showed"
+        # "Lưu thay đổi" straight from the form, without that preview: the warning, nothing saved
+        r = await b.post(f"{dash.base}/web/ky/{period}/doi-han", data={**narrow, "csrf": csrf, "hanh_dong": "luu"},
+                         allow_redirects=False)
+        page = html.unescape(await r.text())
+        assert r.status == 200 and 'id="leaving-unseen"' in page and 'id="leaving-warning"' in page
+        assert 'value="X_CAOLOC"' in page  # what was typed is kept
+        p = await dash.app.services.reports.period(period)
+        assert p is not None and p.audience == {"kinds": ["xa"]}
         r = await b.post(f"{dash.base}/web/ky/{period}/doi-han",
-                         data={"csrf": csrf, "han": "2026-06-20T17:00", "doi_tuong": "units",
-                               "ma_dv": "X_CAOLOC", "hanh_dong": "luu"}, allow_redirects=False)
+                         data={**narrow, "csrf": csrf, "hanh_dong": "luu", "da_xem": seen.group(1)},
+                         allow_redirects=False)
         assert r.status == 303, await r.text()
     p = await dash.app.services.reports.period(period)
     assert p is not None and p.audience == {"units": ["X_CAOLOC"]} and p.due_at == datetime(2026, 6, 20, 10, 0, tzinfo=UTC)
     planned = {line.unit_code for line in await dash.app.services.reminder_plan(period) if line.status == "planned"}
     assert planned == {"X_CAOLOC"}
+    async with dash.app.uow() as uow:  # hidden, not deleted
+        assert [s.unit_id for s in await uow.reports.submissions_of_period(period)] != []
+    await dash.app.services.change_period(period, audience={"kinds": ["xa"]})
+    prog = await dash.app.services.reports.progress(period)
+    assert prog is not None
+    dongdang = next(uid for uid, u in prog.units.items() if u.code == "X_DONGDANG")
+    assert prog.states[dongdang] == UnitState.ACCEPTED  # back in the period, report and all
+
+
+async def test_widening_the_audience_saves_without_a_warning(dash: Dash) -> None:
+    period = await dash.open_period({"units": ["X_CAOLOC"]})
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        r = await b.post(f"{dash.base}/web/ky/{period}/doi-han",
+                         data={"csrf": csrf, "han": "2026-06-20T17:00", "doi_tuong": "kind", "loai_dv": "xa",
+                               "hanh_dong": "luu"}, allow_redirects=False)
+        assert r.status == 303, await r.text()
+    p = await dash.app.services.reports.period(period)
+    assert p is not None and p.audience == {"kinds": ["xa"]}
+
+
+async def test_a_double_click_on_open_makes_one_period_and_one_announcement(dash: Dash) -> None:
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        r = await b.post(dash.base + "/web/ky/mo", data=post(FORM, csrf, hanh_dong="mo"), allow_redirects=False)
+        assert r.status == 303, await r.text()
+        first = int(r.headers["Location"].rsplit("=", 1)[1])
+        before = await counts(dash), await announcements(dash)
+        r = await b.post(dash.base + "/web/ky/mo", data=post(FORM, csrf, hanh_dong="mo"), allow_redirects=False)
+        page = html.unescape(await r.text())
+        assert r.status == 400, page
+        assert f"Đã có kỳ “Sơ kết 6 tháng đầu năm 2026 (web)” đang mở (số {first})" in page
+        assert 'id="period-errors"' in page and 'value="Sơ kết 6 tháng đầu năm 2026 (web)"' in page
+        # the preview says so too, before anything is confirmed
+        r = await b.post(dash.base + "/web/ky/mo", data=post(FORM, csrf, hanh_dong="xem"))
+        assert r.status == 400 and f"đang mở (số {first})" in html.unescape(await r.text())
+        assert (await counts(dash), await announcements(dash)) == before
+        # once it is closed, a new period may have the same name
+        await dash.app.services.change_period(first, status="closed")
+        r = await b.post(dash.base + "/web/ky/mo", data=post(FORM, csrf, hanh_dong="mo"), allow_redirects=False)
+        assert r.status == 303, await r.text()
+
+
+async def test_the_database_refuses_a_second_open_period_of_the_same_name(dash: Dash) -> None:
+    """Two opens racing past the check: the partial unique index of migration 0018 refuses
+    the second, and the use case words it as the check does."""
+    from bot.services.reports import PeriodError
+    from storage.errors import Conflict
+
+    period = await dash.open_period()
+    p = await dash.app.services.reports.period(period)
+    assert p is not None
+    async with dash.app.uow() as uow:
+        uow.session.add(ReportPeriod(form_id=p.form_id, form_version=p.form_version, label=p.label, opens_at=p.opens_at,
+                                     due_at=p.due_at, audience=p.audience, remind_offsets=[], status="open",
+                                     created_at=p.opens_at))
+        try:
+            await uow.commit()
+        except Conflict:
+            pass
+        else:
+            raise AssertionError("a second open period of the same form and label was stored")
+    try:
+        await dash.app.services.open_period(
+            form_id=p.form_id, label=p.label + " ", due_at=p.due_at, cutoff=None, audience=p.audience,
+            remind_offsets=["1d"], announce=False)
+    except PeriodError as exc:
+        assert f"đang mở (số {period})" in str(exc)
+    else:
+        raise AssertionError("opened twice")
+
+
+async def test_a_cutoff_after_the_deadline_is_refused(dash: Dash) -> None:
+    before = await counts(dash)
+    bad = {**FORM, "chot": "2027-06-30", "han": "2027-01-10T17:00"}
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        for action in ("xem", "mo"):
+            r = await b.post(dash.base + "/web/ky/mo", data=post(bad, csrf, hanh_dong=action))
+            page = html.unescape(await r.text())
+            assert r.status == 400, page
+            assert "Ngày chốt số liệu (30/06/2027) phải trước hoặc trùng ngày hạn nộp (10/01/2027)." in page
+            assert 'value="2027-06-30"' in page and 'value="2027-01-10T17:00"' in page
+        # the same day is fine
+        r = await b.post(dash.base + "/web/ky/mo", data=post({**bad, "chot": "2027-01-10"}, csrf, hanh_dong="xem"))
+        assert r.status == 200
+        # and a new deadline before the period's cut-off (14/06/2026) is refused too
+        period = await dash.open_period()
+        r = await b.post(f"{dash.base}/web/ky/{period}/doi-han",
+                         data={"csrf": csrf, "han": "2026-06-13T17:00", "doi_tuong": "kind", "loai_dv": "xa",
+                               "hanh_dong": "xem"})
+        assert r.status == 400 and "phải trước hoặc trùng ngày hạn nộp (13/06/2026)" in html.unescape(await r.text())
+    assert (await counts(dash))[0] == before[0] + 1
+
+
+async def announcements(dash: Dash) -> int:
+    async with dash.app.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(Announcement)) or 0)
