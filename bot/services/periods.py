@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.core import Clock
 from bot.forms.spec import FormSpec
@@ -64,12 +64,19 @@ class PlanPreview:
         return hashlib.sha256(",".join(codes).encode()).hexdigest()[:16] if codes else ""
 
 
+CUTOFF_AFTER_DUE_DAYS = 31
+"""How long after the deadline the data cut-off may fall. An annual report's figures may be
+counted to 14/12 with the dossiers due 30/11–10/12 (../shared/domain/TDKT.md, "Deadlines":
+the figures after the deadline are estimated); a month past it is a typing mistake."""
+
+
 def check_cutoff(cutoff: date | None, due_at: datetime) -> None:
-    """The figures are counted up to the cut-off and reported by the deadline, so a cut-off
-    after the deadline's day is a typing mistake (chốt 30/06/2027, hạn 10/01/2027)."""
-    if cutoff is not None and cutoff > due_at.date():
-        raise PeriodError(f"Ngày chốt số liệu ({cutoff:%d/%m/%Y}) phải trước hoặc trùng ngày hạn nộp "
-                          f"({due_at:%d/%m/%Y}).")
+    """The figures are counted up to the cut-off and reported by the deadline: a cut-off more
+    than ``CUTOFF_AFTER_DUE_DAYS`` after the deadline's day (chốt 30/06/2027, hạn 10/01/2027)
+    is refused."""
+    if cutoff is not None and cutoff > due_at.date() + timedelta(days=CUTOFF_AFTER_DUE_DAYS):
+        raise PeriodError(f"Ngày chốt số liệu ({cutoff:%d/%m/%Y}) sau hạn nộp ({due_at:%d/%m/%Y}) quá "
+                          f"{CUTOFF_AFTER_DUE_DAYS} ngày. Đồng chí kiểm tra lại ngày chốt số liệu hoặc hạn nộp.")
 
 
 def duplicate_message(p: ReportPeriod) -> str:
