@@ -37,7 +37,19 @@ def environment(timezone: str) -> Environment:
     def number(n: int | float) -> str:
         return f"{n:,}".replace(",", ".")
 
+    def plain(value: Any) -> str:
+        """A logged detail as a person reads it: lists joined, mappings as "key: value"
+        (audit details are stored as JSON, and their Python form is not for the office)."""
+        if isinstance(value, dict):
+            return "; ".join(f"{k}: {plain(v)}" for k, v in value.items())
+        if isinstance(value, list | tuple | set):
+            return ", ".join(plain(v) for v in value)
+        if value is True or value is False:
+            return "có" if value else "không"
+        return str(value)
+
     env.filters["local"] = local
+    env.filters["plain"] = plain
     env.filters["number"] = number
     env.filters["channel"] = lambda name: CHANNEL_LABELS.get(name, name)
     env.filters["kind"] = lambda code: KIND_LABELS.get(code, code)

@@ -3,6 +3,7 @@ response carries. The bot runs whole (fake Telegram, real aiohttp server, SQLite
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -315,8 +316,12 @@ async def test_periods_list_closing_and_the_audit_log(dash: Dash) -> None:
         rows = set(re.findall(r'<tr data-action="([^"]+)"', log))
         assert "period.update" in rows and rows <= {"period.open", "period.update"}
         assert "Quản trị Nội vụ" in log
-        everything = await (await b.get(dash.base + "/web/nhat-ky")).text()
+        assert "Đổi hạn, đối tượng hoặc đóng kỳ" in log and ">Kỳ báo cáo (mọi việc)</option>" in log
+        await dash.app.services.announcements.create(doc_type="Thông báo", summary="Họp", audience={"units": ["X_CAOLOC"]})
+        everything = html.unescape(await (await b.get(dash.base + "/web/nhat-ky")).text())
         assert '<tr data-action="web.signin"' in everything and "Lãnh đạo (xem)" in everything
+        # details as a person reads them, not as Python prints them
+        assert "audience: units: X_CAOLOC" in everything and "{'" not in everything and "['" not in everything
     updates = await audit(dash, "period.update")
     assert len(updates) == 1 and updates[0].actor.startswith("member:") and updates[0].detail["status"] == "closed"
 
