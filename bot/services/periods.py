@@ -46,6 +46,9 @@ class PlanPreview:
     units: int
     times: list[PlannedTime]
     leaving: list[LeavingUnit] = field(default_factory=list)
+    due_on_rest_day: bool = False
+    """The deadline falls on a rest day or holiday: said before confirming, since the office
+    usually meant a working day and the reminders before it move to the day before."""
 
     @property
     def reminders(self) -> int:
@@ -178,7 +181,7 @@ class PeriodService:
             units = await check_open(uow, self.clock.now(), self.form_versions, form_id=form_id, due_at=due_at,
                                      audience=audience, label=label, cutoff=cutoff)
         draft = ReportPeriod(due_at=due_at, remind_offsets=list(remind_offsets or DEFAULT_OFFSETS), status="open")
-        return PlanPreview(units, self.reminders.preview(draft))
+        return PlanPreview(units, self.reminders.preview(draft), due_on_rest_day=self._rest_day(due_at))
 
     async def preview_change(self, period_id: int, *, due_at: datetime | None = None,
                              audience: AudienceLike | None = None) -> PlanPreview:
@@ -202,7 +205,8 @@ class PeriodService:
                 work = await uow.reports.work_of_units(p.id, (u.id for u in gone))
                 leaving = [LeavingUnit(u.code, u.name, work.get(u.id)) for u in sorted(gone, key=lambda u: u.code)]
             draft = ReportPeriod(due_at=due_at or p.due_at, remind_offsets=list(p.remind_offsets), status="open")
-        return PlanPreview(len(units), self.reminders.preview(draft), leaving)
+        return PlanPreview(len(units), self.reminders.preview(draft), leaving,
+                           due_on_rest_day=self._rest_day(draft.due_at))
 
     async def open(
         self, *, form_id: str, label: str, due_at: datetime, cutoff: date | None, audience: AudienceLike,
@@ -269,6 +273,10 @@ class PeriodService:
         if queued:
             self.on_queued()
         return view
+
+    def _rest_day(self, due_at: datetime) -> bool:
+        calendar = self.reminders.calendar
+        return calendar.is_rest_day(calendar.local_date(due_at))
 
     async def close(self, period_id: int, *, actor: str = "cli") -> PeriodView:
         """Close a period: nobody can start on it any more, its reminders not sent are dropped."""

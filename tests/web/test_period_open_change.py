@@ -326,3 +326,19 @@ async def test_a_cutoff_long_after_the_deadline_is_refused(dash: Dash) -> None:
 async def announcements(dash: Dash) -> int:
     async with dash.app.uow() as uow:
         return int(await uow.session.scalar(select(func.count()).select_from(Announcement)) or 0)
+
+
+async def test_a_deadline_on_a_rest_day_is_pointed_out_before_confirming(dash: Dash) -> None:
+    """22/06/2026 is a Monday; 21/06 a Sunday (this office rests on Sundays)."""
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        page = await (await b.post(dash.base + "/web/ky/mo", data=post(FORM, csrf, hanh_dong="xem"))).text()
+        assert 'id="reminder-plan"' in page and 'id="due-rest-day"' not in page
+        sunday = {**FORM, "han": "2026-06-21T17:00"}
+        page = await (await b.post(dash.base + "/web/ky/mo", data=post(sunday, csrf, hanh_dong="xem"))).text()
+        assert 'id="due-rest-day"' in page and "Hạn nộp rơi vào ngày nghỉ" in page
+        # the same on changing a period's deadline
+        period = await dash.open_period()
+        r = await b.post(f"{dash.base}/web/ky/{period}/doi-han",
+                         data={"csrf": csrf, "han": "2026-06-21T17:00", "doi_tuong": "all", "hanh_dong": "xem"})
+        assert 'id="due-rest-day"' in await r.text()
