@@ -238,6 +238,7 @@ class Announcement(Base):
     """A decree/announcement to broadcast. Audience is data: {"all": true} or units/groups/kinds."""
 
     __tablename__ = "announcements"
+    __table_args__ = (Index("uq_announcements_request_key", "request_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     doc_type: Mapped[str] = mapped_column(String(60))
@@ -258,6 +259,9 @@ class Announcement(Base):
     report_chat_id: Mapped[str | None] = mapped_column(String(64))
     report_message_id: Mapped[str | None] = mapped_column(String(64))
     report_text: Mapped[str | None] = mapped_column(Text)
+    request_key: Mapped[str | None] = mapped_column(String(64))
+    """The compose form's one-time key: the same form sent twice (a double click on "Gửi
+    ngay", a reload) finds the announcement it made instead of making a second one."""
 
 
 class Delivery(Base):

@@ -188,6 +188,7 @@ class AnnouncementService:
         self, *, doc_type: str, number: str = "", issued_on: date | None = None, issuer: str = "", summary: str = "",
         body: str = "", attachments: list[dict[str, Any]] | None = None, audience: AudienceLike | None = None,
         send_at: datetime | None = None, needs_ack: bool = False, created_by: int | None = None, actor: str = "cli",
+        request_key: str | None = None,
     ) -> AnnouncementView:
         """Store the announcement and, unless it is scheduled for later, its deliveries: one
         transaction (a crash leaves either nothing or an announcement on its way)."""
@@ -196,7 +197,7 @@ class AnnouncementService:
             a = await stage_announcement(
                 uow, now, doc_type=doc_type, number=number, issued_on=issued_on, issuer=issuer, summary=summary,
                 body=body, attachments=attachments, audience=audience, send_at=send_at, needs_ack=needs_ack,
-                created_by=created_by, actor=actor)
+                created_by=created_by, actor=actor, request_key=request_key)
             if a.status == "queued":
                 await stage_deliveries(uow, a, now)
             await uow.commit()
@@ -205,6 +206,24 @@ class AnnouncementService:
         if queued:
             self.on_queued()
         return result
+
+    async def create_once(self, request_key: str, **fields: Any) -> tuple[AnnouncementView, bool]:
+        """``create`` for a form that may arrive twice (a double click, a reload): the first
+        request with ``request_key`` makes the announcement, a repeat — even one racing it on
+        another replica, which the unique key refuses — gets that same announcement and
+        False. Nothing is sent twice."""
+        async with self.uow() as uow:
+            existing = await uow.announcements.by_request_key(request_key)
+            if existing is not None:
+                return view(existing), False
+        try:
+            return await self.create(**fields, request_key=request_key), True
+        except Conflict:
+            async with self.uow() as uow:
+                existing = await uow.announcements.by_request_key(request_key)
+            if existing is None:
+                raise
+            return view(existing), False
 
     async def release(self, announcement_id: int) -> int:
         """Create one delivery per recipient chat (idempotent: re-running adds only new chats)."""
@@ -495,7 +514,7 @@ async def stage_announcement(
     uow: UnitOfWork, now: datetime, *, doc_type: str, number: str = "", issued_on: date | None = None,
     issuer: str = "", summary: str = "", body: str = "", attachments: list[dict[str, Any]] | None = None,
     audience: AudienceLike | None = None, send_at: datetime | None = None, needs_ack: bool = False,
-    created_by: int | None = None, actor: str = "cli",
+    created_by: int | None = None, actor: str = "cli", request_key: str | None = None,
 ) -> Announcement:
     """Add an announcement to ``uow`` (flushed, audited, not committed): "queued", or
     "scheduled" when ``send_at`` is later. Its audience is checked now, not at send time."""
@@ -505,6 +524,7 @@ async def stage_announcement(
         doc_type=doc_type or "Thông báo", number=number, issued_on=issued_on, issuer=issuer, summary=summary,
         body=body, attachments=attachments or [], audience=aud.to_json(), send_at=send_at, needs_ack=needs_ack,
         status="scheduled" if send_at and send_at > now else "queued", created_by=created_by, created_at=now,
+        request_key=request_key,
     )
     uow.announcements.add(a)
     await uow.flush()

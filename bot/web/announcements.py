@@ -9,6 +9,8 @@ reads the form, lays out and audits who did it.
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +42,10 @@ from bot.web.uploads import form_of, oversized_files
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
 
+KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+"""What a compose form's one-time key looks like (``secrets.token_urlsafe``); anything else is
+ignored and the send gets a fresh key."""
+
 KINDS = ("xa", "phuong", "so", "truong")
 """The kinds of unit the composer offers as an audience (their words: the template)."""
 MAX_NUMBER, MAX_SUMMARY, MAX_BODY = 80, 1000, 100_000
@@ -66,16 +72,23 @@ class Draft:
     files: ComposeFiles = field(default_factory=ComposeFiles)
     errors: list[str] = field(default_factory=list)
     """Codes of what is wrong; ``announcement_compose.html.j2`` words each one."""
+    key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    """The form's one-time key, made when the compose page is first shown and carried through
+    previews and corrections: sending the same form twice makes one announcement."""
 
     @classmethod
     def from_form(cls, form: MultiDictProxy[Any]) -> Draft:
         def text(name: str) -> str:
             return nfc(str(form.get(name, ""))).strip()
 
-        return cls(doc_type=text("loai"), number=text("so"), issued_on=text("ngay"), summary=text("trich_yeu"),
-                   body=nfc(str(form.get("noi_dung", ""))).replace("\r\n", "\n").strip(),
-                   audience_kind=text("doi_tuong") or "all", group=text("cum"), kind=text("loai_dv"),
-                   units=text("ma_dv"), needs_ack=form.get("xac_nhan") == "1", send_at=text("gui_luc"))
+        key = str(form.get("khoa", ""))
+        draft = cls(doc_type=text("loai"), number=text("so"), issued_on=text("ngay"), summary=text("trich_yeu"),
+                    body=nfc(str(form.get("noi_dung", ""))).replace("\r\n", "\n").strip(),
+                    audience_kind=text("doi_tuong") or "all", group=text("cum"), kind=text("loai_dv"),
+                    units=text("ma_dv"), needs_ack=form.get("xac_nhan") == "1", send_at=text("gui_luc"))
+        if KEY.fullmatch(key):
+            draft.key = key
+        return draft
 
     def check(self) -> None:
         """Fill ``errors`` with what the office must fix (the audience's names are checked by
@@ -304,10 +317,12 @@ class AnnouncementPages:
                         zalo_parts(self.services.announcements.preview_draft(draft.data(), issuer, buttons=False)))
             return await self._form(user, draft, previews=previews, files=files_preview(draft.files.stored))
         data = draft.data()
-        a = await self.services.announcements.create(
-            doc_type=data["doc_type"], number=data["number"], issued_on=data["issued_on"], issuer=issuer,
+        a, made = await self.services.announcements.create_once(
+            draft.key, doc_type=data["doc_type"], number=data["number"], issued_on=data["issued_on"], issuer=issuer,
             summary=data["summary"], body=data["body"], attachments=draft.files.stored, audience=draft.audience(),
             send_at=send_at, needs_ack=draft.needs_ack, created_by=user.member_id, actor=user.actor)
+        if not made:  # the same form again: show what the first one did, send nothing more
+            return see_other(f"/web/van-ban/{a.id}?xong=repeat")
         await self.dash.access.record(user, "web.announce", announcement=a.id, files=len(draft.files.stored),
                                       send_at=send_at.isoformat() if send_at else None)
         return see_other(f"/web/van-ban/{a.id}?xong={'scheduled' if send_at else 'sent'}")

@@ -53,6 +53,9 @@ class AnnouncementRepository(_Repo):
     async def get(self, announcement_id: int) -> Announcement | None:
         return await self.session.get(Announcement, announcement_id)
 
+    async def by_request_key(self, request_key: str) -> Announcement | None:
+        return await self.session.scalar(select(Announcement).where(Announcement.request_key == request_key))
+
     async def recent(self, limit: int = 10) -> list[Announcement]:
         rows = await self.session.scalars(
             select(Announcement).where(Announcement.status != "draft").order_by(Announcement.id.desc()).limit(limit)

@@ -5,6 +5,7 @@ roles and the audit log as on every other page."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 
@@ -359,3 +360,40 @@ async def test_an_officer_opens_what_reached_their_unit_and_acknowledges_it(dash
     async with dash.app.uow() as uow:
         actions = [x.action for x in await uow.session.scalars(select(AuditLog).order_by(AuditLog.id))]
     assert actions.count("announcement.acknowledge") == 1 and actions.count("web.announcement_acknowledge") == 2
+
+
+async def test_gui_ngay_pressed_twice_sends_once(dash: Dash) -> None:
+    """The compose form carries a one-time key: a second POST of the same form (a double
+    click, a reload) goes to the first announcement's page and sends nothing more."""
+    await dash.bind(CAOLOC, "X_CAOLOC")
+    await dash.drain()
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        page = await (await b.get(f"{dash.base}/web/van-ban/soan")).text()
+        key = re.search(r'name="khoa" value="([^"]+)"', page)
+        assert key
+        form = compose_form(csrf, "gui", khoa=key.group(1))
+        # a preview (and a correction) keeps the key
+        preview = await (await b.post(f"{dash.base}/web/van-ban/soan", data=compose_form(csrf, "xem", khoa=key.group(1)))).text()
+        assert f'name="khoa" value="{key.group(1)}"' in preview
+        first, second = await asyncio.gather(*(b.post(f"{dash.base}/web/van-ban/soan", data=form, allow_redirects=False)
+                                               for _ in range(2)))
+        locations = sorted([first.headers["Location"], second.headers["Location"]])
+        ann = locations[0].split("?")[0]
+        assert [loc.split("?")[0] for loc in locations] == [ann, ann]
+        assert sorted(loc.split("?")[1] for loc in locations) == ["xong=repeat", "xong=sent"]
+        await dash.drain()
+        assert sum("12/CT-UBND" in (m.text or "") for m in dash.tg.messages_to(CAOLOC)) == 1
+        page = await (await b.get(f"{dash.base}{ann}?xong=repeat")).text()
+        assert "đã được gửi từ lần bấm trước" in page
+        # a fresh compose page is a new form: a new key, a new announcement
+        again = await (await b.get(f"{dash.base}/web/van-ban/soan")).text()
+        assert key.group(1) not in again
+        # a form without a (well-formed) key still sends, once per request
+        r = await b.post(f"{dash.base}/web/van-ban/soan", data=compose_form(csrf, "gui", khoa="<script>"),
+                         allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"].split("?")[0] != ann
+    assert len(await dash.app.services.announcements.recent(10)) == 2
+    async with dash.app.uow() as uow:
+        actions = [x.action for x in await uow.session.scalars(select(AuditLog).order_by(AuditLog.id))]
+    assert actions.count("web.announce") == 2 and actions.count("announcement.create") == 2

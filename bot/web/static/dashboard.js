@@ -29,3 +29,23 @@ document.addEventListener("DOMContentLoaded", function () {
     open = [];
   });
 })();
+
+/* A form that changes something is sent once: its buttons are disabled once it is on its way
+   (after the submit event, so the pressed button's name and value still go with it). The
+   server holds the real guard — a repeat finds what the first request made — this only saves
+   the office a second wait. Forms that read (method=get) are left alone. */
+document.addEventListener("submit", function (e) {
+  var form = e.target;
+  if (!form || (form.method || "").toLowerCase() !== "post") { return; }
+  setTimeout(function () {
+    form.querySelectorAll("button[type=submit]:not([disabled]), button:not([type]):not([disabled])").forEach(function (b) {
+      b.disabled = true;
+      b.setAttribute("data-sent", "1");
+    });
+  }, 0);
+});
+window.addEventListener("pageshow", function (e) {  /* back to a page kept in the browser's cache */
+  if (e.persisted) {
+    document.querySelectorAll("form button[disabled][data-sent]").forEach(function (b) { b.disabled = false; b.removeAttribute("data-sent"); });
+  }
+});
