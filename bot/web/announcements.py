@@ -9,8 +9,6 @@ reads the form, lays out and audits who did it.
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -35,16 +33,13 @@ from bot.web.announcement_files import (
 from bot.web.delivery_table import delivery_rows
 from bot.web.downloads import stored_file
 from bot.web.guard import Refused, require
+from bot.web.once import KEY, first_time, form_key
 from bot.web.previews import files_preview, telegram_parts, zalo_parts
 from bot.web.security import see_other
 from bot.web.uploads import form_of, oversized_files
 
 if TYPE_CHECKING:
     from bot.web.dashboard import Dashboard
-
-KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
-"""What a compose form's one-time key looks like (``secrets.token_urlsafe``); anything else is
-ignored and the send gets a fresh key."""
 
 KINDS = ("xa", "phuong", "so", "truong")
 """The kinds of unit the composer offers as an audience (their words: the template)."""
@@ -72,7 +67,7 @@ class Draft:
     files: ComposeFiles = field(default_factory=ComposeFiles)
     errors: list[str] = field(default_factory=list)
     """Codes of what is wrong; ``announcement_compose.html.j2`` words each one."""
-    key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    key: str = field(default_factory=form_key)
     """The form's one-time key, made when the compose page is first shown and carried through
     previews and corrections: sending the same form twice makes one announcement."""
 
@@ -267,6 +262,8 @@ class AnnouncementPages:
     async def remind(self, request: web.Request) -> web.Response:
         user = await require(request, self.dash.access, admin=True)
         a = await self._get(request)
+        if not await first_time(self.services.reminders, await form_of(request), "announcement_remind"):
+            return see_other(f"/web/van-ban/{a.id}?xong=remind_repeat")
         n = await self.services.announcements.remind_unacknowledged(a.id)
         await self.dash.access.record(user, "web.announcement_remind", announcement=a.id, reminded=n)
         return see_other(f"/web/van-ban/{a.id}?xong=remind&n={n}")

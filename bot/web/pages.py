@@ -31,6 +31,7 @@ from bot.services.units import KIND_LABELS
 from bot.services.web_access import WebUser
 from bot.web.downloads import stored_file
 from bot.web.guard import Refused, require
+from bot.web.once import first_time
 from bot.web.security import see_other
 from bot.web.unit_table import UnitRows
 from bot.web.uploads import form_of
@@ -148,7 +149,7 @@ class ReportPages:
             table=self.unit_rows.html(shown, admin=user.is_admin), labels=STATE_LABELS, states=list(UnitState),
             groups=sorted({g for r in rows for g in r.groups}), kinds=sorted({r.kind for r in rows}, key=_kind_order),
             filters=filters, query=urlencode({k: v for k, v in filters.items() if v}),
-            reminded=q.get("da_nhac"), none_picked=q.get("chua_chon") == "1",
+            reminded=q.get("da_nhac"), none_picked=q.get("chua_chon") == "1", repeat=q.get("da_nhac_truoc") == "1",
             unreachable=q.get("khong_lien_lac"), now=self.services.clock.now())
 
     async def period_figures(self, request: web.Request) -> web.Response:
@@ -173,6 +174,8 @@ class ReportPages:
         sep = "&" if back else "?"
         if only is not None and not only:  # "đã chọn" with no box ticked: say so, send nothing
             return see_other(f"/web/ky/{period_id}{back}{sep}chua_chon=1")
+        if not await first_time(self.services.reminders, form, "remind_now"):
+            return see_other(f"/web/ky/{period_id}{back}{sep}da_nhac_truoc=1")
         reached, unreachable = await self.services.remind_missing_now(period_id, only=only)
         await self.dash.access.record(user, "web.remind_now", period=period_id,
                                       scope="all" if only is None else sorted(only), reached=reached)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.services.units import KIND_LABELS
+from bot.web.once import form_key
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -48,6 +49,7 @@ def environment(timezone: str) -> Environment:
             return "có" if value else "không"
         return str(value)
 
+    env.globals["form_key"] = form_key
     env.filters["local"] = local
     env.filters["plain"] = plain
     env.filters["number"] = number

@@ -90,8 +90,16 @@ async def test_compose_preview_send_follow_up(dash: Dash) -> None:
         page = await (await b.get(f"{dash.base}/web/van-ban/{ann_id}")).text()
         assert '<b data-figure="acknowledged">1</b>' in page
         caoloc_before, dongdang_before = len(dash.tg.messages_to(CAOLOC)), len(dash.tg.messages_to(DONGDANG))
-        r = await b.post(f"{dash.base}/web/van-ban/{ann_id}/nhac-xac-nhan", data={"csrf": csrf}, allow_redirects=False)
+        key = re.search(r'name="khoa" value="([^"]+)"', page)
+        assert key
+        r = await b.post(f"{dash.base}/web/van-ban/{ann_id}/nhac-xac-nhan", data={"csrf": csrf, "khoa": key.group(1)},
+                         allow_redirects=False)
         assert r.headers["Location"].endswith("xong=remind&n=1")
+        # the same form again (a double click): said so, nothing more sent
+        r = await b.post(f"{dash.base}/web/van-ban/{ann_id}/nhac-xac-nhan", data={"csrf": csrf, "khoa": key.group(1)},
+                         allow_redirects=False)
+        assert r.headers["Location"].endswith("xong=remind_repeat")
+        assert "đã được gửi từ lần bấm trước" in await (await b.get(dash.base + r.headers["Location"])).text()
         await dash.drain()
         assert len(dash.tg.messages_to(CAOLOC)) == caoloc_before
         assert len(dash.tg.messages_to(DONGDANG)) == dongdang_before + 1

@@ -3,6 +3,7 @@ response carries. The bot runs whole (fake Telegram, real aiohttp server, SQLite
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from typing import Any
@@ -468,3 +469,34 @@ async def test_remind_the_chosen_units_with_none_chosen_says_so_and_sends_nothin
     await dash.drain()
     assert len(dash.tg.messages_to(OFFICER_CHAT)) == before
     assert await audit(dash, "web.remind_now") == []
+
+
+async def test_nhac_ngay_pressed_twice_reminds_once(dash: Dash) -> None:
+    """The page's form carries a one-time key: the same form sent again (a double click, a
+    reload of the POST) says it was sent already and sends nothing more; the page drawn anew
+    has a new key, so the office can remind again on purpose."""
+    await dash.bind(OFFICER_CHAT, "X_DONGDANG")
+    period = await dash.open_period()
+    await dash.drain()
+    before = len(dash.tg.messages_to(OFFICER_CHAT))
+    b, csrf = await dash.signed_in("admin")
+    async with b:
+        page = await (await b.get(f"{dash.base}/web/ky/{period}")).text()
+        key = re.search(r'name="khoa" value="([^"]+)"', page)
+        assert key
+        form = {"csrf": csrf, "pham_vi": "tat_ca", "khoa": key.group(1)}
+        first, second = await asyncio.gather(*(b.post(f"{dash.base}/web/ky/{period}/nhac-ngay", data=form,
+                                                      allow_redirects=False) for _ in range(2)))
+        assert sorted("da_nhac_truoc=1" in r.headers["Location"] for r in (first, second)) == [False, True]
+        await dash.drain()
+        assert len(dash.tg.messages_to(OFFICER_CHAT)) == before + 1
+        page = await (await b.get(f"{dash.base}/web/ky/{period}?da_nhac_truoc=1")).text()
+        assert "đã được gửi từ lần bấm trước" in page
+        fresh = re.search(r'name="khoa" value="([^"]+)"', page)
+        assert fresh and fresh.group(1) != key.group(1)
+        r = await b.post(f"{dash.base}/web/ky/{period}/nhac-ngay", data={**form, "khoa": fresh.group(1)},
+                         allow_redirects=False)
+        assert "da_nhac=" in r.headers["Location"]
+        await dash.drain()
+        assert len(dash.tg.messages_to(OFFICER_CHAT)) == before + 2
+    assert len(await audit(dash, "web.remind_now")) == 2
