@@ -432,16 +432,17 @@ class AnnouncementService:
     async def without_chat(self, announcement_id: int) -> int:
         """How many audience units no chat reaches: the figure the dashboard refreshes while
         the announcement goes out. Once it is released, the units that got no copy at all
-        (read without loading deliveries); before, the units with no linked chat."""
+        (read without loading deliveries); before, the units with no linked chat. The audience
+        is read as the page's table reads it (``_read_table``): ids only, as it is now."""
         async with self.uow() as uow:
             a = await uow.announcements.get(announcement_id)
             if a is None:
                 return 0
-            units = await resolve_units(uow, a.audience)
+            unit_ids = [i for i, _, _ in await uow.audiences.unit_names(Audience.of(a.audience))]
             have = await uow.deliveries.unit_ids_of(announcement_id)
             if not have and a.status in NOT_SENT_YET:
-                have = {r.unit_id for r in await uow.audiences.recipients([u.id for u in units])}
-        return sum(1 for u in units if u.id not in have)
+                have = {r.unit_id for r in await uow.audiences.recipients(unit_ids)}
+        return sum(1 for i in unit_ids if i not in have)
 
     async def failed_since(self, since: datetime) -> list[DeliveryLine]:
         async with self.uow() as uow:
