@@ -20,7 +20,7 @@ from multidict import MultiDictProxy
 
 from bot.core import nfc
 from bot.rendering.markup import markdown_to_telegram_html
-from bot.services.announcements import DOC_TYPES, NO_CHAT_LABEL, ReceivedAnnouncement
+from bot.services.announcements import COPY_STATUS_LABELS, DOC_TYPES, NO_CHAT_LABEL, ReceivedAnnouncement
 from bot.services.audience import AudienceError
 from bot.web.announcement_files import (
     ANNEX_SUFFIXES,
@@ -212,6 +212,7 @@ class AnnouncementPages:
         got = await self._of_unit(user, announcement_id)
         return self.dash.page("announcement_received", user=user, r=got, a=got.announcement,
                               body=Markup(markdown_to_telegram_html(got.body)) if got.body else "",
+                              statuses=COPY_STATUS_LABELS,
                               done=request.query.get("xong", ""))
 
     async def _of_unit(self, user: Any, announcement_id: int) -> ReceivedAnnouncement:
